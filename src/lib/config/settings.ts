@@ -1,0 +1,227 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { ingestBindingsSchema } from './ingestBindings.js';
+
+/**
+ * Every app setting the Function App reads, in one schema. Names are the app-setting names an operator
+ * sets (`local.settings.json` locally, app settings in Azure); README "Settings" explains each one.
+ */
+
+const guid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'expected a GUID like 00000000-0000-0000-0000-000000000000')
+  .transform((s) => s.toLowerCase());
+
+const bool = (dflt: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+    .default(dflt ? 'true' : 'false')
+    .transform((s) => s === 'true' || s === '1' || s === 'yes');
+
+const int = (dflt: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(dflt))
+    .transform((s, ctx) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const csv = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim().toLowerCase())
+      .filter((x) => x.length > 0),
+  );
+
+/** Six-field NCRONTAB as the Functions timer trigger expects ("{second} {minute} {hour} {day} {month} {day-of-week}"). */
+const ncrontab = z
+  .string()
+  .regex(/^\S+ \S+ \S+ \S+ \S+ \S+$/, 'expected a six-field NCRONTAB expression such as "0 */15 * * * *"');
+
+const httpsUrl = z.url({ protocol: /^https$/, message: 'expected an https:// URL' }).transform((s) => s.replace(/\/+$/, ''));
+
+export const CLOUDS = {
+  AzureCloud: { armEndpoint: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com', eventHubsSuffix: 'servicebus.windows.net' },
+  AzureChinaCloud: { armEndpoint: 'https://management.chinacloudapi.cn', authorityHost: 'https://login.chinacloudapi.cn', eventHubsSuffix: 'servicebus.chinacloudapi.cn' },
+  AzureUSGovernment: { armEndpoint: 'https://management.usgovcloudapi.net', authorityHost: 'https://login.microsoftonline.us', eventHubsSuffix: 'servicebus.usgovcloudapi.net' },
+} as const;
+export type CloudName = keyof typeof CLOUDS | 'Custom';
+
+/** Raw env → typed settings. Keys are app-setting names. */
+export const envSchema = z.object({
+  // ---- cloud & identity
+  MDR_AZURE_CLOUD: z.enum(['AzureCloud', 'AzureChinaCloud', 'AzureUSGovernment', 'Custom']).default('AzureCloud'),
+  MDR_ARM_ENDPOINT: httpsUrl.optional(),
+  MDR_AUTHORITY_HOST: httpsUrl.optional(),
+  MDR_EVENTHUBS_SUFFIX: z.string().regex(/^[a-z0-9.-]+$/, 'expected a DNS suffix such as servicebus.windows.net').optional(),
+  MDR_ARM_TLS_CA_FILE: z.string().min(1).optional(),
+  AZURE_CLIENT_ID: guid.optional(),
+  // ---- the provider
+  MDR_PROVIDER_TENANT_ID: guid,
+  MDR_PROVIDER_SUBSCRIPTION_ID: guid,
+  MDR_INGEST_PRINCIPAL_ID: guid,
+  MDR_INGEST_PRINCIPAL_DISPLAY_NAME: z.string().min(1).max(100).default('MDR Log Ingest'),
+  MDR_OFFER_NAME: z.string().min(1).max(100).default('MDR telemetry'),
+  MDR_AUTOMATION_RESOURCE_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, 'expected a resource group name (letters, digits, - _ . ( ), up to 90)').default('MDRAutomation'),
+  MDR_RESOURCE_PREFIX: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, 'expected 2-12 lowercase letters/digits starting with a letter').default('mdr'),
+  MDR_FUNCTION_APP_RESOURCE_ID: z
+    .string()
+    .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Web\/sites\/[^/]+$/i, 'expected /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Web/sites/<app>')
+    .optional(),
+  // ---- Event Hubs namespace pool
+  MDR_EH_POOL_RESOURCE_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, 'expected a resource group name').default('mdr-ingest'),
+  MDR_EH_POOL_NAME_PREFIX: z.string().regex(/^[a-z][a-z0-9-]{2,30}$/, 'expected 3-31 lowercase letters, digits or -, starting with a letter').default('mdr-ingest'),
+  MDR_EH_POOL_TIER: z.enum(['Standard', 'Premium', 'Dedicated']).default('Standard'),
+  MDR_EH_POOL_CAPACITY: int(1, 1, 40),
+  MDR_EH_POOL_GROWTH: bool(true),
+  MDR_EH_POOL_REGIONS: csv,
+  MDR_EH_PARTITION_COUNT: int(4, 1, 32),
+  MDR_EH_RETENTION_HOURS: int(168, 1, 2160),
+  MDR_EH_CONSUMER_GROUP: z.string().regex(/^[\w.-]{1,50}$/, 'expected a consumer group name (1-50 letters, digits, _ . -)').default('mdr-ingest'),
+  // ---- storage (registry tables, reconcile queue, outputs)
+  AzureWebJobsStorage: z.string().min(1).optional(),
+  AzureWebJobsStorage__accountName: z.string().min(3).optional(),
+  MDR_TABLE_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,19}$/, 'expected up to 20 letters/digits starting with a letter').default('mdr'),
+  // ---- reconcile
+  MDR_RECONCILE_SCHEDULE: ncrontab.default('0 */15 * * * *'),
+  MDR_RECONCILE_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'expected a queue name (3-63 lowercase letters, digits, -)').default('mdr-reconcile'),
+  MDR_RECONCILE_CONCURRENCY: int(16, 1, 128),
+  MDR_RECONCILE_PER_SUBSCRIPTION_CONCURRENCY: int(4, 1, 32),
+  MDR_RECONCILE_SPLIT_SUBSCRIPTIONS: int(50, 1, 10_000),
+  MDR_RECONCILE_LAZY_HUBS: bool(true),
+  // ---- ingest
+  MDR_INGEST_BINDINGS: z.string().default('[]'),
+  MDR_OUTPUT_MODE: z.enum(['eventhub', 'blob', 'both']).default('blob'),
+  MDR_DOWNSTREAM_EVENTHUB_CONNECTION: z.string().regex(/^\w+$/, 'expected the name of a connection setting prefix').default('MDR_DOWNSTREAM'),
+  MDR_DOWNSTREAM_EVENTHUB_NAME: z.string().min(1).default('ocsf-events'),
+  MDR_OUTPUT_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'expected a blob container name').default('ocsf-events'),
+  MDR_DEADLETTER_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'expected a blob container name').default('dead-letters'),
+  // ---- stream health
+  MDR_HEALTH_SCHEDULE: ncrontab.default('0 */10 * * * *'),
+  MDR_SILENCE_THRESHOLD_MINUTES: int(120, 5, 10_080),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+/** What a setting expects, in words: the message its schema gives for a value that cannot be valid. */
+function expectationOf(name: string): string {
+  const field = (envSchema.shape as Record<string, z.ZodType>)[name];
+  const probe = field?.safeParse('\u0000');
+  return probe && !probe.success ? (probe.error.issues[0]?.message ?? 'a value') : 'a value';
+}
+
+export function parseSettings(env: Record<string, string | undefined>) {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') raw[key] = v.trim();
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '(settings)');
+      if (raw[name] === undefined) return `${name} is missing: ${expectationOf(name)}`;
+      return `${name} is invalid: ${i.message}`;
+    });
+    throw new ConfigError(`Invalid app settings: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+
+  let cloud: { name: CloudName; armEndpoint: string; authorityHost: string; eventHubsSuffix: string };
+  if (e.MDR_AZURE_CLOUD === 'Custom') {
+    const missing = (['MDR_ARM_ENDPOINT', 'MDR_AUTHORITY_HOST'] as const).filter((k) => !e[k]);
+    if (missing.length > 0) {
+      throw new ConfigError(`Invalid app settings: ${missing.map((k) => `${k} is missing: required when MDR_AZURE_CLOUD=Custom (an https:// URL)`).join('; ')}`);
+    }
+    cloud = { name: 'Custom', armEndpoint: e.MDR_ARM_ENDPOINT!, authorityHost: e.MDR_AUTHORITY_HOST!, eventHubsSuffix: e.MDR_EVENTHUBS_SUFFIX ?? 'servicebus.windows.net' };
+  } else {
+    const c = CLOUDS[e.MDR_AZURE_CLOUD];
+    cloud = { name: e.MDR_AZURE_CLOUD, armEndpoint: e.MDR_ARM_ENDPOINT ?? c.armEndpoint, authorityHost: e.MDR_AUTHORITY_HOST ?? c.authorityHost, eventHubsSuffix: e.MDR_EVENTHUBS_SUFFIX ?? c.eventHubsSuffix };
+  }
+
+  if (!e.AzureWebJobsStorage && !e.AzureWebJobsStorage__accountName) {
+    throw new ConfigError('Invalid app settings: AzureWebJobsStorage is missing: set a storage connection string, or AzureWebJobsStorage__accountName for a managed-identity connection');
+  }
+
+  const bindingsJson = (() => {
+    try {
+      return JSON.parse(e.MDR_INGEST_BINDINGS) as unknown;
+    } catch {
+      throw new ConfigError('Invalid app settings: MDR_INGEST_BINDINGS is invalid: expected a JSON array of hub bindings');
+    }
+  })();
+  const bindings = ingestBindingsSchema.safeParse(bindingsJson);
+  if (!bindings.success) {
+    const first = bindings.error.issues[0];
+    throw new ConfigError(`Invalid app settings: MDR_INGEST_BINDINGS is invalid: item ${first?.path.join('.') ?? ''}: ${first?.message ?? 'unexpected shape'}`);
+  }
+
+  return {
+    cloud,
+    armTlsCaFile: e.MDR_ARM_TLS_CA_FILE,
+    managedIdentityClientId: e.AZURE_CLIENT_ID,
+    provider: {
+      tenantId: e.MDR_PROVIDER_TENANT_ID,
+      subscriptionId: e.MDR_PROVIDER_SUBSCRIPTION_ID,
+      ingestPrincipalId: e.MDR_INGEST_PRINCIPAL_ID,
+      ingestPrincipalDisplayName: e.MDR_INGEST_PRINCIPAL_DISPLAY_NAME,
+      offerName: e.MDR_OFFER_NAME,
+      automationResourceGroup: e.MDR_AUTOMATION_RESOURCE_GROUP,
+      functionAppResourceId: e.MDR_FUNCTION_APP_RESOURCE_ID,
+    },
+    prefix: e.MDR_RESOURCE_PREFIX,
+    pool: {
+      resourceGroup: e.MDR_EH_POOL_RESOURCE_GROUP,
+      namePrefix: e.MDR_EH_POOL_NAME_PREFIX,
+      tier: e.MDR_EH_POOL_TIER,
+      capacity: e.MDR_EH_POOL_CAPACITY,
+      growth: e.MDR_EH_POOL_GROWTH,
+      regions: e.MDR_EH_POOL_REGIONS,
+      partitionCount: e.MDR_EH_PARTITION_COUNT,
+      retentionHours: e.MDR_EH_RETENTION_HOURS,
+      consumerGroup: e.MDR_EH_CONSUMER_GROUP,
+    },
+    storage: {
+      connectionString: e.AzureWebJobsStorage,
+      accountName: e.AzureWebJobsStorage__accountName,
+      tablePrefix: e.MDR_TABLE_PREFIX,
+    },
+    reconcile: {
+      schedule: e.MDR_RECONCILE_SCHEDULE,
+      queue: e.MDR_RECONCILE_QUEUE,
+      concurrency: e.MDR_RECONCILE_CONCURRENCY,
+      perSubscriptionConcurrency: e.MDR_RECONCILE_PER_SUBSCRIPTION_CONCURRENCY,
+      splitSubscriptions: e.MDR_RECONCILE_SPLIT_SUBSCRIPTIONS,
+      lazyHubs: e.MDR_RECONCILE_LAZY_HUBS,
+    },
+    ingest: {
+      bindings: bindings.data,
+      outputMode: e.MDR_OUTPUT_MODE,
+      downstreamConnection: e.MDR_DOWNSTREAM_EVENTHUB_CONNECTION,
+      downstreamEventHub: e.MDR_DOWNSTREAM_EVENTHUB_NAME,
+      outputContainer: e.MDR_OUTPUT_CONTAINER,
+      deadLetterContainer: e.MDR_DEADLETTER_CONTAINER,
+    },
+    health: {
+      schedule: e.MDR_HEALTH_SCHEDULE,
+      silenceThresholdMinutes: e.MDR_SILENCE_THRESHOLD_MINUTES,
+    },
+  };
+}
+
+export type Settings = ReturnType<typeof parseSettings>;
+
+let cached: Settings | undefined;
+/** Settings of this process, parsed once. Throws ConfigError naming each bad setting. */
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  cached ??= parseSettings(env);
+  return cached;
+}

@@ -1,0 +1,34 @@
+import type { CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
+
+/**
+ * The registry port. Implementations: tableRegistry.ts (Azure Table storage, production and integration
+ * tests against Azurite) and memoryRegistry.ts (unit tests). Writes that can race (namespace slots,
+ * tenant updates) use etags: a stale etag raises ConnectorError kind 'conflict'.
+ */
+export interface TenantRegistry {
+  // tenants
+  getTenant(tenantId: string): Promise<TenantRecord | undefined>;
+  listTenants(opts?: { includeOffboarded?: boolean }): Promise<TenantRecord[]>;
+  /** Create (etag undefined: fails with 'conflict' if it exists) or replace when the etag matches. Returns the stored record with its new etag. */
+  putTenant(record: TenantRecord): Promise<TenantRecord>;
+
+  // hubs
+  listHubs(tenantId?: string): Promise<HubAssignment[]>;
+  putHub(hub: HubAssignment): Promise<void>;
+  deleteHub(tenantId: string, region: string): Promise<void>;
+
+  // namespace pool
+  listNamespaces(region?: string): Promise<NamespaceRecord[]>;
+  /** Create (no etag) or conditional replace (etag): 'conflict' when someone else changed it first. */
+  putNamespace(ns: NamespaceRecord): Promise<NamespaceRecord>;
+
+  // coverage ledger
+  listCoverage(tenantId: string): Promise<CoverageEntry[]>;
+  /** Upserts entries; entries of the tenant absent from `entries` are kept unless `replaceAll`. */
+  putCoverage(tenantId: string, entries: CoverageEntry[], opts?: { replaceAll?: boolean }): Promise<void>;
+
+  // ingest last-seen (stream health)
+  listLastSeen(tenantId: string): Promise<LastSeen[]>;
+  /** Merges: keeps the max of lastEventTime and adds counts. */
+  recordLastSeen(entries: LastSeen[]): Promise<void>;
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+
+/**
+ * What the provider knows about its customers, stored in Azure Table storage (tableRegistry.ts) or in
+ * memory (memoryRegistry.ts, unit tests). Every entity read back is validated with these schemas.
+ */
+
+export const tenantStatusSchema = z.enum(['onboarding', 'active', 'offboarding', 'offboarded']);
+export type TenantStatus = z.infer<typeof tenantStatusSchema>;
+
+export const tenantOptionsSchema = z
+  .object({
+    /** Export activity log of every delegated subscription. */
+    activityLog: z.boolean().default(true),
+    storage: z.boolean().default(true),
+    keyVault: z.boolean().default(true),
+    entraDataExport: z.boolean().default(true),
+    defenderAlerts: z.boolean().default(true),
+    /** Storage services to cover; others are never configured. */
+    storageServices: z.array(z.enum(['blob', 'queue', 'table', 'file'])).default(['blob', 'queue', 'table', 'file']),
+  })
+  .strict();
+export type TenantOptions = z.infer<typeof tenantOptionsSchema>;
+
+export const tenantRecordSchema = z.object({
+  tenantId: z.string(),
+  displayName: z.string(),
+  managementGroupId: z.string().optional(),
+  /** Regions the provider provisions hubs for up front; others are provisioned lazily by the reconciler. */
+  regions: z.array(z.string()),
+  /** Log Analytics workspaces (ARM ids) that hold the tenant's Entra ID logs. */
+  entraWorkspaceIds: z.array(z.string()),
+  options: tenantOptionsSchema,
+  status: tenantStatusSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastReconcile: z
+    .object({ at: z.string(), result: z.enum(['succeeded', 'partial', 'failed']), durationMs: z.number(), summary: z.record(z.string(), z.number()) })
+    .optional(),
+  etag: z.string().optional(),
+});
+export type TenantRecord = z.infer<typeof tenantRecordSchema>;
+
+/** A tenant's Event Hub in one region. Names only: secrets are never stored here (keys are fetched with listKeys when needed). */
+export const hubAssignmentSchema = z.object({
+  tenantId: z.string(),
+  region: z.string(),
+  namespace: z.string(),
+  /** ARM id of the namespace. */
+  namespaceId: z.string(),
+  hub: z.string(),
+  consumerGroup: z.string(),
+  /** Namespace-level rule referenced by diagnostic settings (ARM id). */
+  namespaceRuleId: z.string(),
+  /** Hub-level Send-only rule used by Defender continuous export (ARM id). */
+  sendRuleId: z.string(),
+  state: z.enum(['provisioning', 'ready', 'deleting']),
+  createdAt: z.string(),
+});
+export type HubAssignment = z.infer<typeof hubAssignmentSchema>;
+
+/** One namespace of a region's pool and how many tenant hubs it holds (optimistic concurrency by etag). */
+export const namespaceRecordSchema = z.object({
+  region: z.string(),
+  namespace: z.string(),
+  namespaceId: z.string(),
+  tier: z.enum(['Standard', 'Premium', 'Dedicated']),
+  maxHubs: z.number().int(),
+  hubCount: z.number().int(),
+  /** tenantIds holding a slot; hubCount === tenants.length. */
+  tenants: z.array(z.string()),
+  state: z.enum(['provisioning', 'ready']),
+  etag: z.string().optional(),
+});
+export type NamespaceRecord = z.infer<typeof namespaceRecordSchema>;
+
+export const coverageStateSchema = z.enum([
+  'streaming',
+  'created',
+  'repaired',
+  'slots-exhausted',
+  'no-hub-in-region',
+  'unsupported',
+  'forbidden',
+  'failed',
+  'silent',
+  'disabled',
+  'removed',
+]);
+export type CoverageState = z.infer<typeof coverageStateSchema>;
+
+export const targetIdSchema = z.enum(['activity-log', 'storage-diagnostics', 'keyvault-diagnostics', 'entra-data-export', 'defender-export']);
+export type TargetId = z.infer<typeof targetIdSchema>;
+
+/** Per tenant and export target (a resource, or a storage service sub-resource): what streams and why not. */
+export const coverageEntrySchema = z.object({
+  tenantId: z.string(),
+  /** ARM id of what is exported (subscription, storage service, vault, workspace, automation RG). */
+  resourceId: z.string(),
+  target: targetIdSchema,
+  subscriptionId: z.string(),
+  region: z.string(),
+  state: coverageStateSchema,
+  /** Human-readable reason (error message, names of the settings holding the 5 slots…). */
+  detail: z.string().optional(),
+  /** Name of our setting/rule/automation, when one exists. */
+  settingName: z.string().optional(),
+  updatedAt: z.string(),
+});
+export type CoverageEntry = z.infer<typeof coverageEntrySchema>;
+
+/** What ingest last saw per tenant/source/category (stream health compares it with expectations). */
+export const lastSeenSchema = z.object({
+  tenantId: z.string(),
+  source: z.string(),
+  category: z.string(),
+  lastEventTime: z.string(),
+  lastIngestTime: z.string(),
+  count: z.number().int(),
+});
+export type LastSeen = z.infer<typeof lastSeenSchema>;

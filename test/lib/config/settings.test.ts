@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { parseSettings } from '../../../src/lib/config/settings.js';
+import { ConfigError } from '../../../src/lib/errors.js';
+
+const base = {
+  MDR_PROVIDER_TENANT_ID: '11111111-1111-1111-1111-111111111111',
+  MDR_PROVIDER_SUBSCRIPTION_ID: '22222222-2222-2222-2222-222222222222',
+  MDR_INGEST_PRINCIPAL_ID: '33333333-3333-3333-3333-333333333333',
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+};
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    parseSettings(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseSettings', () => {
+  it('applies documented defaults when only the required settings are present', () => {
+    const s = parseSettings(base);
+    expect(s.cloud).toEqual({ name: 'AzureCloud', armEndpoint: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com', eventHubsSuffix: 'servicebus.windows.net' });
+    expect(s.provider.automationResourceGroup).toBe('MDRAutomation');
+    expect(s.pool.tier).toBe('Standard');
+    expect(s.reconcile.schedule).toBe('0 */15 * * * *');
+    expect(s.ingest.bindings).toEqual([]);
+  });
+
+  it('names a missing required setting and what it expects, on one line', () => {
+    const { MDR_PROVIDER_TENANT_ID: _omit, ...env } = base;
+    const e = errorOf(env);
+    expect(e.message).toContain('MDR_PROVIDER_TENANT_ID is missing');
+    expect(e.message).toContain('GUID');
+    expect(e.message).not.toContain('\n');
+  });
+
+  it('names a malformed setting and the accepted range', () => {
+    const e = errorOf({ ...base, MDR_EH_PARTITION_COUNT: 'lots' });
+    expect(e.message).toMatch(/MDR_EH_PARTITION_COUNT is invalid: expected a whole number from 1 to 32/);
+  });
+
+  it('reports every bad setting at once', () => {
+    const e = errorOf({ ...base, MDR_EH_POOL_TIER: 'Gold', MDR_RECONCILE_SCHEDULE: 'every 5 minutes' });
+    expect(e.message).toContain('MDR_EH_POOL_TIER');
+    expect(e.message).toContain('MDR_RECONCILE_SCHEDULE');
+  });
+
+  it('selects sovereign clouds and requires endpoints for a custom cloud', () => {
+    expect(parseSettings({ ...base, MDR_AZURE_CLOUD: 'AzureUSGovernment' }).cloud.armEndpoint).toBe('https://management.usgovcloudapi.net');
+    expect(parseSettings({ ...base, MDR_AZURE_CLOUD: 'AzureChinaCloud' }).cloud.authorityHost).toBe('https://login.chinacloudapi.cn');
+    expect(errorOf({ ...base, MDR_AZURE_CLOUD: 'Custom' }).message).toContain('MDR_ARM_ENDPOINT is missing');
+    const custom = parseSettings({ ...base, MDR_AZURE_CLOUD: 'Custom', MDR_ARM_ENDPOINT: 'https://127.0.0.1:8443/', MDR_AUTHORITY_HOST: 'https://login.example' });
+    expect(custom.cloud.armEndpoint).toBe('https://127.0.0.1:8443');
+  });
+
+  it('rejects a plain-http ARM endpoint because bearer tokens need TLS', () => {
+    expect(errorOf({ ...base, MDR_AZURE_CLOUD: 'Custom', MDR_ARM_ENDPOINT: 'http://127.0.0.1:8080', MDR_AUTHORITY_HOST: 'https://x.example' }).message).toContain(
+      'MDR_ARM_ENDPOINT is invalid: expected an https:// URL',
+    );
+  });
+
+  it('requires a storage connection', () => {
+    const { AzureWebJobsStorage: _omit, ...env } = base;
+    expect(errorOf(env).message).toContain('AzureWebJobsStorage is missing');
+    expect(parseSettings({ ...env, AzureWebJobsStorage__accountName: 'mdrstore' }).storage.accountName).toBe('mdrstore');
+  });
+
+  it('validates ingest bindings item by item', () => {
+    const good = { tenantId: 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', region: 'westeurope', namespace: 'mdr-ingest-westeurope-001', hub: 'mdr-aaaa', consumerGroup: 'mdr-ingest', connection: 'MDR_EH_WESTEUROPE_001' };
+    expect(parseSettings({ ...base, MDR_INGEST_BINDINGS: JSON.stringify([good]) }).ingest.bindings).toHaveLength(1);
+    expect(errorOf({ ...base, MDR_INGEST_BINDINGS: 'not json' }).message).toContain('MDR_INGEST_BINDINGS is invalid: expected a JSON array');
+    expect(errorOf({ ...base, MDR_INGEST_BINDINGS: JSON.stringify([{ ...good, tenantId: 'nope' }]) }).message).toMatch(/MDR_INGEST_BINDINGS is invalid: item 0\.tenantId/);
+  });
+});
