@@ -1,0 +1,197 @@
+import type { DecodedRecord } from '../types.js';
+import { parseJsonSafely, DANGEROUS_KEY } from './parseJsonSafely.js';
+import { nestingDepth, scanTopLevel, type Span } from './scanJson.js';
+
+/**
+ * Turns one Event Hub message body into per-record results. Handles every shape Azure delivers:
+ * - diagnostic settings / LA data export `{"records":[...]}` envelopes (also `Records`),
+ * - a bare JSON array (Defender continuous export, Managed HSM docs), a single object,
+ * - line-delimited or concatenated records, with junk lines (each junk run is its own unparseable record),
+ * - Microsoft Graph `{"@odata.context":…,"value":[...]}` and Log Analytics query `{"tables":[{columns,rows}]}`
+ *   (not hub payloads, but what operators paste into the CLI),
+ * - bodies the Functions host already parsed (objects/arrays).
+ * Every record carries its own original text when it can be cut out of the message.
+ */
+export interface DecodeLimits {
+  /** Bodies larger than this are dead-lettered whole. Event Hubs caps a message at 1 MB (Premium/Dedicated: 1 MB+), so 8 MiB is generous. */
+  maxBodyBytes: number;
+  /** A single record larger than this is dead-lettered. */
+  maxRecordChars: number;
+  maxDepth: number;
+}
+export const defaultDecodeLimits: DecodeLimits = { maxBodyBytes: 8 * 1024 * 1024, maxRecordChars: 4 * 1024 * 1024, maxDepth: 64 };
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+export interface DecodedBody {
+  /** The message's bytes exactly as received (or the UTF-8 of a string body / JSON of an object body); computed on demand. */
+  bodyBytes(): Uint8Array;
+  /** true when the bytes were not valid UTF-8: isolated record texts then are not byte-exact. */
+  lossy: boolean;
+  records: DecodedRecord[];
+}
+
+export function decodeBody(body: unknown, limits: DecodeLimits = defaultDecodeLimits): DecodedBody {
+  if (body instanceof Uint8Array) {
+    if (body.byteLength > limits.maxBodyBytes) return tooLarge(body, limits);
+    const text = utf8.decode(body);
+    const lossy = text.includes('\uFFFD') && !isValidUtf8(body);
+    return { bodyBytes: () => body, lossy, records: decodeText(text, limits) };
+  }
+  if (typeof body === 'string') {
+    const bytes = Buffer.from(body, 'utf8');
+    if (bytes.byteLength > limits.maxBodyBytes) return tooLarge(bytes, limits);
+    return { bodyBytes: () => bytes, lossy: false, records: decodeText(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body, limits) };
+  }
+  return decodeParsed(body, limits);
+}
+
+function tooLarge(bytes: Uint8Array, limits: DecodeLimits): DecodedBody {
+  return {
+    bodyBytes: () => bytes,
+    lossy: false,
+    records: [{ ok: false, detail: `message body of ${bytes.byteLength} bytes exceeds the ${limits.maxBodyBytes}-byte limit`, raw: '', isolated: false }],
+  };
+}
+
+function isValidUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Text body: split into top-level values, expand envelopes, parse each record once. */
+export function decodeText(text: string, limits: DecodeLimits = defaultDecodeLimits): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  const segments = scanTopLevel(text);
+  const single = segments.length === 1;
+  for (const seg of segments) {
+    const segText = single && seg.start === 0 && seg.end === text.length ? text : text.slice(seg.start, seg.end);
+    if (seg.kind === 'junk') {
+      out.push({ ok: false, detail: `not JSON: ${JSON.stringify(segText.slice(0, 60))}`, raw: segText, isolated: true });
+      continue;
+    }
+    // Fast path: the whole value is sane, parse it once and pair records with their scanned spans.
+    if (seg.complete && seg.depth <= limits.maxDepth) {
+      const parsed = parseJsonSafely(segText, limits.maxDepth, seg.depth);
+      if (parsed.ok) {
+        expand(parsed.value, segText, seg.elements, out, limits, parsed.repaired);
+        continue;
+      }
+      if (!seg.elements || seg.elements.length === 0) {
+        out.push({ ok: false, detail: parsed.detail, raw: segText, isolated: !single });
+        continue;
+      }
+    }
+    // Slow path: the envelope is broken or too deep; salvage the records one by one.
+    if (seg.elements && seg.elements.length > 0) {
+      for (const el of seg.elements) out.push(parseSpan(segText, el, limits));
+    } else {
+      const detail = !seg.complete ? 'truncated JSON (value never closes)' : seg.depth > limits.maxDepth ? `nesting deeper than ${limits.maxDepth} levels` : 'record too large';
+      out.push({ ok: false, detail, raw: segText, isolated: !single });
+    }
+  }
+  return out;
+}
+
+function parseSpan(text: string, el: Span, limits: DecodeLimits): DecodedRecord {
+  const raw = text.slice(el.start, el.end);
+  if (raw.length > limits.maxRecordChars) return { ok: false, detail: `record of ${raw.length} chars exceeds the ${limits.maxRecordChars}-char limit`, raw, isolated: true };
+  const p = parseJsonSafely(raw, limits.maxDepth, el.depth);
+  return p.ok ? { ok: true, value: p.value, raw, isolated: true, repaired: p.repaired } : { ok: false, detail: p.detail, raw, isolated: true };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Pairs parsed envelope records with their scanned spans (falls back to re-serializing when they disagree). */
+function expand(value: unknown, segText: string, elements: Span[] | undefined, out: DecodedRecord[], limits: DecodeLimits, repaired: 'single-quotes' | undefined): void {
+  let list: unknown[] | undefined;
+  if (Array.isArray(value)) list = value;
+  else if (isObject(value)) {
+    const recs = value.records ?? value.Records;
+    if (Array.isArray(recs)) list = recs;
+    else if (Array.isArray(value.value) && typeof value['@odata.context'] === 'string') list = value.value;
+    else if (Array.isArray(value.tables)) {
+      for (const row of laQueryRows(value.tables)) out.push({ ok: true, value: row, raw: JSON.stringify(row), isolated: false });
+      return;
+    }
+  }
+  if (!list) {
+    out.push(sized({ ok: true, value, raw: segText, isolated: true, repaired }, limits));
+    return;
+  }
+  // Spans are only trustworthy when the scanner saw exactly the parsed elements (repair shifts offsets).
+  const spansOk = !repaired && elements !== undefined && elements.length === list.length;
+  for (let i = 0; i < list.length; i++) {
+    const el = spansOk ? elements[i]! : undefined;
+    const raw = el ? segText.slice(el.start, el.end) : JSON.stringify(list[i]) ?? 'null';
+    out.push(sized({ ok: true, value: list[i], raw, isolated: el !== undefined, repaired }, limits));
+  }
+}
+
+function sized(r: DecodedRecord, limits: DecodeLimits): DecodedRecord {
+  return r.raw.length > limits.maxRecordChars ? { ok: false, detail: `record of ${r.raw.length} chars exceeds the ${limits.maxRecordChars}-char limit`, raw: r.raw, isolated: r.isolated } : r;
+}
+
+/** Log Analytics query API `{"tables":[{"columns":[{name}],"rows":[[...]]}]}` → one object per row. */
+function laQueryRows(tables: unknown[]): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const t of tables) {
+    if (!isObject(t) || !Array.isArray(t.columns) || !Array.isArray(t.rows)) continue;
+    const names = t.columns.map((c) => (isObject(c) && typeof c.name === 'string' ? c.name : ''));
+    for (const r of t.rows) {
+      if (!Array.isArray(r)) continue;
+      const o: Record<string, unknown> = {};
+      names.forEach((n, i) => {
+        if (n && n !== '__proto__' && n !== 'constructor' && n !== 'prototype') o[n] = r[i];
+      });
+      rows.push(o);
+    }
+  }
+  return rows;
+}
+
+/** A body the Functions host already parsed: records are objects; their text is re-serialized once. */
+function decodeParsed(body: unknown, limits: DecodeLimits): DecodedBody {
+  let list: unknown[];
+  if (Array.isArray(body)) list = body;
+  else if (isObject(body) && Array.isArray(body.records ?? body.Records)) list = (body.records ?? body.Records) as unknown[];
+  else if (isObject(body) && Array.isArray(body.value) && typeof body['@odata.context'] === 'string') list = body.value;
+  else if (isObject(body) && Array.isArray(body.tables)) list = laQueryRows(body.tables);
+  else list = [body];
+  const records: DecodedRecord[] = [];
+  const texts: string[] = [];
+  for (const item of list) {
+    let raw: string;
+    try {
+      raw = JSON.stringify(item) ?? String(item);
+    } catch (e) {
+      records.push({ ok: false, detail: `unserializable record: ${(e as Error).message.slice(0, 200)}`, raw: '', isolated: false });
+      continue;
+    }
+    texts.push(raw);
+    if (raw.length > limits.maxRecordChars) {
+      records.push({ ok: false, detail: `record of ${raw.length} chars exceeds the ${limits.maxRecordChars}-char limit`, raw, isolated: true });
+      continue;
+    }
+    // Host-parsed objects may carry own `__proto__` keys or absurd depth: re-parse those through the guards.
+    if (DANGEROUS_KEY.test(raw) || nestingDepth(raw, limits.maxDepth) > limits.maxDepth) {
+      const p = parseJsonSafely(raw, limits.maxDepth);
+      records.push(p.ok ? { ok: true, value: p.value, raw, isolated: true } : { ok: false, detail: p.detail, raw, isolated: true });
+    } else records.push({ ok: true, value: item, raw, isolated: true });
+  }
+  const bodyBytes = (): Uint8Array => {
+    if (list.length === 1 && list[0] === body) return Buffer.from(texts[0] ?? '', 'utf8');
+    try {
+      return Buffer.from(JSON.stringify(body), 'utf8');
+    } catch {
+      return Buffer.from(texts.join('\n'), 'utf8');
+    }
+  };
+  return { bodyBytes, lossy: false, records };
+}

@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import type { DeadLetter, DeadLetterReason, OcsfEvent, SourceId } from './types.js';
+import { decodeBody, defaultDecodeLimits, type DecodeLimits } from './decode/decodeBody.js';
+import { mapRecord } from './dispatch.js';
+
+/**
+ * The ingest core: a batch of Event Hub messages in, OCSF events and dead letters out, nothing lost.
+ * - Every record ends up as exactly one of: mapped (≥1 event) or dead-lettered. The identity
+ *   `records = mapped + deadLettered` is checked and logged for every batch; a violation throws (a bug must not
+ *   silently drop data).
+ * - Outputs are awaited; if either write fails the handler throws, so the Functions host's retry policy
+ *   redelivers the batch and the checkpoint does not advance. Redelivery is idempotent: event uids and blob names
+ *   are deterministic.
+ * - Tenant attribution comes from the binding, never from the payload (see attribution.ts).
+ */
+export interface IngestMessageMeta {
+  partitionId?: string | undefined;
+  sequenceNumber?: number | undefined;
+  offset?: string | undefined;
+  enqueuedTime?: string | undefined;
+}
+
+export interface IngestBindingInfo {
+  /** undefined = offline mode (CLI without --tenant). */
+  tenantId: string | undefined;
+  region?: string | undefined;
+  namespace?: string | undefined;
+  hub?: string | undefined;
+}
+
+export interface EventBatch {
+  tenantId: string | undefined;
+  partitionId: string | undefined;
+  firstSequenceNumber: number | undefined;
+  /** Deterministic id of this batch: `<partition>-<firstSequenceNumber>`, or a hash of its event uids. */
+  batchId: string;
+  events: OcsfEvent[];
+}
+
+export interface IngestOutputs {
+  writeEvents(batch: EventBatch): Promise<void>;
+  writeDeadLetters(deadLetters: DeadLetter[]): Promise<void>;
+}
+
+export interface LastSeen {
+  tenantId: string | undefined;
+  source: SourceId;
+  category: string;
+  /** Latest event time (ms epoch) of this tenant/source/category in the batch. */
+  lastEventTime: number;
+  count: number;
+}
+
+export interface IngestBatchResult {
+  records: number;
+  mapped: number;
+  events: number;
+  deadLetters: number;
+  byReason: Partial<Record<DeadLetterReason, number>>;
+  lastSeen: LastSeen[];
+  batchId: string;
+}
+
+export interface HandleIngestBatchInput {
+  bodies: readonly unknown[];
+  /** Per-message metadata, same order as `bodies` (missing entries are fine). */
+  messages?: readonly IngestMessageMeta[];
+  binding: IngestBindingInfo;
+  /** The tenant's known subscriptions; empty/absent = unknown (only tenant ids are checked). */
+  subscriptionIds?: readonly string[];
+  /** ms epoch; the only clock the pipeline sees. */
+  ingestTime: number;
+  outputs: IngestOutputs;
+  logger?: Logger;
+  limits?: DecodeLimits;
+}
+
+const PREVIEW_BYTES = 2048;
+
+export class AccountingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AccountingError';
+  }
+}
+
+export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<IngestBatchResult> {
+  const { binding, ingestTime, outputs } = input;
+  const log = input.logger ?? silentLogger;
+  const limits = input.limits ?? defaultDecodeLimits;
+  const subs = new Set((input.subscriptionIds ?? []).map((s) => s.toLowerCase()));
+  const ctx = { tenantId: binding.tenantId?.toLowerCase(), subscriptionIds: subs, ingestTime, region: binding.region };
+  const events: OcsfEvent[] = [];
+  const deadLetters: DeadLetter[] = [];
+  const byReason: Partial<Record<DeadLetterReason, number>> = {};
+  const seen = new Map<string, LastSeen>();
+  let records = 0;
+  let mapped = 0;
+
+  const deadLetter = (reason: DeadLetterReason, detail: string, bytes: Uint8Array, m: IngestMessageMeta | undefined, recordIndex: number | undefined): void => {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    deadLetters.push({
+      reason,
+      detail,
+      tenantId: ctx.tenantId,
+      hub: binding.hub,
+      namespace: binding.namespace,
+      partitionId: m?.partitionId,
+      sequenceNumber: m?.sequenceNumber,
+      offset: m?.offset,
+      enqueuedTime: m?.enqueuedTime,
+      recordIndex,
+      bodyBase64: buf.toString('base64'),
+      preview: buf.subarray(0, PREVIEW_BYTES).toString('utf8'),
+      deadLetteredAt: ingestTime,
+    });
+    byReason[reason] = (byReason[reason] ?? 0) + 1;
+  };
+
+  input.bodies.forEach((body, i) => {
+    const m = input.messages?.[i];
+    let decoded;
+    try {
+      decoded = decodeBody(body, limits);
+    } catch (e) {
+      // decode is total by design; this is a last line of defence so one body never sinks the batch.
+      records++;
+      deadLetter('unparseable', `decoder failed: ${(e as Error).message}`, safeBytes(body), m, undefined);
+      return;
+    }
+    if (decoded.records.length === 0) {
+      // An empty body / empty envelope carries no record: account for the message itself so nothing vanishes unseen.
+      records++;
+      deadLetter('unknown-shape', 'message holds no records', decoded.bodyBytes(), m, undefined);
+      return;
+    }
+    decoded.records.forEach((rec, idx) => {
+      records++;
+      const recordIndex = decoded.records.length > 1 || rec.isolated ? idx : undefined;
+      const bytes = (): Uint8Array => (rec.isolated && !decoded.lossy ? Buffer.from(rec.raw, 'utf8') : decoded.bodyBytes());
+      if (!rec.ok) return deadLetter('unparseable', rec.detail, bytes(), m, recordIndex);
+      const out = mapRecord(rec.value, rec.raw, ctx, rec.repaired);
+      if (!out.ok) return deadLetter(out.reason, out.detail, bytes(), m, recordIndex);
+      mapped++;
+      for (const ev of out.events) {
+        events.push(ev);
+        const tenant = ev.metadata.tenant_uid as string | undefined;
+        const key = `${tenant ?? ''}|${out.source}|${out.category}`;
+        const cur = seen.get(key);
+        if (!cur) seen.set(key, { tenantId: tenant, source: out.source, category: out.category, lastEventTime: ev.time, count: 1 });
+        else {
+          cur.count++;
+          if (ev.time > cur.lastEventTime) cur.lastEventTime = ev.time;
+        }
+      }
+    });
+  });
+
+  const fields = { records, mapped, events: events.length, deadLetters: deadLetters.length, byReason, tenantId: ctx.tenantId, hub: binding.hub };
+  if (records !== mapped + deadLetters.length || events.length < mapped) {
+    log.error('ingest.accounting_violation', fields);
+    throw new AccountingError(`ingest accounting violated: ${records} records != ${mapped} mapped + ${deadLetters.length} dead-lettered (events ${events.length})`);
+  }
+
+  const first = input.messages?.find((x) => x !== undefined);
+  const batchId = first?.sequenceNumber !== undefined ? `${first.partitionId ?? 'p'}-${first.sequenceNumber}` : `h${createHash('sha256').update(events.map((e) => e.metadata.uid).join(',')).update(deadLetters.map((d) => d.bodyBase64).join(',')).digest('hex').slice(0, 24)}`;
+  // Dead letters first: if the event write then fails, the redelivery rewrites both under the same names.
+  if (deadLetters.length > 0) await outputs.writeDeadLetters(deadLetters);
+  if (events.length > 0) await outputs.writeEvents({ tenantId: ctx.tenantId, partitionId: first?.partitionId, firstSequenceNumber: first?.sequenceNumber, batchId, events });
+  log.info('ingest.batch', { ...fields, batchId });
+  // Degraded, not failed: the records are kept in the dead-letter store for `azure-mdr replay`.
+  if (deadLetters.length > 0) log.warn('ingest.dead_lettered', { batchId, tenantId: ctx.tenantId, hub: binding.hub, byReason });
+  return { records, mapped, events: events.length, deadLetters: deadLetters.length, byReason, lastSeen: [...seen.values()], batchId };
+}
+
+function safeBytes(body: unknown): Uint8Array {
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  try {
+    return Buffer.from(JSON.stringify(body) ?? String(body), 'utf8');
+  } catch {
+    return Buffer.from(String(body), 'utf8');
+  }
+}

@@ -1,0 +1,104 @@
+import type { InvocationContext, EventHubOutput } from '@azure/functions';
+import type { BlobServiceClient } from '@azure/storage-blob';
+import type { IngestBinding } from '../config/ingestBindings.js';
+import { createLogger, type Logger, type LogLevel } from '../log.js';
+import { handleIngestBatch, type IngestBatchResult, type IngestMessageMeta, type IngestOutputs } from './handleIngestBatch.js';
+import { createBlobOutputs } from './outputs/blobOutputs.js';
+import { createEventHubOutput } from './outputs/eventHubOutput.js';
+import { combineOutputs } from './outputs/memoryOutputs.js';
+
+/**
+ * The Event Hub trigger handler (cardinality "many") for one binding. The registration file wires it:
+ *   app.eventHub(ingestFunctionName(b), { …, extraOutputs: [downstream], handler: createIngestHandler({ binding: b, … }) })
+ * It reads partition/sequence/offset/enqueued-time from `context.triggerMetadata` (camelCased by the v4 library),
+ * runs handleIngestBatch and throws on any output failure so the host's retry policy redelivers the batch.
+ */
+export interface IngestHandlerDeps {
+  binding: IngestBinding;
+  /** 'blob' (default), 'eventhub' or 'both' (settings.ingest.outputMode). Dead letters always go to blob. */
+  outputMode?: 'blob' | 'eventhub' | 'both';
+  /** Injected so tests use Azurite and production a managed-identity client. Called once per handler. */
+  blobServiceClient: () => BlobServiceClient;
+  eventsContainer: string;
+  deadLetterContainer: string;
+  /** The `output.eventHub(...)` binding declared in extraOutputs (required for 'eventhub'/'both'). */
+  eventHubOutput?: EventHubOutput;
+  /** The tenant's known subscription ids (from the registry); empty = unknown. */
+  subscriptionIds?: (tenantId: string) => Promise<readonly string[]> | readonly string[];
+  /** Clock for ingest time; defaults to Date.now. */
+  now?: () => number;
+  /** Called with the batch result (stream-health `lastSeen` recording). Errors here fail the invocation. */
+  onBatch?: (result: IngestBatchResult, context: InvocationContext) => Promise<void> | void;
+}
+
+function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+function asString(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+/** Per-message metadata from the v4 trigger metadata (keys already camelCased by the library). */
+export function messagesFromTriggerMetadata(meta: Record<string, unknown> | undefined, count: number): IngestMessageMeta[] {
+  const m = meta ?? {};
+  const pc = (m.partitionContext ?? {}) as Record<string, unknown>;
+  const partitionId = asString(pc.partitionId);
+  const seqs = asArray(m.sequenceNumberArray);
+  const offsets = asArray(m.offsetArray).length > 0 ? asArray(m.offsetArray) : asArray(m.offsetStringArray);
+  const times = asArray(m.enqueuedTimeUtcArray);
+  const sys = asArray(m.systemPropertiesArray);
+  const out: IngestMessageMeta[] = [];
+  for (let i = 0; i < count; i++) {
+    const s = (sys[i] ?? {}) as Record<string, unknown>;
+    const seq = seqs[i] ?? s.sequenceNumber ?? s['x-opt-sequence-number'];
+    out.push({
+      partitionId,
+      sequenceNumber: typeof seq === 'number' ? seq : typeof seq === 'string' && seq !== '' ? Number(seq) : undefined,
+      offset: asString(offsets[i] ?? s.offset),
+      enqueuedTime: asString(times[i] ?? s.enqueuedTimeUtc),
+    });
+  }
+  return out;
+}
+
+/** Adapts an InvocationContext to the lib Logger (one line per event name + fields). */
+export function loggerFromContext(context: InvocationContext, base: Record<string, unknown> = {}): Logger {
+  const sink = (level: LogLevel, event: string, fields: Record<string, unknown>) => {
+    const line = `${event} ${JSON.stringify(fields)}`;
+    if (level === 'error') context.error(line);
+    else if (level === 'warn') context.warn(line);
+    else if (level === 'debug') context.debug(line);
+    else context.info(line);
+  };
+  return createLogger(sink, base);
+}
+
+export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown[], context: InvocationContext) => Promise<void> {
+  const mode = deps.outputMode ?? 'blob';
+  if (mode !== 'blob' && !deps.eventHubOutput) throw new Error(`outputMode ${mode} needs deps.eventHubOutput (the output.eventHub binding)`);
+  let blob: IngestOutputs | undefined;
+  const blobOutputs = (): IngestOutputs =>
+    (blob ??= createBlobOutputs({ serviceClient: deps.blobServiceClient(), eventsContainer: deps.eventsContainer, deadLetterContainer: deps.deadLetterContainer }));
+  return async (messages, context) => {
+    const bodies = Array.isArray(messages) ? messages : [messages];
+    const log = loggerFromContext(context, { tenantId: deps.binding.tenantId, hub: deps.binding.hub, invocationId: context.invocationId });
+    const eventWriters = [] as Pick<IngestOutputs, 'writeEvents'>[];
+    if (mode === 'blob' || mode === 'both') eventWriters.push(blobOutputs());
+    if (mode === 'eventhub' || mode === 'both') {
+      const out = deps.eventHubOutput!;
+      eventWriters.push(createEventHubOutput((events) => context.extraOutputs.set(out, events)));
+    }
+    const outputs = combineOutputs(eventWriters, { writeDeadLetters: (dls) => blobOutputs().writeDeadLetters(dls) });
+    const subscriptionIds = deps.subscriptionIds ? await deps.subscriptionIds(deps.binding.tenantId) : [];
+    const result = await handleIngestBatch({
+      bodies,
+      messages: messagesFromTriggerMetadata(context.triggerMetadata, bodies.length),
+      binding: { tenantId: deps.binding.tenantId, region: deps.binding.region, namespace: deps.binding.namespace, hub: deps.binding.hub },
+      subscriptionIds,
+      ingestTime: (deps.now ?? Date.now)(),
+      outputs,
+      logger: log,
+    });
+    if (deps.onBatch) await deps.onBatch(result, context);
+  };
+}

@@ -1,0 +1,386 @@
+import { hash } from 'node:crypto';
+import type { JsonObject, MapMeta, NormalizedRecord, OcsfEvent, SourceId } from '../types.js';
+import { parseJsonSafely } from '../decode/parseJsonSafely.js';
+
+/** Shared helpers for the OCSF mappers. All pure; regexes are compiled once here. */
+
+export const OCSF_VERSION = '1.8.0';
+/** Longest string copied into a mapped attribute; `raw_data` always keeps the full record. */
+export const MAX_FIELD_CHARS = 32 * 1024;
+
+export function isObj(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function present(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== '';
+}
+
+/**
+ * First present (non-null, non-empty-string) value among the keys (covers camelCase/PascalCase/LA variants).
+ * Fixed arity instead of a rest parameter: this runs ~100 times per record and must not allocate.
+ * Direct lookup: callers only ask for data field names, none of which live on Object.prototype.
+ */
+export function get(o: unknown, k1: string, k2?: string, k3?: string, k4?: string, k5?: string, k6?: string): unknown {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
+  const r = o as JsonObject;
+  let v = r[k1];
+  if (present(v)) return v;
+  if (k2 === undefined) return undefined;
+  v = r[k2];
+  if (present(v)) return v;
+  if (k3 === undefined) return undefined;
+  v = r[k3];
+  if (present(v)) return v;
+  if (k4 === undefined) return undefined;
+  v = r[k4];
+  if (present(v)) return v;
+  if (k5 === undefined) return undefined;
+  v = r[k5];
+  if (present(v)) return v;
+  if (k6 === undefined) return undefined;
+  v = r[k6];
+  return present(v) ? v : undefined;
+}
+
+export function str(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.length > MAX_FIELD_CHARS ? v.slice(0, MAX_FIELD_CHARS) : v.length === 0 ? undefined : v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+/** Number from a number or a numeric string (Azure sends `"durationMs":"78"`, `"Level":"4"`). */
+export function num(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+export function int(v: unknown): number | undefined {
+  const n = num(v);
+  return n === undefined ? undefined : Math.trunc(n);
+}
+
+export function bool(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'True' || v === 1) return true;
+  if (v === 'false' || v === 'False' || v === 0) return false;
+  return undefined;
+}
+
+/** An object, or a JSON string holding one (LA form nests objects as strings), else undefined. */
+export function obj(v: unknown): JsonObject | undefined {
+  if (isObj(v)) return v;
+  if (typeof v === 'string' && v.length > 1 && (v[0] === '{' || v[0] === '[')) {
+    const p = parseJsonSafely(v);
+    if (p.ok && isObj(p.value)) return p.value;
+  }
+  return undefined;
+}
+
+/** An array, or a JSON string holding one. */
+export function arr(v: unknown): unknown[] | undefined {
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string' && v.length > 1 && v[0] === '[') {
+    const p = parseJsonSafely(v);
+    if (p.ok && Array.isArray(p.value)) return p.value;
+  }
+  return undefined;
+}
+
+// ---- time
+const ISO = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const US = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(AM|PM)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const YMD_SLASH = /^(\d{4})\/(\d{1,2})\/(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+
+function offsetMs(z: string | undefined): number {
+  if (!z || z === 'Z' || z === 'z') return 0;
+  const sign = z[0] === '-' ? -1 : 1;
+  const digits = z.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
+}
+
+function fromParts(y: number, mo: number, d: number, h: number, mi: number, s: number, frac: string | undefined, zone: string | undefined): number | undefined {
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return undefined;
+  const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
+  const t = Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMs(zone);
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/**
+ * Milliseconds since the epoch from the time formats Azure emits: ISO 8601 with 0–9 fractional digits and
+ * optional zone, US `M/D/YYYY h:mm:ss [AM|PM] [+hh:mm]`, `yyyy/MM/dd HH:mm:ss.fffffff`, RFC 1123, epoch numbers.
+ * No zone means UTC (Azure logs are UTC). Returns undefined for anything else or a year outside 1970–2200.
+ */
+export function parseTime(v: unknown): number | undefined {
+  let t: number | undefined;
+  if (typeof v === 'number' && Number.isFinite(v)) t = v < 1e11 ? v * 1000 : v;
+  else if (typeof v === 'string') {
+    const s = v.trim();
+    let m = ISO.exec(s);
+    if (m) t = fromParts(+m[1]!, +m[2]!, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), m[7], m[8]);
+    else if ((m = US.exec(s))) {
+      let h = +(m[4] ?? 0);
+      const ampm = m[8]?.toUpperCase();
+      if (ampm === 'PM' && h < 12) h += 12;
+      if (ampm === 'AM' && h === 12) h = 0;
+      t = fromParts(+m[3]!, +m[1]!, +m[2]!, h, +(m[5] ?? 0), +(m[6] ?? 0), m[7], m[9]);
+    } else if ((m = YMD_SLASH.exec(s))) t = fromParts(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +(m[6] ?? 0), m[7], m[8]);
+    else if (/^[A-Za-z]{3}, /.test(s)) {
+      const p = Date.parse(s);
+      t = Number.isNaN(p) ? undefined : p;
+    }
+  }
+  if (t === undefined || t < 0 || t > 7_258_118_400_000) return undefined;
+  return Math.trunc(t);
+}
+
+// ---- severity
+/** Azure `level` (text or the numeric resource-log Level: 1 Critical … 5 Verbose) → OCSF severity_id. */
+export function severityFromLevel(level: unknown): number {
+  if (typeof level === 'string') {
+    switch (level.toLowerCase()) {
+      case 'critical':
+        return 5;
+      case 'error':
+        return 4;
+      case 'warning':
+        return 3;
+      case 'informational':
+      case 'information':
+      case 'verbose':
+        return 1;
+    }
+    const n = num(level);
+    if (n !== undefined) return severityFromLevel(n);
+    return 0;
+  }
+  if (typeof level === 'number') return level === 1 ? 5 : level === 2 ? 4 : level === 3 ? 3 : level === 4 || level === 5 ? 1 : 0;
+  return 0;
+}
+
+/** Alert severity text (Defender: Informational/Low/Medium/High, sometimes Critical) → OCSF severity_id. */
+export function severityFromAlert(sev: unknown): number {
+  switch (typeof sev === 'string' ? sev.toLowerCase() : '') {
+    case 'informational':
+    case 'information':
+      return 1;
+    case 'low':
+      return 2;
+    case 'medium':
+      return 3;
+    case 'high':
+      return 4;
+    case 'critical':
+      return 5;
+    default:
+      return 0;
+  }
+}
+
+export const SEVERITY_CAPTION: Record<number, string> = { 0: 'Unknown', 1: 'Informational', 2: 'Low', 3: 'Medium', 4: 'High', 5: 'Critical', 6: 'Fatal', 99: 'Other' };
+
+// ---- Azure resource ids
+export interface ResourceIdParts {
+  subscriptionId?: string | undefined;
+  resourceGroup?: string | undefined;
+  provider?: string | undefined;
+  tenantId?: string | undefined;
+  /** Last `type/name` segment pair, e.g. type `Microsoft.KeyVault/vaults`, name `kv1`. */
+  type?: string | undefined;
+  name?: string | undefined;
+}
+const SUB = /\/subscriptions\/([^/]+)/i;
+const RG = /\/resourcegroups\/([^/]+)/i;
+const PROVIDER = /\/providers\/([^/]+)\/(.+)$/i;
+const TENANT = /^\/tenants\/([^/]+)/i;
+
+export function parseResourceId(id: unknown): ResourceIdParts {
+  if (typeof id !== 'string' || id[0] !== '/') return {};
+  const out: ResourceIdParts = {};
+  const sub = SUB.exec(id);
+  if (sub) out.subscriptionId = sub[1]!.toLowerCase();
+  const rg = RG.exec(id);
+  if (rg) out.resourceGroup = rg[1];
+  const t = TENANT.exec(id);
+  if (t) out.tenantId = t[1]!.toLowerCase();
+  const p = PROVIDER.exec(id);
+  if (p) {
+    out.provider = p[1];
+    const segs = p[2]!.split('/');
+    // provider/type1/name1/type2/name2 → type = provider/type1/type2, name = last name
+    const types: string[] = [];
+    for (let i = 0; i + 1 < segs.length; i += 2) types.push(segs[i]!);
+    if (types.length > 0) out.type = `${p[1]}/${types.join('/')}`;
+    if (segs.length >= 2) out.name = segs[segs.length % 2 === 0 ? segs.length - 1 : segs.length - 2];
+  }
+  return out;
+}
+
+// ---- identity
+/** Deterministic event id: SHA-256 over tenant, source and the record's own identity fields. */
+export function eventUid(tenant: string | undefined, source: SourceId, parts: (string | number | undefined)[], record: unknown): string {
+  const usable = parts.filter((p) => p !== undefined && p !== '');
+  // Without id fields of its own, the record's canonical JSON (sorted keys) is its identity: the same record
+  // hashes the same whether it arrived pretty-printed, compact, or already parsed by the Functions host.
+  const identity = usable.length === 0 ? `canonical\u0000${canonicalJson(record)}` : usable.join('\u0000');
+  return hash('sha256', `${tenant ?? ''}\u0000${source}\u0000${identity}`, 'hex').slice(0, 32);
+}
+
+/** JSON with object keys sorted at every level (depth is already capped by decode). */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .sort()
+    .filter((k) => o[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+    .join(',')}}`;
+}
+
+// ---- building events
+export interface EventCore {
+  classUid: number;
+  className: string;
+  categoryUid: number;
+  categoryName: string;
+  activityId: number;
+  activityName: string;
+  severityId: number;
+  /** Source event time (ms); undefined → ingest time is used and flagged. */
+  time: number | undefined;
+  uid: string;
+  source: SourceId;
+  /** Product feature, e.g. "Activity Log", "Entra ID Sign-in Logs". */
+  feature: string;
+  productName: string;
+  logName: string;
+  subscriptionId: string | undefined;
+  region: string | undefined;
+  correlationUid?: string | undefined;
+  originalTime?: string | undefined;
+  eventCode?: string | undefined;
+}
+
+const CATEGORY_NAMES: Record<number, string> = { 0: 'Uncategorized', 2: 'Findings', 3: 'Identity & Access Management', 6: 'Application Activity' };
+export function categoryName(uid: number): string {
+  return CATEGORY_NAMES[uid] ?? 'Unknown';
+}
+
+/**
+ * The attributes every event carries. `raw_data` is the record's original text (cut from the message, not
+ * re-serialized). Offline attribution is marked in `metadata.labels` (a schema-defined, queryable place) rather than in
+ * `unmapped`, which is reserved for source fields without an OCSF home.
+ */
+export function buildEvent(core: EventCore, meta: MapMeta, raw: string, body: Record<string, unknown>, unmapped: JsonObject | undefined): OcsfEvent {
+  const labels: string[] = [];
+  if (!meta.verified) labels.push('attribution:unverified');
+  if (core.time === undefined) labels.push('time:ingest');
+  const metadata: OcsfEvent['metadata'] = {
+    uid: core.uid,
+    version: OCSF_VERSION,
+    product: { name: core.productName, vendor_name: 'Microsoft', feature: { name: core.feature } },
+    // `host` is the profile that admits `device` (and `actor` in findings); list it only when used.
+    profiles: body.device !== undefined || (core.classUid === 2004 && body.actor !== undefined) ? ['cloud', 'host'] : ['cloud'],
+    log_name: core.logName,
+    log_provider: 'Azure Event Hubs',
+    processed_time: meta.ingestTime,
+  };
+  if (meta.tenantId) metadata.tenant_uid = meta.tenantId;
+  if (core.correlationUid) metadata.correlation_uid = core.correlationUid;
+  if (core.originalTime) metadata.original_time = core.originalTime;
+  if (core.eventCode) metadata.event_code = core.eventCode;
+  if (labels.length > 0) metadata.labels = labels;
+  const cloud: Record<string, unknown> = { provider: 'Azure' };
+  if (core.subscriptionId) cloud.account = { uid: core.subscriptionId, type_id: 13, type: 'Azure Subscription' };
+  if (meta.tenantId) cloud.org = { uid: meta.tenantId };
+  const region = core.region ?? meta.region;
+  if (region) cloud.region = region;
+  const ev: OcsfEvent = {
+    class_uid: core.classUid,
+    class_name: core.className,
+    category_uid: core.categoryUid,
+    category_name: core.categoryName,
+    activity_id: core.activityId,
+    activity_name: core.activityName,
+    type_uid: core.classUid * 100 + core.activityId,
+    type_name: `${core.className}: ${core.activityName}`,
+    severity_id: core.severityId,
+    severity: SEVERITY_CAPTION[core.severityId] ?? 'Unknown',
+    time: core.time ?? meta.ingestTime,
+    metadata,
+    cloud,
+    ...body,
+    raw_data: raw,
+  };
+  if (unmapped && Object.keys(unmapped).length > 0) ev.unmapped = unmapped;
+  return ev;
+}
+
+/**
+ * Returns undefined when `o` holds nothing (only undefined values, empty objects/arrays), else `o` with empty
+ * objects/arrays set to undefined. Keys are never deleted (delete turns V8 objects into slow dictionaries);
+ * JSON.stringify omits undefined values, so they never reach the output.
+ */
+export function compact<T extends Record<string, unknown>>(o: T): T | undefined {
+  let any = false;
+  for (const k in o) {
+    const v = o[k];
+    if (v === undefined) continue;
+    if ((Array.isArray(v) && v.length === 0) || (isObj(v) && isEmpty(v))) (o as Record<string, unknown>)[k] = undefined;
+    else any = true;
+  }
+  return any ? o : undefined;
+}
+
+function isEmpty(o: Record<string, unknown>): boolean {
+  for (const k in o) if (o[k] !== undefined) return false;
+  return true;
+}
+
+/** Copies the keys of `src` not in `mapped` into a new object (the `unmapped` remainder). */
+export function remainder(src: JsonObject | undefined, mapped: ReadonlySet<string>): JsonObject | undefined {
+  if (!src) return undefined;
+  let out: JsonObject | undefined;
+  for (const k of Object.keys(src)) {
+    if (mapped.has(k)) continue;
+    const v = src[k];
+    if (v === undefined || v === null || v === '') continue;
+    (out ??= {})[k] = v;
+  }
+  return out;
+}
+
+/** Record time: `time`, then LA `TimeGenerated`, then per-source alternatives. */
+export function recordTime(r: NormalizedRecord, ...alternatives: unknown[]): { time: number | undefined; original: string | undefined } {
+  const candidates = [get(r.rec, 'time', 'Time', 'TimeGenerated', 'timeGenerated'), ...alternatives];
+  for (const c of candidates) {
+    const t = parseTime(c);
+    if (t !== undefined) return { time: t, original: typeof c === 'string' ? c : undefined };
+  }
+  const first = candidates.find((c) => c !== undefined);
+  return { time: undefined, original: typeof first === 'string' ? first : undefined };
+}
+
+/** Strips SAS signatures and other secrets from a URL before it goes into a mapped attribute. */
+const SECRET_PARAM = /([?&](?:sig|signature|code|client_secret|access_token)=)[^&#]*/gi;
+export function redactUrl(u: string): string {
+  return u.replace(SECRET_PARAM, '$1REDACTED');
+}
+
+const IPV4_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/;
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+const IPV6 = /^[0-9a-f:]+(?:%\w+)?$/i;
+/** A caller IP usable as OCSF `ip_t` (strips `:port`; rejects redacted `XX.XX.XX.XX`, CIDRs, names). */
+export function ipOf(v: unknown): { ip?: string; port?: number } {
+  const s = str(v);
+  if (!s) return {};
+  const m = IPV4_PORT.exec(s);
+  if (m) return { ip: m[1]!, port: Number(s.slice(m[1]!.length + 1)) };
+  if (IPV4.test(s) || (s.includes(':') && IPV6.test(s))) return { ip: s };
+  return {};
+}

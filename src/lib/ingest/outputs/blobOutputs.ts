@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { DeadLetter, OcsfEvent } from '../types.js';
+import type { EventBatch, IngestOutputs } from '../handleIngestBatch.js';
+import { ocsfClassName } from '../ocsf/validate.js';
+
+/**
+ * Blob outputs. Events: gzip NDJSON at `{tenantId}/{ocsf_class}/{yyyy}/{mm}/{dd}/{hh}/{batchId}.ndjson.gz` (hour of
+ * the event time). The batch id is `<partition>-<first sequence number>`, so a redelivered batch overwrites its own
+ * blobs instead of adding duplicates. Dead letters: one JSON document (one line, so files concatenate into NDJSON for
+ * `azure-mdr replay`) at `{tenantId}/{yyyy}/{mm}/{dd}/{partition}-{seq}[-r{recordIndex}].json`.
+ * Any upload error propagates: the handler then throws and the host redelivers.
+ */
+export interface BlobOutputOptions {
+  serviceClient: BlobServiceClient;
+  eventsContainer: string;
+  deadLetterContainer: string;
+}
+
+function pad(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+function hourPath(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${pad(d.getUTCHours())}`;
+}
+function dayPath(ms: number): string {
+  return hourPath(ms).slice(0, 10);
+}
+const SAFE_SEGMENT = /[^A-Za-z0-9._-]/g;
+function segment(s: string | undefined, fallback: string): string {
+  return s ? s.replace(SAFE_SEGMENT, '_').slice(0, 100) : fallback;
+}
+
+export function eventBlobName(tenantId: string | undefined, ev: OcsfEvent, batchId: string): string {
+  return `${segment(tenantId, 'unattributed')}/${ocsfClassName(ev.class_uid)}/${hourPath(ev.time)}/${segment(batchId, 'batch')}.ndjson.gz`;
+}
+
+export function deadLetterBlobName(dl: DeadLetter): string {
+  const when = dl.enqueuedTime ? Date.parse(dl.enqueuedTime.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(dl.enqueuedTime) ? dl.enqueuedTime : `${dl.enqueuedTime}Z`) : NaN;
+  const seq = dl.sequenceNumber !== undefined ? String(dl.sequenceNumber) : `h${createHash('sha256').update(dl.bodyBase64).digest('hex').slice(0, 16)}`;
+  const idx = dl.recordIndex !== undefined ? `-r${dl.recordIndex}` : '';
+  return `${segment(dl.tenantId, 'unattributed')}/${dayPath(Number.isNaN(when) ? dl.deadLetteredAt : when)}/${segment(dl.partitionId, 'p')}-${seq}${idx}.json`;
+}
+
+export function createBlobOutputs(opts: BlobOutputOptions): IngestOutputs {
+  const ensured = new Map<string, Promise<ContainerClient>>();
+  const container = (name: string): Promise<ContainerClient> => {
+    let p = ensured.get(name);
+    if (!p) {
+      const c = opts.serviceClient.getContainerClient(name);
+      p = c.createIfNotExists().then(() => c);
+      // A failed create must be retried on the next call, not cached.
+      p.catch(() => ensured.delete(name));
+      ensured.set(name, p);
+    }
+    return p;
+  };
+  return {
+    async writeEvents(batch: EventBatch): Promise<void> {
+      const groups = new Map<string, string[]>();
+      for (const ev of batch.events) {
+        const name = eventBlobName(batch.tenantId ?? (ev.metadata.tenant_uid as string | undefined), ev, batch.batchId);
+        let lines = groups.get(name);
+        if (!lines) groups.set(name, (lines = []));
+        lines.push(JSON.stringify(ev));
+      }
+      const c = await container(opts.eventsContainer);
+      await Promise.all(
+        [...groups].map(([name, lines]) => {
+          const data = gzipSync(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+          return c.getBlockBlobClient(name).uploadData(data, { blobHTTPHeaders: { blobContentType: 'application/x-ndjson', blobContentEncoding: 'gzip' } });
+        }),
+      );
+    },
+    async writeDeadLetters(dls: DeadLetter[]): Promise<void> {
+      const c = await container(opts.deadLetterContainer);
+      await Promise.all(
+        dls.map((dl) => c.getBlockBlobClient(deadLetterBlobName(dl)).uploadData(Buffer.from(`${JSON.stringify(dl)}\n`, 'utf8'), { blobHTTPHeaders: { blobContentType: 'application/json' } })),
+      );
+    },
+  };
+}

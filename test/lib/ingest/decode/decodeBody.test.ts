@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { decodeBody } from '../../../../src/lib/ingest/decode/decodeBody.js';
+import { repairSingleQuotes } from '../../../../src/lib/ingest/decode/repairSingleQuotes.js';
+
+const ok = (r: ReturnType<typeof decodeBody>['records'][number]) => (r.ok ? r.value : undefined);
+
+describe('decodeBody', () => {
+  it('splits a records envelope and keeps each record’s original text (whitespace and all)', () => {
+    const text = '{ "records": [ {"a": 1,  "s": "x]},{"} , {"b":[2,{"c":3}]} ] }';
+    const d = decodeBody(Buffer.from(text));
+    expect(d.records.map(ok)).toEqual([{ a: 1, s: 'x]},{' }, { b: [2, { c: 3 }] }]);
+    expect(d.records.map((r) => r.raw)).toEqual(['{"a": 1,  "s": "x]},{"}', '{"b":[2,{"c":3}]}']);
+    expect(d.records.every((r) => r.isolated)).toBe(true);
+  });
+
+  it('handles escaped quotes and backslashes inside strings when cutting records', () => {
+    const text = String.raw`{"records":[{"p":"C:\\dir\\","q":"say \"hi\""},{"r":1}]}`;
+    const d = decodeBody(text);
+    expect(d.records.map(ok)).toEqual([{ p: 'C:\\dir\\', q: 'say "hi"' }, { r: 1 }]);
+    expect(d.records[1]!.raw).toBe('{"r":1}');
+  });
+
+  it('decodes line-delimited records and isolates a bad line without losing its neighbours', () => {
+    const d = decodeBody('{"a":1}\n{"b":oops}\n{"c":3}\n');
+    expect(d.records.map((r) => r.ok)).toEqual([true, false, true]);
+    expect(d.records[1]!.raw).toBe('{"b":oops}');
+  });
+
+  it('salvages the good records of an envelope whose JSON is broken', () => {
+    const d = decodeBody('{"records":[{"a":1},{"b":nope},{"c":3}]}');
+    expect(d.records.map(ok)).toEqual([{ a: 1 }, undefined, { c: 3 }]);
+  });
+
+  it('repairs single-quoted pseudo-JSON and says so', () => {
+    const d = decodeBody(`{"category":"FunctionAppLogs","properties":{'appName':'x','n':2,'msg':'it''s'}}`);
+    // unrepairable ('' inside) stays unparseable rather than guessing
+    expect(d.records[0]!.ok).toBe(false);
+    const e = decodeBody(`{"category":"FunctionAppLogs","properties":{'appName':'x','n':2,'q':'say "hi"'}}`);
+    expect(e.records[0]).toMatchObject({ ok: true, repaired: 'single-quotes', value: { properties: { appName: 'x', n: 2, q: 'say "hi"' } } });
+    expect(repairSingleQuotes(`{"a":"don't"}`)).toBeUndefined();
+  });
+
+  it('treats a junk line before a record as its own unparseable record', () => {
+    const d = decodeBody('Content\n{\n  "time": "2023-12-12T12:12:19Z"\n}');
+    expect(d.records.map((r) => r.ok)).toEqual([false, true]);
+    expect(d.records[0]!.raw).toBe('Content');
+  });
+
+  it('expands bare arrays, Graph value lists and Log Analytics query tables', () => {
+    expect(decodeBody('[{"a":1},{"b":2}]').records.map(ok)).toEqual([{ a: 1 }, { b: 2 }]);
+    expect(decodeBody('{"@odata.context":"x","value":[{"id":"1"}]}').records.map(ok)).toEqual([{ id: '1' }]);
+    expect(decodeBody('{"tables":[{"columns":[{"name":"A"},{"name":"__proto__"}],"rows":[[1,2],[3,4]]}]}').records.map(ok)).toEqual([{ A: 1 }, { A: 3 }]);
+  });
+
+  it('accepts bodies the Functions host already parsed', () => {
+    const d = decodeBody({ records: [{ a: 1 }, { b: 2 }] });
+    expect(d.records.map((r) => r.raw)).toEqual(['{"a":1}', '{"b":2}']);
+    expect(decodeBody([{ a: 1 }]).records.map(ok)).toEqual([{ a: 1 }]);
+  });
+
+  it('drops prototype-pollution keys from text and from host-parsed objects', () => {
+    const d = decodeBody('{"records":[{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}},"ok":1}]}');
+    const v = ok(d.records[0]!) as Record<string, unknown>;
+    expect(Object.keys(v)).toEqual(['ok']);
+    const parsed = JSON.parse('{"__proto__":{"x":1},"ok":2}') as unknown;
+    expect(Object.keys(ok(decodeBody(parsed).records[0]!) as object)).toEqual(['ok']);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('survives invalid UTF-8 and keeps the original bytes for dead letters', () => {
+    const bytes = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
+    const d = decodeBody(bytes);
+    expect(d.lossy).toBe(true);
+    expect(d.records[0]!.ok).toBe(true);
+    expect(Buffer.from(d.bodyBytes()).equals(bytes)).toBe(true);
+  });
+
+  it('refuses over-deep nesting, truncated values and oversized bodies as unparseable', () => {
+    expect(decodeBody(`${'['.repeat(70)}${']'.repeat(70)}`).records[0]).toMatchObject({ ok: false, detail: expect.stringContaining('nesting') });
+    expect(decodeBody('{"records":[{"a":1}').records.map((r) => r.ok)).toEqual([true]);
+    expect(decodeBody('{"a":').records[0]).toMatchObject({ ok: false, detail: expect.stringContaining('truncated') });
+    expect(decodeBody('x'.repeat(100), { maxBodyBytes: 10, maxRecordChars: 10, maxDepth: 64 }).records[0]).toMatchObject({ ok: false, detail: expect.stringContaining('exceeds') });
+  });
+});

@@ -1,0 +1,29 @@
+import { handleIngestBatch } from '../../src/lib/ingest/handleIngestBatch.js';
+import { createMemoryOutputs } from '../../src/lib/ingest/outputs/memoryOutputs.js';
+import type { OcsfEvent } from '../../src/lib/ingest/types.js';
+
+/** Fixed ingest time for golden outputs: expected files must not contain volatile values. */
+export const GOLDEN_INGEST_TIME = Date.UTC(2026, 0, 1, 0, 0, 0);
+
+export interface GoldenOutput {
+  records: number;
+  events: OcsfEvent[];
+  deadLetters: { reason: string; detail: string; recordIndex: number | undefined; preview: string }[];
+}
+
+/** Runs one fixture file as one Event Hub message body through the batch handler (offline attribution). */
+export async function runGolden(body: Uint8Array, tenantId?: string): Promise<GoldenOutput> {
+  const outputs = createMemoryOutputs();
+  const res = await handleIngestBatch({
+    bodies: [body],
+    messages: [{ partitionId: '0', sequenceNumber: 1, offset: '0', enqueuedTime: '2026-01-01T00:00:00' }],
+    binding: { tenantId, hub: 'golden' },
+    ingestTime: GOLDEN_INGEST_TIME,
+    outputs,
+  });
+  return {
+    records: res.records,
+    events: outputs.batches.flatMap((b) => b.events),
+    deadLetters: outputs.deadLetters.map((d) => ({ reason: d.reason, detail: d.detail, recordIndex: d.recordIndex, preview: d.preview.slice(0, 160) })),
+  };
+}
