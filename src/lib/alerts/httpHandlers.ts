@@ -1,0 +1,99 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { AzureClients } from '../azure/clientFactory.js';
+import { ConnectorError, ValidationError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { contextLogger } from '../observability/contextLogger.js';
+import type { TenantRegistry } from '../registry/tenantRegistry.js';
+import { alertNameProblem, parseAlertStateBody, setAlertState } from './alertState.js';
+
+export type HttpHandler = (req: HttpRequest, ctx: InvocationContext) => Promise<HttpResponseInit>;
+
+export interface AlertStateHttpDeps {
+  clients: AzureClients;
+  registry: Pick<TenantRegistry, 'getTenant'>;
+  /** Defaults to the invocation's logger (the audit line then lands in Application Insights). */
+  logger?: Logger;
+}
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const MAX_BODY_BYTES = 16 * 1024;
+
+interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** RFC 9457 problem details; `errors` names each bad field. */
+function problem(status: number, type: string, title: string, detail: string, errors?: FieldProblem[], headers?: Record<string, string>): HttpResponseInit {
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+    jsonBody: { type: `urn:azure-mdr:problem:${type}`, title, status, detail, ...(errors ? { errors } : {}) },
+  };
+}
+
+const invalid = (errors: FieldProblem[]) => problem(400, 'invalid-request', 'Invalid request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+
+/** The caller as App Service authentication reports it; only for the audit line. */
+function actorOf(req: HttpRequest): string | undefined {
+  const raw = req.headers.get('x-ms-client-principal-name') ?? req.headers.get('x-ms-client-principal-id') ?? undefined;
+  return raw?.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 256) || undefined;
+}
+
+function fromError(e: unknown): HttpResponseInit {
+  if (e instanceof ValidationError) return invalid(e.problems.length > 0 ? e.problems : [{ field: '(body)', message: e.message }]);
+  if (!(e instanceof ConnectorError)) throw e;
+  if (e.kind === 'not-found') return problem(404, e.code === 'SubscriptionNotInTenant' ? 'subscription-not-in-tenant' : 'alert-not-found', 'Not found', e.message);
+  if (e.statusCode === 401 || e.statusCode === 403) return problem(403, e.code === 'SubscriptionNotDelegated' ? 'subscription-not-delegated' : 'delegation-forbidden', 'The delegation does not allow this', e.message);
+  if (e.kind === 'transient') return problem(503, 'azure-unavailable', 'Azure is throttling or unavailable', e.message, undefined, { 'retry-after': '60' });
+  if (e.statusCode === 400) return problem(400, 'azure-rejected', 'Azure rejected the request', e.message);
+  return problem(502, 'azure-error', 'Azure returned an error', e.message);
+}
+
+/**
+ * POST /api/tenants/{id}/alerts/{alertName}/state, body `{state, subscriptionId, location, resourceGroup?}` →
+ * 200 `{tenantId, subscriptionId, resourceGroup?, location, alertName, from?, to}`; 400 names the bad fields,
+ * 404 unknown tenant/subscription/alert, 403 when the delegation lacks Security Admin, 503 when Azure throttles.
+ */
+export function createAlertStateHttpHandler(deps: AlertStateHttpDeps): HttpHandler {
+  return async (req, ctx) => {
+    const errors: FieldProblem[] = [];
+    const id = req.params.id ?? '';
+    const alertName = req.params.alertName ?? '';
+    if (!GUID.test(id)) errors.push({ field: 'tenantId', message: 'expected a tenant GUID in the route /api/tenants/{id}/alerts/{alertName}/state' });
+    const nameProblem = alertNameProblem(alertName);
+    if (nameProblem) errors.push({ field: 'alertName', message: nameProblem });
+
+    let raw: unknown;
+    const text = await req.text();
+    if (Buffer.byteLength(text) > MAX_BODY_BYTES) errors.push({ field: '(body)', message: `too large (at most ${MAX_BODY_BYTES} bytes)` });
+    else {
+      try {
+        raw = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
+      } catch {
+        errors.push({ field: '(body)', message: 'expected a JSON object like {"state":"Dismissed","subscriptionId":"…","location":"centralus"}' });
+      }
+      if (raw === undefined && errors.every((e) => e.field !== '(body)')) errors.push({ field: '(body)', message: 'required: a JSON object with state, subscriptionId and location' });
+    }
+    let body;
+    if (raw !== undefined) {
+      try {
+        body = parseAlertStateBody(raw);
+      } catch (e) {
+        if (!(e instanceof ValidationError)) throw e;
+        errors.push(...e.problems);
+      }
+    }
+    if (errors.length > 0 || !body) return invalid(errors);
+
+    const tenantId = id.toLowerCase();
+    const tenant = await deps.registry.getTenant(tenantId);
+    if (!tenant || tenant.status === 'offboarded') return problem(404, 'tenant-not-found', 'Tenant not found', `tenant ${tenantId} is not registered`);
+    try {
+      const result = await setAlertState({ clients: deps.clients, tenant, alertName, body, actor: actorOf(req), logger: deps.logger ?? contextLogger(ctx) });
+      return { status: 200, jsonBody: result };
+    } catch (e) {
+      return fromError(e);
+    }
+  };
+}

@@ -1,0 +1,18 @@
+import type { InvocationContext, Timer } from '@azure/functions';
+import { contextLogger } from '../observability/contextLogger.js';
+import { runHealthCheck, type HealthDeps } from './runHealthCheck.js';
+
+/**
+ * Timer handler factory for the stream-health function (schedule: settings.health.schedule). `deps` may be a
+ * factory so the registration module can build clients lazily on first run; the handler's own logger comes
+ * from the invocation context. A failure to list tenants throws (the host records the failed run); per-tenant
+ * failures are logged and do not stop the others.
+ */
+export function createHealthTimerHandler(deps: HealthDeps | (() => Promise<HealthDeps>)) {
+  return async (timer: Timer, ctx: InvocationContext): Promise<void> => {
+    const d = typeof deps === 'function' ? await deps() : deps;
+    const logger = contextLogger(ctx);
+    if (timer.isPastDue) logger.warn('health.past_due', { last: timer.scheduleStatus?.last });
+    await runHealthCheck({ ...d, logger });
+  };
+}
