@@ -8,6 +8,7 @@ import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import type { SecurityCenter } from '@azure/arm-security';
 import type { WebSiteManagementClient } from '@azure/arm-appservice';
 import type { Settings } from '../config/settings.js';
+import { lazyDefaultCredential } from './lazyCredential.js';
 
 /**
  * The one place ARM SDK clients are built. Cloud, credential and TLS CA come from settings, so the same
@@ -50,14 +51,8 @@ export function clientFactoryOptionsFromSettings(settings: Settings, overrides: 
 export function createAzureClients(opts: ClientFactoryOptions): AzureClients {
   const endpoint = opts.armEndpoint.replace(/\/+$/, '');
   const scope = `${endpoint}/.default`;
-  let credentialPromise: Promise<TokenCredential> | undefined;
-  const credential = () =>
-    (credentialPromise ??= opts.credential
-      ? Promise.resolve(opts.credential)
-      : import('@azure/identity').then(
-          ({ DefaultAzureCredential }) =>
-            new DefaultAzureCredential({ authorityHost: opts.authorityHost, managedIdentityClientId: opts.managedIdentityClientId }),
-        ));
+  const cred = opts.credential ?? lazyDefaultCredential({ authorityHost: opts.authorityHost, managedIdentityClientId: opts.managedIdentityClientId });
+  const credential = async () => cred;
   const tlsOptions = opts.tlsCa ? { ca: opts.tlsCa.toString() } : undefined;
   const retryOptions = opts.retry ? { ...opts.retry } : undefined;
   // Modular (TypeSpec) clients take `credentials.scopes`; classic ones take `credentialScopes`.

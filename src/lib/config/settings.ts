@@ -49,9 +49,9 @@ const ncrontab = z
 const httpsUrl = z.url({ protocol: /^https$/, message: 'expected an https:// URL' }).transform((s) => s.replace(/\/+$/, ''));
 
 export const CLOUDS = {
-  AzureCloud: { armEndpoint: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com', eventHubsSuffix: 'servicebus.windows.net' },
-  AzureChinaCloud: { armEndpoint: 'https://management.chinacloudapi.cn', authorityHost: 'https://login.chinacloudapi.cn', eventHubsSuffix: 'servicebus.chinacloudapi.cn' },
-  AzureUSGovernment: { armEndpoint: 'https://management.usgovcloudapi.net', authorityHost: 'https://login.microsoftonline.us', eventHubsSuffix: 'servicebus.usgovcloudapi.net' },
+  AzureCloud: { armEndpoint: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com', eventHubsSuffix: 'servicebus.windows.net', storageSuffix: 'core.windows.net' },
+  AzureChinaCloud: { armEndpoint: 'https://management.chinacloudapi.cn', authorityHost: 'https://login.chinacloudapi.cn', eventHubsSuffix: 'servicebus.chinacloudapi.cn', storageSuffix: 'core.chinacloudapi.cn' },
+  AzureUSGovernment: { armEndpoint: 'https://management.usgovcloudapi.net', authorityHost: 'https://login.microsoftonline.us', eventHubsSuffix: 'servicebus.usgovcloudapi.net', storageSuffix: 'core.usgovcloudapi.net' },
 } as const;
 export type CloudName = keyof typeof CLOUDS | 'Custom';
 
@@ -62,6 +62,7 @@ export const envSchema = z.object({
   MDR_ARM_ENDPOINT: httpsUrl.optional(),
   MDR_AUTHORITY_HOST: httpsUrl.optional(),
   MDR_EVENTHUBS_SUFFIX: z.string().regex(/^[a-z0-9.-]+$/, 'expected a DNS suffix such as servicebus.windows.net').optional(),
+  MDR_STORAGE_SUFFIX: z.string().regex(/^[a-z0-9.-]+$/, 'expected a DNS suffix such as core.windows.net').optional(),
   MDR_ARM_TLS_CA_FILE: z.string().min(1).optional(),
   AZURE_CLIENT_ID: guid.optional(),
   // ---- the provider
@@ -135,16 +136,16 @@ export function parseSettings(env: Record<string, string | undefined>) {
   }
   const e = parsed.data;
 
-  let cloud: { name: CloudName; armEndpoint: string; authorityHost: string; eventHubsSuffix: string };
+  let cloud: { name: CloudName; armEndpoint: string; authorityHost: string; eventHubsSuffix: string; storageSuffix: string };
   if (e.MDR_AZURE_CLOUD === 'Custom') {
     const missing = (['MDR_ARM_ENDPOINT', 'MDR_AUTHORITY_HOST'] as const).filter((k) => !e[k]);
     if (missing.length > 0) {
       throw new ConfigError(`Invalid app settings: ${missing.map((k) => `${k} is missing: required when MDR_AZURE_CLOUD=Custom (an https:// URL)`).join('; ')}`);
     }
-    cloud = { name: 'Custom', armEndpoint: e.MDR_ARM_ENDPOINT!, authorityHost: e.MDR_AUTHORITY_HOST!, eventHubsSuffix: e.MDR_EVENTHUBS_SUFFIX ?? 'servicebus.windows.net' };
+    cloud = { name: 'Custom', armEndpoint: e.MDR_ARM_ENDPOINT!, authorityHost: e.MDR_AUTHORITY_HOST!, eventHubsSuffix: e.MDR_EVENTHUBS_SUFFIX ?? 'servicebus.windows.net', storageSuffix: e.MDR_STORAGE_SUFFIX ?? 'core.windows.net' };
   } else {
     const c = CLOUDS[e.MDR_AZURE_CLOUD];
-    cloud = { name: e.MDR_AZURE_CLOUD, armEndpoint: e.MDR_ARM_ENDPOINT ?? c.armEndpoint, authorityHost: e.MDR_AUTHORITY_HOST ?? c.authorityHost, eventHubsSuffix: e.MDR_EVENTHUBS_SUFFIX ?? c.eventHubsSuffix };
+    cloud = { name: e.MDR_AZURE_CLOUD, armEndpoint: e.MDR_ARM_ENDPOINT ?? c.armEndpoint, authorityHost: e.MDR_AUTHORITY_HOST ?? c.authorityHost, eventHubsSuffix: e.MDR_EVENTHUBS_SUFFIX ?? c.eventHubsSuffix, storageSuffix: e.MDR_STORAGE_SUFFIX ?? c.storageSuffix };
   }
 
   if (!e.AzureWebJobsStorage && !e.AzureWebJobsStorage__accountName) {

@@ -22,7 +22,7 @@ function errorOf(env: Record<string, string>): ConfigError {
 describe('parseSettings', () => {
   it('applies documented defaults when only the required settings are present', () => {
     const s = parseSettings(base);
-    expect(s.cloud).toEqual({ name: 'AzureCloud', armEndpoint: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com', eventHubsSuffix: 'servicebus.windows.net' });
+    expect(s.cloud).toEqual({ name: 'AzureCloud', armEndpoint: 'https://management.azure.com', authorityHost: 'https://login.microsoftonline.com', eventHubsSuffix: 'servicebus.windows.net', storageSuffix: 'core.windows.net' });
     expect(s.provider.automationResourceGroup).toBe('MDRAutomation');
     expect(s.pool.tier).toBe('Standard');
     expect(s.reconcile.schedule).toBe('0 */15 * * * *');
