@@ -1,0 +1,38 @@
+import { parseArgs } from 'node:util';
+import { coverageReport, formatCoverageTable } from '../../lib/reconcile/coverageReport.js';
+import { UsageError, type CliCommand, type CliIo } from '../types.js';
+import { defaultCliDeps, type CliDepsFactory } from './reconcileDeps.js';
+
+const usage = `usage: azure-mdr coverage --tenant <id> [--json]
+
+Shows the coverage ledger of a tenant as the last reconcile recorded it: per export target its state
+(streaming, created, repaired, slots-exhausted, no-hub-in-region, unsupported, forbidden, failed) and why.
+
+  --tenant <id>   the tenant GUID
+  --json          print JSON (the same document as GET /api/tenants/{id}/coverage)
+`;
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+export function makeCoverageCommand(depsFactory: CliDepsFactory = defaultCliDeps): CliCommand {
+  return {
+    name: 'coverage',
+    summary: "show a tenant's coverage ledger (what streams, and why not)",
+    usage,
+    async run(argv: string[], io: CliIo): Promise<number> {
+      const { values } = parseArgs({ args: argv, strict: true, options: { tenant: { type: 'string' }, json: { type: 'boolean' } } });
+      if (!values.tenant || !GUID.test(values.tenant)) throw new UsageError('--tenant <id> is required (a tenant GUID)');
+      const tenantId = values.tenant.toLowerCase();
+      const { registry } = await depsFactory(io.env);
+      if (!(await registry.getTenant(tenantId))) {
+        io.stderr.write(`azure-mdr coverage: tenant ${tenantId} is not registered\n`);
+        return 1;
+      }
+      const report = coverageReport(tenantId, await registry.listCoverage(tenantId));
+      io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatCoverageTable(report));
+      return 0;
+    },
+  };
+}
+
+export const coverageCommand = makeCoverageCommand();

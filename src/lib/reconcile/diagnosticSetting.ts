@@ -1,0 +1,113 @@
+import type { DiagnosticSettingsResource } from '@azure/arm-monitor';
+import { isNotFound } from '../azure/classifyError.js';
+import { isOwnedName, sameId, sameNameSet, type Change } from './plan.js';
+
+/**
+ * Shared mechanics of the three diagnostic-setting targets (activity log, storage services, Key Vault):
+ * one LIST per resource (never get-then-list), ownership by name, 5-slot limit, semantic comparison.
+ */
+export const MAX_DIAGNOSTIC_SETTINGS = 5;
+
+export interface DesiredDiagnosticSetting {
+  /** ARM id of the monitored resource (subscription id for the activity log). */
+  resourceId: string;
+  name: string;
+  eventHubAuthorizationRuleId: string;
+  eventHubName: string;
+  categories: readonly string[];
+}
+
+export interface ObservedDiagnosticSetting {
+  name: string;
+  eventHubAuthorizationRuleId?: string;
+  eventHubName?: string;
+  /** Enabled log categories; `group:<name>` for category groups. */
+  categories: string[];
+}
+
+/** The part of MonitorClient.diagnosticSettings we use (unit tests pass an in-memory fake). */
+export interface DiagnosticSettingsApi {
+  list(resourceUri: string): AsyncIterable<DiagnosticSettingsResource>;
+  createOrUpdate(resourceUri: string, name: string, parameters: DiagnosticSettingsResource): Promise<DiagnosticSettingsResource>;
+  delete(resourceUri: string, name: string): Promise<void>;
+}
+
+/** arm-monitor@8 builds `/{+resourceUri}`: a leading slash would give `//subscriptions/…`. */
+export const toResourceUri = (id: string): string => id.replace(/^\/+/, '');
+
+/** All settings on the resource; undefined when the resource no longer exists (404). */
+export async function observeDiagnosticSettings(api: DiagnosticSettingsApi, resourceId: string): Promise<ObservedDiagnosticSetting[] | undefined> {
+  try {
+    const out: ObservedDiagnosticSetting[] = [];
+    for await (const s of api.list(toResourceUri(resourceId))) {
+      out.push({
+        name: s.name ?? '',
+        eventHubAuthorizationRuleId: s.eventHubAuthorizationRuleId,
+        eventHubName: s.eventHubName,
+        categories: (s.logs ?? []).filter((l) => l.enabled).map((l) => (l.category ? l.category : `group:${l.categoryGroup ?? ''}`)),
+      });
+    }
+    return out;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** What is wrong with our setting, or undefined when it matches (ids case-insensitive, categories as a set; allLogs covers all). */
+function driftOf(desired: DesiredDiagnosticSetting, ours: ObservedDiagnosticSetting): string | undefined {
+  const problems: string[] = [];
+  if (!sameId(ours.eventHubAuthorizationRuleId, desired.eventHubAuthorizationRuleId)) problems.push('points at another Event Hubs namespace rule');
+  if ((ours.eventHubName ?? '').toLowerCase() !== desired.eventHubName.toLowerCase()) problems.push(`streams to hub '${ours.eventHubName ?? '(default)'}' instead of '${desired.eventHubName}'`);
+  const allLogs = ours.categories.some((c) => c.toLowerCase() === 'group:alllogs');
+  if (!allLogs && !sameNameSet(ours.categories, desired.categories)) problems.push(`categories changed (${ours.categories.join(', ') || 'none'})`);
+  return problems.length ? problems.join('; ') : undefined;
+}
+
+export function diffDiagnosticSetting(desired: DesiredDiagnosticSetting, actual: readonly ObservedDiagnosticSetting[], prefix: string): Change[] {
+  const changes: Change[] = [];
+  const ours = actual.find((s) => s.name.toLowerCase() === desired.name.toLowerCase());
+  // Our own settings under an older/other name hold a slot and duplicate the stream: remove them.
+  const stale = actual.filter((s) => s !== ours && isOwnedName(s.name, prefix));
+  for (const s of stale) changes.push({ kind: 'delete', name: s.name, reason: `stale setting of ours (expected only '${desired.name}')`, coverage: 'repaired' });
+  if (ours) {
+    const drift = driftOf(desired, ours);
+    if (drift) changes.push({ kind: 'update', name: desired.name, reason: `drifted: ${drift}`, coverage: 'repaired' });
+    return changes;
+  }
+  const holders = actual.filter((s) => !isOwnedName(s.name, prefix));
+  if (holders.length >= MAX_DIAGNOSTIC_SETTINGS) {
+    return [
+      ...changes,
+      {
+        kind: 'blocked',
+        name: desired.name,
+        reason: `resource already holds ${holders.length} diagnostic settings (limit ${MAX_DIAGNOSTIC_SETTINGS})`,
+        coverage: 'slots-exhausted',
+        detail: `held by: ${holders.map((h) => h.name).join(', ')}`,
+      },
+    ];
+  }
+  changes.push({ kind: 'create', name: desired.name, reason: 'no setting of ours', coverage: 'created' });
+  return changes;
+}
+
+export async function applyDiagnosticSetting(api: DiagnosticSettingsApi, desired: DesiredDiagnosticSetting, changes: readonly Change[]): Promise<void> {
+  const uri = toResourceUri(desired.resourceId);
+  for (const c of changes) {
+    if (c.kind === 'delete') {
+      await api.delete(uri, c.name);
+    } else if (c.kind === 'create' || c.kind === 'update') {
+      // Flat SDK model: the SDK nests it under `properties` on the wire.
+      await api.createOrUpdate(uri, desired.name, {
+        eventHubAuthorizationRuleId: desired.eventHubAuthorizationRuleId,
+        eventHubName: desired.eventHubName,
+        logs: desired.categories.map((category) => ({ category, enabled: true })),
+      });
+    }
+  }
+}
+
+/** Names of our settings on a resource (teardown). */
+export const ownedSettingNames = (actual: readonly ObservedDiagnosticSetting[], prefix: string): string[] =>
+  actual.filter((s) => isOwnedName(s.name, prefix)).map((s) => s.name);

@@ -1,0 +1,245 @@
+import type { AzureClients } from '../azure/clientFactory.js';
+import { classifyArmError } from '../azure/classifyError.js';
+import type { Settings } from '../config/settings.js';
+import { ConnectorError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { TenantRegistry } from '../registry/tenantRegistry.js';
+import type { CoverageEntry, CoverageState, HubAssignment, TenantRecord } from '../registry/types.js';
+import { discover } from './discovery.js';
+import { createScopedLimiter } from './limiter.js';
+import { normalizeRegion, type ActionKind, type Change, type PlannedAction } from './plan.js';
+import type { TargetContext, TargetItem } from './target.js';
+import { targetFor } from './targetRegistry.js';
+import { targetItemsFor } from './targetItems.js';
+
+export type EnsureHub = (tenant: TenantRecord, region: string) => Promise<HubAssignment | undefined>;
+
+export interface ReconcileDeps {
+  settings: Pick<Settings, 'prefix' | 'reconcile' | 'provider'>;
+  registry: TenantRegistry;
+  clients: AzureClients;
+  logger?: Logger;
+  /** Lazy hub provisioning for a region without one (onboarding's provisionTenantHub); absent → `no-hub-in-region`. */
+  ensureHub?: EnsureHub;
+  now?: () => Date;
+}
+
+export interface ReconcileProgress {
+  done: number;
+  total: number;
+  action?: PlannedAction;
+}
+
+export interface ReconcileOptions {
+  dryRun?: boolean;
+  /** Work item split: only these subscriptions (coverage of others is kept). */
+  subscriptionIds?: readonly string[];
+  onProgress?: (p: ReconcileProgress) => void;
+}
+
+export interface ReconcileReport {
+  tenantId: string;
+  dryRun: boolean;
+  result: 'succeeded' | 'partial' | 'failed';
+  plan: PlannedAction[];
+  /** Targets per coverage state. */
+  counts: Partial<Record<CoverageState, number>>;
+  /** Actions per kind. */
+  actions: Partial<Record<ActionKind, number>>;
+  errors: { resourceId: string; target?: string; message: string }[];
+  durationMs: number;
+  /** ARM calls this run made, counted client-side (SDK retries not included). */
+  armReads: number;
+  armWrites: number;
+}
+
+const STREAMING = new Set<CoverageState>(['streaming', 'created', 'repaired']);
+const WRITE_KINDS = new Set<Change['kind']>(['create', 'update', 'delete']);
+
+/** Folds a target's changes into the one plan line the ledger and the CLI show. */
+function toAction(item: TargetItem, changes: readonly Change[]): PlannedAction {
+  const base = { target: item.target, resourceId: item.resourceId, subscriptionId: item.subscriptionId, region: item.region };
+  if (changes.length === 0) return { ...base, kind: 'none', name: '', reason: 'in sync', coverage: 'streaming' };
+  const main = changes.find((c) => c.kind === 'blocked') ?? changes.find((c) => c.kind === 'create' || c.kind === 'update') ?? changes[0]!;
+  return { ...base, kind: main.kind, name: main.name, reason: changes.map((c) => `${c.kind === 'blocked' ? '' : `${c.kind} ${c.name}: `}${c.reason}`).join('; '), coverage: main.coverage, detail: main.detail };
+}
+
+function failure(item: TargetItem, e: unknown, verb: string): PlannedAction {
+  const err = classifyArmError(e, `${verb} ${item.target} on ${item.resourceId}`);
+  const forbidden = err.statusCode === 401 || err.statusCode === 403;
+  return {
+    target: item.target,
+    resourceId: item.resourceId,
+    subscriptionId: item.subscriptionId,
+    region: item.region,
+    kind: 'blocked',
+    name: '',
+    reason: forbidden ? 'the delegation does not allow this' : `${err.kind} error`,
+    coverage: forbidden ? 'forbidden' : 'failed',
+    detail: err.message,
+  };
+}
+
+/**
+ * Controller-style reconcile of one tenant: discover → desired → observe (bounded) → plan → apply (unless
+ * dryRun) → coverage ledger → tenant.lastReconcile. Per-target failures become coverage states; only a
+ * transient discovery failure throws (the queue host retries the whole item).
+ */
+export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+  const started = Date.now();
+  const now = deps.now ?? (() => new Date());
+  const dryRun = opts.dryRun ?? false;
+  const tenant = typeof tenantOrId === 'string' ? await deps.registry.getTenant(tenantOrId) : tenantOrId;
+  if (!tenant) throw new ConnectorError('not-found', `tenant ${String(tenantOrId)} is not registered`);
+  const log = (deps.logger ?? silentLogger).child({ tenantId: tenant.tenantId, dryRun });
+  const { settings } = deps;
+  const ctx: TargetContext = { clients: deps.clients, prefix: settings.prefix };
+  let reads = 0;
+  let writes = 0;
+  const errors: ReconcileReport['errors'] = [];
+
+  let discovery;
+  try {
+    discovery = await discover(deps.clients, tenant, settings.provider.automationResourceGroup, opts.subscriptionIds);
+    reads += discovery.reads;
+  } catch (e) {
+    const err = classifyArmError(e, `discover subscriptions and resources of tenant ${tenant.tenantId}`);
+    if (err.kind === 'transient') throw err;
+    errors.push({ resourceId: `tenant/${tenant.tenantId}`, message: err.message });
+    return finish([], 'failed');
+  }
+  if (discovery.subscriptions.length === 0) {
+    errors.push({ resourceId: `tenant/${tenant.tenantId}`, message: 'no enabled subscription of this tenant is visible: is the Lighthouse delegation in place?' });
+    return finish([], 'failed');
+  }
+
+  // The previous ledger tells a first creation from a re-creation after someone deleted ours (drift → repaired).
+  const wasStreaming = new Set(
+    (await deps.registry.listCoverage(tenant.tenantId)).filter((e) => STREAMING.has(e.state)).map((e) => `${e.target}|${e.resourceId.toLowerCase()}`),
+  );
+  const { items, blocked } = targetItemsFor(tenant, discovery, settings.provider.automationResourceGroup);
+  const hubs = new Map<string, HubAssignment>();
+  for (const h of await deps.registry.listHubs(tenant.tenantId)) if (h.state === 'ready') hubs.set(normalizeRegion(h.region), h);
+  const primaryRegion = normalizeRegion(tenant.regions[0] ?? [...hubs.keys()].sort()[0] ?? 'unknown');
+  const provisioning = new Map<string, Promise<HubAssignment | undefined>>();
+  const hubFor = async (region: string): Promise<HubAssignment | undefined> => {
+    const found = hubs.get(region);
+    if (found || dryRun || !settings.reconcile.lazyHubs || !deps.ensureHub) return found;
+    let p = provisioning.get(region);
+    if (!p) {
+      p = deps.ensureHub(tenant, region).then((h) => {
+        if (h) hubs.set(region, h);
+        log.info('reconcile.hubProvisioned', { region, provisioned: Boolean(h) });
+        return h;
+      });
+      provisioning.set(region, p);
+    }
+    return p;
+  };
+
+  const limiter = createScopedLimiter(settings.reconcile.concurrency, settings.reconcile.perSubscriptionConcurrency);
+  const plan: PlannedAction[] = [...blocked];
+  let done = 0;
+  const total = items.length;
+  const report = (a: PlannedAction | undefined) => {
+    if (a) plan.push(a);
+    done++;
+    opts.onProgress?.({ done, total, action: a });
+  };
+
+  const runItem = async (item: TargetItem): Promise<PlannedAction | undefined> => {
+    const region = item.hubRegion ?? primaryRegion;
+    let hub: HubAssignment | undefined;
+    try {
+      hub = await hubFor(region);
+    } catch (e) {
+      return { ...failure(item, e, 'provision hub for'), reason: `could not provision a hub in ${region}` };
+    }
+    if (!hub)
+      return {
+        target: item.target,
+        resourceId: item.resourceId,
+        subscriptionId: item.subscriptionId,
+        region: item.region,
+        kind: 'blocked',
+        name: '',
+        reason: `no hub of the tenant in region ${region}${dryRun && settings.reconcile.lazyHubs && deps.ensureHub ? ' (one is provisioned when applied)' : ''}`,
+        coverage: 'no-hub-in-region',
+      };
+    const t = targetFor(item.target);
+    let planned;
+    try {
+      planned = await limiter.run(item.subscriptionId, () => t.plan(ctx, item, hub));
+      reads++;
+    } catch (e) {
+      return failure(item, e, 'read');
+    }
+    if (!planned) {
+      log.debug('reconcile.resourceGone', { resourceId: item.resourceId });
+      return undefined; // deleted mid-run: nothing to cover
+    }
+    let action = toAction(item, planned.changes);
+    if (action.kind === 'create' && wasStreaming.has(`${item.target}|${item.resourceId.toLowerCase()}`))
+      action = { ...action, coverage: 'repaired', reason: `ours was deleted since the last run; ${action.reason}` };
+    const toWrite = planned.changes.filter((c) => WRITE_KINDS.has(c.kind));
+    if (dryRun || toWrite.length === 0) return action;
+    try {
+      await limiter.run(item.subscriptionId, planned.apply);
+      writes += toWrite.length;
+      log.info('reconcile.applied', { target: item.target, resourceId: item.resourceId, kind: action.kind, reason: action.reason });
+      return action;
+    } catch (e) {
+      if ((e as { statusCode?: unknown }).statusCode === 404) return undefined;
+      return failure(item, e, action.kind === 'delete' ? 'delete' : 'write');
+    }
+  };
+
+  await Promise.all(items.map(async (item) => report(await runItem(item))));
+  for (const a of plan) if (a.coverage === 'failed' || a.coverage === 'forbidden') errors.push({ resourceId: a.resourceId, target: a.target, message: a.detail ?? a.reason });
+  const result = errors.length === 0 ? 'succeeded' : 'partial';
+  return finish(plan, result);
+
+  async function finish(plan: PlannedAction[], result: ReconcileReport['result']): Promise<ReconcileReport> {
+    plan.sort((a, b) => a.target.localeCompare(b.target) || a.resourceId.localeCompare(b.resourceId));
+    const counts: ReconcileReport['counts'] = {};
+    const actions: ReconcileReport['actions'] = {};
+    for (const a of plan) {
+      counts[a.coverage] = (counts[a.coverage] ?? 0) + 1;
+      actions[a.kind] = (actions[a.kind] ?? 0) + 1;
+    }
+    const r: ReconcileReport = { tenantId: tenant!.tenantId, dryRun, result, plan, counts, actions, errors, durationMs: Date.now() - started, armReads: reads, armWrites: writes };
+    if (!dryRun) await record(r);
+    log.info('reconcile.outcome', { result, counts, actions, durationMs: r.durationMs, armReads: reads, armWrites: writes });
+    return r;
+  }
+
+  async function record(r: ReconcileReport): Promise<void> {
+    const at = now().toISOString();
+    if (r.plan.length > 0 || !opts.subscriptionIds) {
+      const entries: CoverageEntry[] = r.plan.map((a) => ({
+        tenantId: tenant!.tenantId,
+        resourceId: a.resourceId,
+        target: a.target,
+        subscriptionId: a.subscriptionId,
+        region: a.region,
+        state: a.coverage,
+        detail: a.coverage === 'streaming' ? undefined : (a.detail ? `${a.reason}: ${a.detail}` : a.reason),
+        settingName: a.name || undefined,
+        updatedAt: at,
+      }));
+      // A discovery failure leaves the previous ledger in place rather than erasing it.
+      if (r.result !== 'failed' || entries.length > 0) await deps.registry.putCoverage(tenant!.tenantId, entries, { replaceAll: !opts.subscriptionIds });
+    }
+    const summary: Record<string, number> = { ...r.counts } as Record<string, number>;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await deps.registry.getTenant(tenant!.tenantId);
+      if (!current) return;
+      try {
+        await deps.registry.putTenant({ ...current, lastReconcile: { at, result: r.result, durationMs: r.durationMs, summary }, updatedAt: at });
+        return;
+      } catch (e) {
+        if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
+      }
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import type { AzureClients } from '../azure/clientFactory.js';
+import type { HubAssignment, TargetId } from '../registry/types.js';
+import type { Change } from './plan.js';
+
+/** One export target: a subscription's activity log, a storage service, a vault, a workspace, an automation RG. */
+export interface TargetItem {
+  target: TargetId;
+  resourceId: string;
+  subscriptionId: string;
+  /** Region of the resource ('global' for the activity log). */
+  region: string;
+  /** Region whose hub receives the data; undefined = the tenant's primary hub (non-regional sources). */
+  hubRegion: string | undefined;
+}
+
+export interface TargetContext {
+  clients: AzureClients;
+  prefix: string;
+}
+
+/**
+ * A reconcile target module (style.md): `desired` and `diff` are pure, `observe` only reads (404 → undefined),
+ * `apply` is the only writer. `owned`/`remove` serve teardown.
+ */
+export interface ReconcileTarget<D, A> {
+  id: TargetId;
+  desired(item: TargetItem, hub: HubAssignment, prefix: string): D;
+  observe(ctx: TargetContext, item: TargetItem): Promise<A | undefined>;
+  diff(desired: D, actual: A, prefix: string): Change[];
+  apply(ctx: TargetContext, desired: D, changes: readonly Change[]): Promise<void>;
+  owned(actual: A, prefix: string): string[];
+  remove(ctx: TargetContext, item: TargetItem, name: string): Promise<void>;
+}

@@ -1,0 +1,64 @@
+import type { TenantRecord } from '../registry/types.js';
+import type { Discovery } from './discovery.js';
+import { normalizeRegion, sameId, type PlannedAction } from './plan.js';
+import { storageServiceResourceId, storageServicesFor } from './storageServices.js';
+import type { TargetItem } from './target.js';
+
+/**
+ * Discovery → the export targets of a tenant (pure). Things we cannot cover whatever we do (an unknown
+ * storage kind, a subscription without the automation RG, a configured workspace that is not delegated)
+ * come back as `unsupported`/`failed` actions so the ledger says why.
+ */
+export function targetItemsFor(tenant: TenantRecord, d: Discovery, automationResourceGroup: string): { items: TargetItem[]; blocked: PlannedAction[] } {
+  const o = tenant.options;
+  const items: TargetItem[] = [];
+  const blocked: PlannedAction[] = [];
+  for (const s of d.subscriptions) {
+    if (o.activityLog) items.push({ target: 'activity-log', resourceId: `/subscriptions/${s.subscriptionId}`, subscriptionId: s.subscriptionId, region: 'global', hubRegion: undefined });
+    if (o.defenderAlerts) {
+      const g = d.automationGroups.find((x) => x.subscriptionId === s.subscriptionId);
+      if (g) items.push({ target: 'defender-export', resourceId: g.id, subscriptionId: s.subscriptionId, region: normalizeRegion(g.location), hubRegion: undefined });
+      else
+        blocked.push({
+          kind: 'blocked',
+          target: 'defender-export',
+          resourceId: `/subscriptions/${s.subscriptionId}/resourceGroups/${automationResourceGroup}`,
+          subscriptionId: s.subscriptionId,
+          region: 'global',
+          name: '',
+          reason: `resource group '${automationResourceGroup}' does not exist in the subscription`,
+          coverage: 'unsupported',
+          detail: 'create the automation resource group (the delegation template does) to enable Defender continuous export',
+        });
+    }
+  }
+  for (const r of d.resources) {
+    const region = normalizeRegion(r.location);
+    if (r.type === 'microsoft.storage/storageaccounts' && o.storage) {
+      const services = storageServicesFor(r.kind, r.skuName).filter((svc) => o.storageServices.includes(svc));
+      if (services.length === 0 && storageServicesFor(r.kind, r.skuName).length === 0)
+        blocked.push({ kind: 'blocked', target: 'storage-diagnostics', resourceId: r.id, subscriptionId: r.subscriptionId, region, name: '', reason: `storage kind '${r.kind ?? '?'}' / SKU '${r.skuName ?? '?'}' has no known services`, coverage: 'unsupported' });
+      for (const svc of services) items.push({ target: 'storage-diagnostics', resourceId: storageServiceResourceId(r.id, svc), subscriptionId: r.subscriptionId, region, hubRegion: region });
+    } else if (r.type === 'microsoft.keyvault/vaults' && o.keyVault) {
+      items.push({ target: 'keyvault-diagnostics', resourceId: r.id, subscriptionId: r.subscriptionId, region, hubRegion: region });
+    }
+  }
+  if (o.entraDataExport) {
+    const workspaces = d.resources.filter((r) => r.type === 'microsoft.operationalinsights/workspaces');
+    // The tenant record names the workspaces holding Entra logs; without it, every delegated workspace.
+    const chosen = tenant.entraWorkspaceIds.length > 0 ? tenant.entraWorkspaceIds : workspaces.map((w) => w.id);
+    for (const id of chosen) {
+      const w = workspaces.find((x) => sameId(x.id, id));
+      if (w) {
+        const region = normalizeRegion(w.location);
+        items.push({ target: 'entra-data-export', resourceId: w.id, subscriptionId: w.subscriptionId, region, hubRegion: region });
+      } else {
+        const sub = /\/subscriptions\/([^/]+)/i.exec(id)?.[1]?.toLowerCase() ?? '';
+        // In a subscription outside this work item: another item covers it.
+        if (d.subscriptions.some((s) => s.subscriptionId === sub))
+          blocked.push({ kind: 'blocked', target: 'entra-data-export', resourceId: id, subscriptionId: sub, region: '', name: '', reason: 'workspace not found in the delegated subscriptions', coverage: 'failed' });
+      }
+    }
+  }
+  return { items, blocked };
+}

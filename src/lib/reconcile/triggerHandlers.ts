@@ -1,0 +1,37 @@
+import type { InvocationContext, StorageQueueOutput, Timer } from '@azure/functions';
+import type { AppServices } from '../app/appServices.js';
+import { ConnectorError } from '../errors.js';
+import { contextLogger } from '../observability/contextLogger.js';
+import { buildFanOut, handleReconcileWorkItem } from './fanOut.js';
+import type { EnsureHub } from './reconcileTenant.js';
+
+/** Timer: one queue message per tenant (or per batch of subscriptions of a large tenant). */
+export function createFanOutTimerHandler(services: AppServices, queue: StorageQueueOutput) {
+  return async (_timer: Timer, ctx: InvocationContext): Promise<void> => {
+    const log = contextLogger(ctx);
+    const started = Date.now();
+    const items = await buildFanOut({ registry: services.registry, clients: services.clients, split: services.settings.reconcile.splitSubscriptions });
+    ctx.extraOutputs.set(queue, items.map((i) => JSON.stringify(i)));
+    log.info('reconcile.fanout', { workItems: items.length, tenants: new Set(items.map((i) => i.tenantId)).size, durationMs: Date.now() - started });
+  };
+}
+
+/**
+ * Queue: reconcile one work item. Transient failures rethrow (the host retries, then moves the message to
+ * `<queue>-poison`); an invalid message throws a validation error whose message is the poison reason.
+ * Per-target failures (403 on one subscription, a 404 mid-run) are coverage states, not invocation failures.
+ */
+export function createReconcileQueueHandler(services: AppServices, ensureHub?: EnsureHub) {
+  return async (message: unknown, ctx: InvocationContext): Promise<void> => {
+    const log = contextLogger(ctx, { dequeueCount: ctx.triggerMetadata?.dequeueCount });
+    const started = Date.now();
+    try {
+      const report = await handleReconcileWorkItem(message, { ...services, logger: log, ensureHub });
+      if (report) log.info('reconcile.done', { tenantId: report.tenantId, counts: report.counts, durationMs: Date.now() - started });
+    } catch (e) {
+      const kind = e instanceof ConnectorError ? e.kind : 'unknown';
+      log.error('reconcile.failed', { kind, error: e instanceof Error ? e.message : String(e), durationMs: Date.now() - started });
+      throw e;
+    }
+  };
+}

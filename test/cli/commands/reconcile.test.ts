@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { makeCoverageCommand } from '../../../src/cli/commands/coverage.js';
+import { makeReconcileCommand } from '../../../src/cli/commands/reconcile.js';
+import { parseSettings } from '../../../src/lib/config/settings.js';
+import type { CliIo } from '../../../src/cli/types.js';
+import type { TenantRecord } from '../../../src/lib/registry/types.js';
+import { fakeArm, seededRegistry } from '../../lib/reconcile/fakeArm.js';
+
+const T = 'aaaaaaaa-0000-0000-0000-000000000001';
+const SUB = '00000000-0000-0000-0000-000000000001';
+const P = 'bbbbbbbb-0000-0000-0000-000000000001';
+const settings = parseSettings({ MDR_PROVIDER_TENANT_ID: P, MDR_PROVIDER_SUBSCRIPTION_ID: P, MDR_INGEST_PRINCIPAL_ID: P, AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
+const NS = `/subscriptions/${P}/resourceGroups/r/providers/Microsoft.EventHub/namespaces/n`;
+const tenant = {
+  tenantId: T,
+  displayName: 'Acme',
+  regions: ['westeurope'],
+  entraWorkspaceIds: [],
+  options: { activityLog: true, storage: false, keyVault: false, entraDataExport: false, defenderAlerts: false, storageServices: [] },
+  status: 'active',
+  createdAt: 'x',
+  updatedAt: 'x',
+} satisfies TenantRecord;
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const value: CliIo = { stdin: [], stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env: {} };
+  return { value, out: () => out.join(''), err: () => err.join('') };
+}
+
+async function deps() {
+  const arm = fakeArm({ subscriptions: [{ subscriptionId: SUB, tenantId: T }], resources: [], groups: [], settings: {}, exports: {}, automations: [] });
+  const registry = await seededRegistry([tenant], [{ tenantId: T, region: 'westeurope', namespace: 'n', namespaceId: NS, hub: 'h', consumerGroup: 'c', namespaceRuleId: `${NS}/authorizationRules/d`, sendRuleId: `${NS}/eventhubs/h/authorizationRules/s`, state: 'ready', createdAt: 'x' }]);
+  return { arm, registry, factory: async () => ({ settings, registry, clients: arm.clients }) };
+}
+
+describe('azure-mdr reconcile', () => {
+  it('prints the plan with reasons and writes nothing with --dry-run', async () => {
+    const d = await deps();
+    const o = io();
+    const code = await makeReconcileCommand(d.factory).run(['--tenant', T, '--dry-run'], o.value);
+    expect(code).toBe(0);
+    expect(o.out()).toMatch(/^create  activity-log\s+\/subscriptions\/0{8}-/m);
+    expect(o.out()).toContain('plan (dry run, nothing written)');
+    expect(d.arm.writes()).toEqual([]);
+  });
+
+  it('applies and prints JSON with --json', async () => {
+    const d = await deps();
+    const o = io();
+    await makeReconcileCommand(d.factory).run(['--tenant', T, '--json'], o.value);
+    expect(JSON.parse(o.out())).toMatchObject({ tenantId: T, dryRun: false, counts: { created: 1 } });
+    expect(d.arm.writes()).toHaveLength(1);
+  });
+
+  it('rejects a missing tenant id as a usage error', async () => {
+    await expect(makeReconcileCommand((await deps()).factory).run([], io().value)).rejects.toThrow(/--tenant <id> is required/);
+  });
+});
+
+describe('azure-mdr coverage', () => {
+  it('shows the ledger the last reconcile recorded', async () => {
+    const d = await deps();
+    await makeReconcileCommand(d.factory).run(['--tenant', T], io().value);
+    const o = io();
+    expect(await makeCoverageCommand(d.factory).run(['--tenant', T], o.value)).toBe(0);
+    expect(o.out()).toMatch(/activity-log\s+created/);
+    const j = io();
+    await makeCoverageCommand(d.factory).run(['--tenant', T, '--json'], j.value);
+    expect(JSON.parse(j.out()).totals).toMatchObject({ targets: 1, covered: 1 });
+  });
+});

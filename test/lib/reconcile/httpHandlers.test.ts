@@ -1,0 +1,91 @@
+import azf from '@azure/functions';
+import { describe, expect, it } from 'vitest';
+import { parseSettings } from '../../../src/lib/config/settings.js';
+import { handleReconcileWorkItem } from '../../../src/lib/reconcile/fanOut.js';
+import { createCoverageHttpHandler, createReconcileHttpHandler } from '../../../src/lib/reconcile/httpHandlers.js';
+import { ValidationError } from '../../../src/lib/errors.js';
+import type { TenantRecord } from '../../../src/lib/registry/types.js';
+import { fakeArm, seededRegistry } from './fakeArm.js';
+
+const { HttpRequest, InvocationContext } = azf;
+const T = 'aaaaaaaa-0000-0000-0000-000000000001';
+const SUB = '00000000-0000-0000-0000-000000000001';
+const P = 'bbbbbbbb-0000-0000-0000-000000000001';
+const settings = parseSettings({ MDR_PROVIDER_TENANT_ID: P, MDR_PROVIDER_SUBSCRIPTION_ID: P, MDR_INGEST_PRINCIPAL_ID: P, AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
+const tenant = {
+  tenantId: T,
+  displayName: 'Acme',
+  regions: ['westeurope'],
+  entraWorkspaceIds: [],
+  options: { activityLog: true, storage: false, keyVault: false, entraDataExport: false, defenderAlerts: false, storageServices: [] },
+  status: 'active',
+  createdAt: 'x',
+  updatedAt: 'x',
+} satisfies TenantRecord;
+const NS = `/subscriptions/${P}/resourceGroups/r/providers/Microsoft.EventHub/namespaces/n`;
+const hub = { tenantId: T, region: 'westeurope', namespace: 'n', namespaceId: NS, hub: 'h', consumerGroup: 'c', namespaceRuleId: `${NS}/authorizationRules/d`, sendRuleId: `${NS}/eventhubs/h/authorizationRules/s`, state: 'ready' as const, createdAt: 'x' };
+
+async function setup() {
+  const arm = fakeArm({ subscriptions: [{ subscriptionId: SUB, tenantId: T }], resources: [], groups: [], settings: {}, exports: {}, automations: [] });
+  const registry = await seededRegistry([tenant], [hub]);
+  return { arm, registry, deps: { settings, registry, clients: arm.clients } };
+}
+const ctx = () => new InvocationContext({ invocationId: 'i', functionName: 'f' });
+const req = (method: string, url: string, id: string) => new HttpRequest({ method, url, params: { id } });
+
+describe('POST /api/tenants/{id}/reconcile', () => {
+  it('returns the plan without writing when dryRun=true', async () => {
+    const { arm, deps } = await setup();
+    const res = await createReconcileHttpHandler(deps)(req('POST', `http://h/api/tenants/${T}/reconcile?dryRun=true`, T), ctx());
+    expect(res.status).toBe(200);
+    expect((res.jsonBody as { actions: unknown }).actions).toEqual({ create: 1 });
+    expect(arm.writes()).toEqual([]);
+  });
+
+  it('applies when dryRun is absent', async () => {
+    const { arm, deps } = await setup();
+    const res = await createReconcileHttpHandler(deps)(req('POST', `http://h/api/tenants/${T}/reconcile`, T), ctx());
+    expect((res.jsonBody as { dryRun: boolean }).dryRun).toBe(false);
+    expect(arm.writes()).toHaveLength(1);
+  });
+
+  it('answers 400 for a malformed id and 404 for an unknown tenant', async () => {
+    const { deps } = await setup();
+    const h = createReconcileHttpHandler(deps);
+    expect((await h(req('POST', 'http://h/api/tenants/acme/reconcile', 'acme'), ctx())).status).toBe(400);
+    const other = 'cccccccc-0000-0000-0000-000000000001';
+    expect((await h(req('POST', `http://h/api/tenants/${other}/reconcile`, other), ctx())).status).toBe(404);
+  });
+});
+
+describe('GET /api/tenants/{id}/coverage', () => {
+  it('serves the ledger with totals after a run', async () => {
+    const { deps } = await setup();
+    await createReconcileHttpHandler(deps)(req('POST', `http://h/api/tenants/${T}/reconcile`, T), ctx());
+    const res = await createCoverageHttpHandler(deps)(req('GET', `http://h/api/tenants/${T}/coverage`, T), ctx());
+    expect(res.status).toBe(200);
+    const body = res.jsonBody as { totals: { byState: unknown; covered: number }; entries: { resourceId: string }[] };
+    expect(body.totals.byState).toEqual({ created: 1 });
+    expect(body.entries.map((e) => e.resourceId)).toEqual([`/subscriptions/${SUB}`]);
+  });
+});
+
+describe('handleReconcileWorkItem', () => {
+  it('reconciles the tenant named by a valid message', async () => {
+    const { arm, deps } = await setup();
+    const r = await handleReconcileWorkItem(JSON.stringify({ tenantId: T }), deps);
+    expect(r?.counts).toEqual({ created: 1 });
+    expect(arm.writes()).toHaveLength(1);
+  });
+
+  it('throws a ValidationError for a malformed message so it lands in poison with the reason', async () => {
+    const { deps } = await setup();
+    await expect(handleReconcileWorkItem({ tenant: T }, deps)).rejects.toThrow(ValidationError);
+  });
+
+  it('ends quietly for a tenant that is no longer registered', async () => {
+    const { arm, deps } = await setup();
+    expect(await handleReconcileWorkItem({ tenantId: 'cccccccc-0000-0000-0000-000000000001' }, deps)).toBeUndefined();
+    expect(arm.calls).toEqual([]);
+  });
+});
