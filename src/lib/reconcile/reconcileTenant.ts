@@ -99,6 +99,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   const errors: ReconcileReport['errors'] = [];
 
   let discovery;
+  let previous: Map<string, CoverageEntry> | undefined;
   try {
     discovery = await discover(deps.clients, tenant, settings.provider.automationResourceGroup, opts.subscriptionIds);
     reads += discovery.reads;
@@ -114,9 +115,8 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   }
 
   // The previous ledger tells a first creation from a re-creation after someone deleted ours (drift → repaired).
-  const wasStreaming = new Set(
-    (await deps.registry.listCoverage(tenant.tenantId)).filter((e) => STREAMING.has(e.state)).map((e) => `${e.target}|${e.resourceId.toLowerCase()}`),
-  );
+  previous = new Map((await deps.registry.listCoverage(tenant.tenantId)).map((e) => [`${e.target}|${e.resourceId.toLowerCase()}`, e]));
+  const wasStreaming = new Set([...previous].filter(([, e]) => STREAMING.has(e.state)).map(([k]) => k));
   const { items, blocked } = targetItemsFor(tenant, discovery, settings.provider.automationResourceGroup);
   const hubs = new Map<string, HubAssignment>();
   for (const h of await deps.registry.listHubs(tenant.tenantId)) if (h.state === 'ready') hubs.set(normalizeRegion(h.region), h);
@@ -216,7 +216,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   async function record(r: ReconcileReport): Promise<void> {
     const at = now().toISOString();
     if (r.plan.length > 0 || !opts.subscriptionIds) {
-      const entries: CoverageEntry[] = r.plan.map((a) => ({
+      const entries: CoverageEntry[] = r.plan.map((a) => carryOver(previous?.get(`${a.target}|${a.resourceId.toLowerCase()}`), {
         tenantId: tenant!.tenantId,
         resourceId: a.resourceId,
         target: a.target,
@@ -226,7 +226,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
         detail: a.coverage === 'streaming' ? undefined : (a.detail ? `${a.reason}: ${a.detail}` : a.reason),
         settingName: a.name || undefined,
         updatedAt: at,
-      }));
+      }, now()));
       // A discovery failure leaves the previous ledger in place rather than erasing it.
       if (r.result !== 'failed' || entries.length > 0) await deps.registry.putCoverage(tenant!.tenantId, entries, { replaceAll: !opts.subscriptionIds });
     }
@@ -242,4 +242,20 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       }
     }
   }
+}
+
+/** Data may take up to 90 minutes to flow after a setting is created (Azure Monitor docs): health's grace period. */
+const NEW_SETTING_GRACE_MS = 90 * 60_000;
+
+/**
+ * An in-sync target reads as `streaming` to the reconciler, but two states it does not own survive the run:
+ * `silent` (set and cleared by stream health, which sees the data) and a fresh `created`/`repaired`, which keeps
+ * its time so health can grant the grace period for a new setting.
+ */
+export function carryOver(prev: CoverageEntry | undefined, next: CoverageEntry, now: Date): CoverageEntry {
+  if (!prev || next.state !== 'streaming') return next;
+  if (prev.state === 'silent') return { ...next, state: 'silent', detail: prev.detail, updatedAt: prev.updatedAt };
+  if ((prev.state === 'created' || prev.state === 'repaired') && now.getTime() - Date.parse(prev.updatedAt) < NEW_SETTING_GRACE_MS)
+    return { ...next, state: prev.state, detail: prev.detail, updatedAt: prev.updatedAt };
+  return next;
 }

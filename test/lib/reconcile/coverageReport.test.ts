@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { coverageReport, formatCoverageTable } from '../../../src/lib/reconcile/coverageReport.js';
 import type { CoverageEntry } from '../../../src/lib/registry/types.js';
+import { carryOver } from '../../../src/lib/reconcile/reconcileTenant.js';
 
 const entry = (target: CoverageEntry['target'], state: CoverageEntry['state'], resourceId: string, detail?: string): CoverageEntry => ({
   tenantId: 't',
@@ -37,5 +38,30 @@ describe('coverageReport', () => {
     expect(text.split('\n').filter((l) => /^(storage|activity|keyvault)/.test(l))).toHaveLength(4);
     expect(text).toContain('held by: a, b, c, d, e');
     expect(text).toContain('tenant t: 2/4 targets streaming');
+  });
+});
+
+
+describe('carryOver of ledger states the reconciler does not own', () => {
+  const base: CoverageEntry = {
+    tenantId: 't', resourceId: '/subscriptions/s', target: 'activity-log', subscriptionId: 's', region: 'global', state: 'streaming', updatedAt: '2026-11-26T12:00:00.000Z',
+  };
+  const now = new Date('2026-11-26T12:30:00.000Z');
+
+  it('keeps silent on an in-sync target until stream health clears it', () => {
+    const prev = { ...base, state: 'silent' as const, detail: 'no data for 3h', updatedAt: '2026-11-26T09:00:00.000Z' };
+    expect(carryOver(prev, { ...base, updatedAt: now.toISOString() }, now)).toMatchObject({ state: 'silent', detail: 'no data for 3h', updatedAt: prev.updatedAt });
+  });
+
+  it('keeps a fresh created state and its time during the 90-minute grace, then reports streaming', () => {
+    const prev = { ...base, state: 'created' as const, updatedAt: '2026-11-26T12:00:00.000Z' };
+    expect(carryOver(prev, { ...base, updatedAt: now.toISOString() }, now)).toMatchObject({ state: 'created', updatedAt: prev.updatedAt });
+    const later = new Date('2026-11-26T14:00:00.000Z');
+    expect(carryOver(prev, { ...base, updatedAt: later.toISOString() }, later)).toMatchObject({ state: 'streaming', updatedAt: later.toISOString() });
+  });
+
+  it('never masks a new problem state', () => {
+    const prev = { ...base, state: 'silent' as const };
+    expect(carryOver(prev, { ...base, state: 'failed', detail: 'boom' }, now).state).toBe('failed');
   });
 });

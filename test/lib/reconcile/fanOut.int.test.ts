@@ -53,7 +53,8 @@ describe('fan-out and queue handling with the Azure Table registry (Azurite)', (
 
   it('reads back a steady-state run from Table storage with every reachable target streaming and no ARM writes', async () => {
     h.sim.clearRequests();
-    const r = await handleReconcileWorkItem({ tenantId: first }, h.deps);
+    // Two hours later: past the grace during which a new setting keeps its `created` state in the ledger.
+    const r = await handleReconcileWorkItem({ tenantId: first }, { ...h.deps, now: () => new Date(Date.now() + 2 * 3_600_000) });
     expect(h.writes()).toEqual([]);
     const ledger = await registry.listCoverage(first);
     expect(ledger).toHaveLength(r?.plan.length ?? -1);

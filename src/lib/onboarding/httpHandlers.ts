@@ -1,0 +1,185 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { AzureClients } from '../azure/clientFactory.js';
+import type { Settings } from '../config/settings.js';
+import { ConnectorError, ValidationError, ensureError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { contextLogger } from '../observability/contextLogger.js';
+import type { TenantRegistry } from '../registry/tenantRegistry.js';
+import { offboardTenant, type TeardownFn } from './offboardTenant.js';
+import { onboardTenant } from './onboardTenant.js';
+import { onboardingTemplate } from './onboardingTemplate.js';
+import { parseTenantRequest, tenantIdSchema } from './tenantRequest.js';
+
+export type HttpHandler = (req: HttpRequest, ctx: InvocationContext) => Promise<HttpResponseInit>;
+
+export interface OnboardingHttpDeps {
+  settings: Settings;
+  registry: TenantRegistry;
+  clients: AzureClients;
+  /** Defaults to a logger writing to the invocation context. */
+  logger?: Logger;
+  teardown?: TeardownFn;
+  /** LRO poll interval for namespace creation (tests shorten it). */
+  lroPollMs?: number;
+}
+
+/** Problem types are URNs (RFC 9457 allows any URI); docs/onboarding.md lists them. */
+const PROBLEM_BASE = 'urn:azure-mdr-connector:problem:';
+
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: { field: string; message: string }[];
+}
+
+function problem(status: number, slug: string, title: string, detail: string, extra: Partial<Problem> = {}, headers: Record<string, string> = {}): HttpResponseInit {
+  const body: Problem = { type: `${PROBLEM_BASE}${slug}`, title, status, detail, ...extra };
+  return { status, headers: { 'content-type': 'application/problem+json', ...headers }, jsonBody: body };
+}
+
+/** The one mapping of error kinds to HTTP (RFC 9457 problem bodies). Unknown errors say nothing about internals. */
+export function problemFromError(e: unknown, log: Logger): HttpResponseInit {
+  const err = ensureError(e);
+  if (err instanceof ValidationError) return problem(400, 'validation', 'Invalid request', err.message, { errors: err.problems });
+  if (err instanceof ConnectorError) {
+    log.warn('http.problem', { kind: err.kind, statusCode: err.statusCode, message: err.message });
+    switch (err.kind) {
+      case 'validation':
+        return problem(400, 'validation', 'Invalid request', err.message, { errors: [] });
+      case 'not-found':
+        return problem(404, 'not-found', 'Not found', err.message);
+      case 'conflict':
+        return problem(409, 'conflict', 'Conflicting change', `${err.message}. Another request changed the same record; retry.`);
+      case 'capacity':
+        return problem(503, 'capacity', 'No Event Hubs capacity', err.message, {}, { 'retry-after': '300' });
+      case 'transient':
+        return problem(503, 'transient', 'Azure is throttling or unavailable', err.message, {}, { 'retry-after': '60' });
+      case 'permanent':
+        return err.statusCode === 401 || err.statusCode === 403
+          ? problem(502, 'forbidden', 'Azure refused the operation', `${err.message}. Check the app identity's role assignments (docs/onboarding.md).`)
+          : problem(424, 'dependency', 'An Azure operation failed', err.message);
+      case 'config':
+        return problem(500, 'config', 'The app is misconfigured', 'An app setting is invalid; the operator finds which in the app log.');
+    }
+  }
+  log.error('http.unhandled', { error: err });
+  return problem(500, 'internal', 'Internal error', 'The request failed unexpectedly; see the app log for the invocation id.');
+}
+
+function loggerFor(deps: OnboardingHttpDeps, ctx: InvocationContext): Logger {
+  return deps.logger ?? contextLogger(ctx);
+}
+
+function tenantIdParam(req: HttpRequest): string {
+  const raw = req.params.tenantId ?? req.params.id ?? '';
+  const r = tenantIdSchema.safeParse(raw);
+  if (!r.success) throw new ValidationError(`Invalid tenant id '${raw.slice(0, 64)}'`, [{ field: 'tenantId', message: r.error.issues[0]?.message ?? 'invalid' }]);
+  return r.data;
+}
+
+function parseBool(req: HttpRequest, name: string): boolean {
+  const raw = (req.query.get(name) ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0', ''].includes(raw)) throw new ValidationError(`${name} must be true or false`, [{ field: name, message: 'expected true or false' }]);
+  return raw === 'true' || raw === '1';
+}
+
+function wrap(deps: OnboardingHttpDeps, name: string, fn: (req: HttpRequest, log: Logger) => Promise<HttpResponseInit>): HttpHandler {
+  return async (req, ctx) => {
+    const log = loggerFor(deps, ctx).child({ handler: name });
+    try {
+      return await fn(req, log);
+    } catch (e) {
+      return problemFromError(e, log);
+    }
+  };
+}
+
+/** PUT /api/tenants/{id} — body {displayName, managementGroupId?, regions?, entraWorkspaceIds?, options?}. 201 when created, 200 otherwise. */
+export function createPutTenantHandler(deps: OnboardingHttpDeps): HttpHandler {
+  return wrap(deps, 'putTenant', async (req, log) => {
+    let body: unknown;
+    const text = await req.text();
+    try {
+      body = text.trim() === '' ? undefined : JSON.parse(text);
+    } catch {
+      throw new ValidationError('The body is not valid JSON', [{ field: '(body)', message: 'expected a JSON object' }]);
+    }
+    const { tenantId, request } = parseTenantRequest(req.params.tenantId ?? req.params.id, body, deps.settings.provider.tenantId);
+    const existed = (await deps.registry.getTenant(tenantId)) !== undefined;
+    const r = await onboardTenant({ ...deps, logger: log.child({ tenantId }) }, tenantId, request);
+    return {
+      status: existed ? 200 : 201,
+      jsonBody: { tenant: publicTenant(r.tenant), hubs: r.hubs, changed: r.changed, appSettings: r.appSettings?.status ?? 'unchanged', onboarding: r.onboarding },
+    };
+  });
+}
+
+/** GET /api/tenants[?includeOffboarded=true] */
+export function createListTenantsHandler(deps: OnboardingHttpDeps): HttpHandler {
+  return wrap(deps, 'listTenants', async (req) => {
+    const tenants = await deps.registry.listTenants({ includeOffboarded: parseBool(req, 'includeOffboarded') });
+    return { status: 200, jsonBody: { tenants: tenants.map(publicTenant) } };
+  });
+}
+
+/** GET /api/tenants/{id} — status, hubs, last reconcile, coverage counts by state. */
+export function createGetTenantHandler(deps: OnboardingHttpDeps): HttpHandler {
+  return wrap(deps, 'getTenant', async (req) => {
+    const tenantId = tenantIdParam(req);
+    const tenant = await deps.registry.getTenant(tenantId);
+    if (!tenant) throw new ConnectorError('not-found', `Tenant ${tenantId} is not registered`);
+    const [hubs, coverage] = await Promise.all([deps.registry.listHubs(tenantId), deps.registry.listCoverage(tenantId)]);
+    const byState: Record<string, number> = {};
+    for (const c of coverage) byState[c.state] = (byState[c.state] ?? 0) + 1;
+    return {
+      status: 200,
+      jsonBody: { tenant: publicTenant(tenant), hubs, lastReconcile: tenant.lastReconcile ?? null, coverage: { total: coverage.length, byState } },
+    };
+  });
+}
+
+/** DELETE /api/tenants/{id}[?dryRun=true] — offboarding; 200 with what was (would be) removed and what failed. */
+export function createDeleteTenantHandler(deps: OnboardingHttpDeps): HttpHandler {
+  return wrap(deps, 'deleteTenant', async (req, log) => {
+    const tenantId = tenantIdParam(req);
+    const dryRun = parseBool(req, 'dryRun');
+    const r = await offboardTenant({ ...deps, logger: log.child({ tenantId }) }, tenantId, { dryRun });
+    return { status: 200, jsonBody: { ...r, appSettings: r.appSettings?.status ?? null } };
+  });
+}
+
+/** GET /api/tenants/{id}/onboarding[?managementGroupId=…] — the customer's template and az commands. */
+export function createGetOnboardingHandler(deps: OnboardingHttpDeps): HttpHandler {
+  return wrap(deps, 'getOnboarding', async (req) => {
+    const tenantId = tenantIdParam(req);
+    const tenant = await deps.registry.getTenant(tenantId);
+    if (!tenant) throw new ConnectorError('not-found', `Tenant ${tenantId} is not registered`);
+    const mgParam = req.query.get('managementGroupId') ?? undefined;
+    if (mgParam !== undefined && !/^[-\w.()]{1,90}$/.test(mgParam))
+      throw new ValidationError('Invalid managementGroupId', [{ field: 'managementGroupId', message: 'expected a management group id (1-90 letters, digits, - _ . ( ))' }]);
+    const m = onboardingTemplate(deps.settings, mgParam ?? tenant.managementGroupId ?? tenant.tenantId);
+    return { status: 200, jsonBody: { tenantId, managementGroupId: mgParam ?? tenant.managementGroupId ?? tenant.tenantId, template: m.template, commands: m.commands, removal: m.removal } };
+  });
+}
+
+/** The tenant as the API shows it (no etag: clients do not do conditional requests). */
+function publicTenant(t: { etag?: string } & Record<string, unknown>): Record<string, unknown> {
+  const { etag: _etag, ...rest } = t;
+  return rest;
+}
+
+/** One function for `tenants/{id}` with methods GET, PUT and DELETE, when a single registration is preferred. */
+export function createTenantRouteHandler(deps: OnboardingHttpDeps): HttpHandler {
+  const put = createPutTenantHandler(deps);
+  const get = createGetTenantHandler(deps);
+  const del = createDeleteTenantHandler(deps);
+  return async (req, ctx) => {
+    const m = req.method.toUpperCase();
+    if (m === 'PUT') return put(req, ctx);
+    if (m === 'GET') return get(req, ctx);
+    if (m === 'DELETE') return del(req, ctx);
+    return problem(405, 'method', 'Method not allowed', `${m} is not supported on /api/tenants/{id}; use GET, PUT or DELETE`, {}, { allow: 'GET, PUT, DELETE' });
+  };
+}

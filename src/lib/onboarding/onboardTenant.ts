@@ -1,0 +1,136 @@
+import type { AzureClients } from '../azure/clientFactory.js';
+import type { Settings } from '../config/settings.js';
+import { ConnectorError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { TenantRegistry } from '../registry/tenantRegistry.js';
+import { tenantOptionsSchema, type HubAssignment, type TenantRecord } from '../registry/types.js';
+import { syncIngestAppSettings, type AppSettingsSyncResult } from './appSettingsSync.js';
+import { acquireNamespaceSlot, releaseNamespaceSlot } from './namespacePool.js';
+import { onboardingTemplate, type OnboardingMaterial } from './onboardingTemplate.js';
+import { provisionTenantHub } from './provisionTenantHub.js';
+import type { TenantRequest } from './tenantRequest.js';
+
+export interface OnboardingDeps {
+  settings: Settings;
+  registry: TenantRegistry;
+  clients: AzureClients;
+  logger?: Logger;
+  now?: () => Date;
+  /** LRO poll interval for namespace creation (tests shorten it). */
+  lroPollMs?: number;
+}
+
+export interface OnboardResult {
+  tenant: TenantRecord;
+  hubs: HubAssignment[];
+  onboarding: OnboardingMaterial;
+  /** True when anything (registry or ARM) was written. */
+  changed: boolean;
+  appSettings: AppSettingsSyncResult | undefined;
+}
+
+/** Deep equality independent of key order (records read back from Table storage come in schema order). */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]));
+  return v;
+}
+const same = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+
+/**
+ * Ensures the tenant's Event Hub in `region` (slot in the pool, hub objects, registry row). Used by onboarding
+ * and by the reconciler's lazy regional provisioning. Does not sync app settings: callers do, once.
+ */
+export async function ensureTenantHub(deps: OnboardingDeps, tenantId: string, region: string): Promise<{ hub: HubAssignment; changed: boolean }> {
+  const existing = (await deps.registry.listHubs(tenantId)).find((h) => h.region === region);
+  const { namespace, grew } = await acquireNamespaceSlot(deps, tenantId, region);
+  let outcome;
+  try {
+    outcome = await provisionTenantHub(deps, tenantId, namespace, deps.now);
+  } catch (e) {
+    // A hub that never got created must not keep a slot (the next attempt takes one again).
+    if (!existing) await releaseNamespaceSlot(deps, tenantId, region, namespace.namespace).catch(() => undefined);
+    throw e;
+  }
+  const hub = existing && existing.state === 'ready' && existing.namespace === namespace.namespace ? { ...outcome.hub, createdAt: existing.createdAt } : outcome.hub;
+  const rowChanged = !existing || !same(existing, hub);
+  if (rowChanged) await deps.registry.putHub(hub);
+  return { hub, changed: grew || rowChanged || outcome.writes.length > 0 };
+}
+
+/**
+ * `PUT /api/tenants/{id}`: create or update the tenant record, provision one hub per requested region (default: the
+ * pool regions), then update the app's ingest settings. Idempotent: a repeated call with the same body reads but
+ * writes nothing, in the registry or in ARM.
+ */
+export async function onboardTenant(deps: OnboardingDeps, tenantId: string, request: TenantRequest): Promise<OnboardResult> {
+  const log = (deps.logger ?? silentLogger).child({ tenantId });
+  const now = deps.now ?? (() => new Date());
+  let tenant: TenantRecord | undefined;
+  let changed = false;
+
+  // 1. tenant record: create, or replace when anything differs (etag; a lost race re-reads)
+  for (let attempt = 0; ; attempt++) {
+    const current = await deps.registry.getTenant(tenantId);
+    const desired: TenantRecord = {
+      tenantId,
+      displayName: request.displayName,
+      managementGroupId: request.managementGroupId ?? current?.managementGroupId,
+      regions: request.regions ?? current?.regions ?? deps.settings.pool.regions,
+      entraWorkspaceIds: request.entraWorkspaceIds ?? current?.entraWorkspaceIds ?? [],
+      options: tenantOptionsSchema.parse({ ...(current?.options ?? {}), ...(request.options ?? {}) }),
+      status: current && current.status !== 'offboarded' && current.status !== 'offboarding' ? current.status : 'onboarding',
+      createdAt: current?.createdAt ?? now().toISOString(),
+      updatedAt: current?.updatedAt ?? now().toISOString(),
+      lastReconcile: current?.lastReconcile,
+      etag: current?.etag,
+    };
+    if (desired.managementGroupId === undefined) delete desired.managementGroupId;
+    if (desired.lastReconcile === undefined) delete desired.lastReconcile;
+    const { etag: _a, updatedAt: _b, ...cmpDesired } = desired;
+    const cmpCurrent = current && (({ etag: _c, updatedAt: _d, ...rest }) => rest)(current);
+    if (current && same(cmpCurrent, cmpDesired)) {
+      tenant = current;
+      break;
+    }
+    try {
+      tenant = await deps.registry.putTenant({ ...desired, updatedAt: now().toISOString() });
+      changed = true;
+      log.info(current ? 'tenant.updated' : 'tenant.created', { status: tenant.status });
+      break;
+    } catch (e) {
+      if (!(e instanceof ConnectorError && e.kind === 'conflict') || attempt >= 5) throw e;
+    }
+  }
+
+  // 2. hubs for the tenant's regions (sequential: one namespace LRO at a time per onboarding)
+  const hubs: HubAssignment[] = [];
+  for (const region of tenant.regions) {
+    const r = await ensureTenantHub(deps, tenantId, region);
+    hubs.push(r.hub);
+    changed ||= r.changed;
+  }
+  // Hubs of regions provisioned lazily earlier stay; report them too.
+  for (const h of await deps.registry.listHubs(tenantId)) if (!hubs.some((x) => x.region === h.region)) hubs.push(h);
+
+  // 3. active once every requested hub is ready
+  if (tenant.status !== 'active') {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        tenant = await deps.registry.putTenant({ ...tenant, status: 'active', updatedAt: now().toISOString() });
+        changed = true;
+        break;
+      } catch (e) {
+        if (!(e instanceof ConnectorError && e.kind === 'conflict') || attempt >= 5) throw e;
+        const fresh = await deps.registry.getTenant(tenantId);
+        if (!fresh) throw e;
+        tenant = fresh;
+        if (tenant.status === 'active') break;
+      }
+    }
+  }
+
+  // 4. ingest triggers follow the registry (a no-op read when nothing changed)
+  const appSettings = changed ? await syncIngestAppSettings({ ...deps, logger: log }) : undefined;
+  return { tenant, hubs, onboarding: onboardingTemplate(deps.settings, tenant.managementGroupId ?? tenantId), changed, appSettings };
+}

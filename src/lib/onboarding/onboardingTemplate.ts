@@ -1,0 +1,295 @@
+import type { Settings } from '../config/settings.js';
+
+/** Built-in role definition ids (azure-facts §6). */
+export const ROLE = {
+  Owner: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
+  Contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
+  Reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
+  LogAnalyticsContributor: '92aaf0da-9dab-42b6-94a3-d43ce8d16293',
+  SecurityAdmin: 'fb1c8493-542b-48eb-b624-b4c8fea62acd',
+  RegistrationAssignmentDelete: '91c1777a-f3dc-4fae-b103-61d183457e46',
+} as const;
+
+/** Exactly what the provider's ingest group gets in each customer subscription: no Owner, no role with data actions. */
+export const DELEGATED_ROLES: readonly { id: string; name: string; why: string }[] = [
+  { id: ROLE.Reader, name: 'Reader', why: 'discover subscriptions, storage accounts, key vaults and workspaces; see the customer under "My customers"' },
+  { id: ROLE.LogAnalyticsContributor, name: 'Log Analytics Contributor', why: 'create and remove diagnostic settings and Log Analytics data-export rules' },
+  { id: ROLE.SecurityAdmin, name: 'Security Admin', why: 'create and remove the Defender for Cloud continuous-export automation' },
+  { id: ROLE.RegistrationAssignmentDelete, name: 'Managed Services Registration assignment Delete Role', why: 'lets the provider remove its own delegation when the customer leaves' },
+];
+
+export const TEMPLATE_SCHEMA = 'https://schema.management.azure.com/schemas/2019-08-01/managementGroupDeploymentTemplate.json#';
+
+export type TemplateSettings = Pick<Settings, 'prefix'> & { provider: Pick<Settings['provider'], 'tenantId' | 'ingestPrincipalId' | 'ingestPrincipalDisplayName' | 'offerName' | 'automationResourceGroup'> };
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+/** Policy rules deployed through a template must escape their own `[...]` expressions as `[[...]` (else ARM evaluates them at MG deployment time). */
+function escapeExpressions(v: Json): Json {
+  if (typeof v === 'string') return v.startsWith('[') && !v.startsWith('[[') ? `[${v}` : v;
+  if (Array.isArray(v)) return v.map(escapeExpressions);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escapeExpressions(x)]));
+  return v;
+}
+
+const roleDefinitionPath = (id: string) => `/providers/Microsoft.Authorization/roleDefinitions/${id}`;
+
+export interface OnboardingMaterial {
+  template: Record<string, Json>;
+  /** Shell commands with the management group filled in (a placeholder when unknown). */
+  commands: string[];
+  /** How the customer removes the delegation later. */
+  removal: string[];
+  names: { rgPolicy: string; lighthousePolicy: string; rgAssignment: string; lighthouseAssignment: string };
+}
+
+/**
+ * The customer's management-group deployment: two DeployIfNotExists policies (automation resource group; Lighthouse
+ * delegation to the provider, existence checked on managedByTenantId), their assignments with system-assigned
+ * identities, and role assignments for those identities at the management group only.
+ */
+export function onboardingTemplate(settings: TemplateSettings, managementGroupId?: string): OnboardingMaterial {
+  const p = settings.provider;
+  const names = {
+    rgPolicy: `${settings.prefix}-automation-rg`,
+    lighthousePolicy: `${settings.prefix}-lighthouse-delegation`,
+    // Assignment names at MG scope are limited to 24 characters.
+    rgAssignment: `${settings.prefix}-automation-rg`.slice(0, 24),
+    lighthouseAssignment: `${settings.prefix}-lighthouse`.slice(0, 24),
+  };
+  const authorizations: Json = DELEGATED_ROLES.map((r) => ({
+    principalId: p.ingestPrincipalId,
+    principalIdDisplayName: p.ingestPrincipalDisplayName,
+    roleDefinitionId: r.id,
+  }));
+
+  const rgPolicyRule = escapeExpressions({
+    if: { allOf: [{ field: 'type', equals: 'Microsoft.Resources/subscriptions' }] },
+    then: {
+      effect: "[parameters('effect')]",
+      details: {
+        type: 'Microsoft.Resources/resourceGroups',
+        name: "[parameters('resourceGroupName')]",
+        existenceScope: 'subscription',
+        deploymentScope: 'subscription',
+        // Creating a resource group needs Contributor, not Owner.
+        roleDefinitionIds: [roleDefinitionPath(ROLE.Contributor)],
+        deployment: {
+          location: "[parameters('resourceGroupLocation')]",
+          properties: {
+            mode: 'incremental',
+            parameters: {
+              resourceGroupName: { value: "[parameters('resourceGroupName')]" },
+              resourceGroupLocation: { value: "[parameters('resourceGroupLocation')]" },
+            },
+            template: {
+              $schema: 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#',
+              contentVersion: '1.0.0.0',
+              parameters: { resourceGroupName: { type: 'string' }, resourceGroupLocation: { type: 'string' } },
+              resources: [
+                {
+                  type: 'Microsoft.Resources/resourceGroups',
+                  apiVersion: '2022-09-01',
+                  name: "[parameters('resourceGroupName')]",
+                  location: "[parameters('resourceGroupLocation')]",
+                  tags: { 'mdr-managed-by': p.offerName },
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+  });
+
+  const lighthousePolicyRule = escapeExpressions({
+    if: { allOf: [{ field: 'type', equals: 'Microsoft.Resources/subscriptions' }] },
+    then: {
+      effect: 'deployIfNotExists',
+      details: {
+        type: 'Microsoft.ManagedServices/registrationDefinitions',
+        deploymentScope: 'Subscription',
+        existenceScope: 'Subscription',
+        // Creating a Lighthouse registration writes role assignments: only Owner can (azure-facts §6, official sample).
+        roleDefinitionIds: [roleDefinitionPath(ROLE.Owner)],
+        existenceCondition: {
+          allOf: [
+            { field: 'type', equals: 'Microsoft.ManagedServices/registrationDefinitions' },
+            { field: 'Microsoft.ManagedServices/registrationDefinitions/managedByTenantId', equals: "[parameters('managedByTenantId')]" },
+          ],
+        },
+        deployment: {
+          location: "[parameters('deploymentLocation')]",
+          properties: {
+            mode: 'incremental',
+            parameters: {
+              managedByTenantId: { value: "[parameters('managedByTenantId')]" },
+              managedByName: { value: "[parameters('managedByName')]" },
+              managedByDescription: { value: "[parameters('managedByDescription')]" },
+              managedByAuthorizations: { value: "[parameters('managedByAuthorizations')]" },
+            },
+            template: {
+              $schema: 'https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#',
+              contentVersion: '1.0.0.0',
+              parameters: {
+                managedByTenantId: { type: 'string' },
+                managedByName: { type: 'string' },
+                managedByDescription: { type: 'string' },
+                managedByAuthorizations: { type: 'array' },
+              },
+              variables: { registrationName: "[guid(parameters('managedByName'))]", assignmentName: "[guid(parameters('managedByName'))]" },
+              resources: [
+                {
+                  type: 'Microsoft.ManagedServices/registrationDefinitions',
+                  apiVersion: '2022-10-01',
+                  name: "[variables('registrationName')]",
+                  properties: {
+                    registrationDefinitionName: "[parameters('managedByName')]",
+                    description: "[parameters('managedByDescription')]",
+                    managedByTenantId: "[parameters('managedByTenantId')]",
+                    authorizations: "[parameters('managedByAuthorizations')]",
+                  },
+                },
+                {
+                  type: 'Microsoft.ManagedServices/registrationAssignments',
+                  apiVersion: '2022-10-01',
+                  name: "[variables('assignmentName')]",
+                  dependsOn: ["[resourceId('Microsoft.ManagedServices/registrationDefinitions', variables('registrationName'))]"],
+                  properties: { registrationDefinitionId: "[resourceId('Microsoft.ManagedServices/registrationDefinitions', variables('registrationName'))]" },
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+  });
+
+  const policyId = (name: string) => `[extensionResourceId(managementGroup().id, 'Microsoft.Authorization/policyDefinitions', '${name}')]`;
+  const assignmentId = (name: string) => `[extensionResourceId(managementGroup().id, 'Microsoft.Authorization/policyAssignments', '${name}')]`;
+  const identityRole = (assignment: string, role: string) => ({
+    type: 'Microsoft.Authorization/roleAssignments',
+    apiVersion: '2022-04-01',
+    name: `[guid(managementGroup().id, '${assignment}', '${role}')]`,
+    dependsOn: [assignmentId(assignment)],
+    properties: {
+      roleDefinitionId: `[tenantResourceId('Microsoft.Authorization/roleDefinitions', '${role}')]`,
+      principalId: `[reference(${assignmentId(assignment).slice(1, -1)}, '2022-06-01', 'full').identity.principalId]`,
+      principalType: 'ServicePrincipal',
+      description: `Lets the ${assignment} policy identity remediate subscriptions under this management group.`,
+    },
+  });
+
+  const template: Record<string, Json> = {
+    $schema: TEMPLATE_SCHEMA,
+    contentVersion: '1.0.0.0',
+    metadata: { description: `Onboards this management group to ${p.offerName}: Lighthouse delegation and automation resource group in every subscription, kept by policy.` },
+    parameters: {
+      deploymentLocation: { type: 'string', defaultValue: '[deployment().location]', metadata: { description: 'Region of the policy remediation deployments and assignment identities.' } },
+      automationResourceGroupName: { type: 'string', defaultValue: p.automationResourceGroup },
+    },
+    variables: {
+      managedByTenantId: p.tenantId,
+      managedByName: p.offerName,
+      managedByDescription: `${p.offerName}: read-only discovery and telemetry export for managed detection and response`,
+      managedByAuthorizations: authorizations,
+    },
+    resources: [
+      {
+        type: 'Microsoft.Authorization/policyDefinitions',
+        apiVersion: '2021-06-01',
+        name: names.rgPolicy,
+        properties: {
+          policyType: 'Custom',
+          mode: 'All',
+          displayName: `${p.offerName}: keep the ${p.automationResourceGroup} resource group in every subscription`,
+          metadata: { category: 'Monitoring' },
+          parameters: {
+            effect: { type: 'String', allowedValues: ['DeployIfNotExists', 'Disabled'], defaultValue: 'DeployIfNotExists' },
+            resourceGroupName: { type: 'String' },
+            resourceGroupLocation: { type: 'String' },
+          },
+          policyRule: rgPolicyRule,
+        },
+      },
+      {
+        type: 'Microsoft.Authorization/policyDefinitions',
+        apiVersion: '2021-06-01',
+        name: names.lighthousePolicy,
+        properties: {
+          policyType: 'Custom',
+          mode: 'All',
+          displayName: `${p.offerName}: keep the Azure Lighthouse delegation to the provider in every subscription`,
+          metadata: { category: 'Lighthouse' },
+          parameters: {
+            managedByTenantId: { type: 'String' },
+            managedByName: { type: 'String' },
+            managedByDescription: { type: 'String' },
+            managedByAuthorizations: { type: 'Array' },
+            deploymentLocation: { type: 'String' },
+          },
+          policyRule: lighthousePolicyRule,
+        },
+      },
+      {
+        type: 'Microsoft.Authorization/policyAssignments',
+        apiVersion: '2022-06-01',
+        name: names.rgAssignment,
+        location: "[parameters('deploymentLocation')]",
+        dependsOn: [policyId(names.rgPolicy)],
+        identity: { type: 'SystemAssigned' },
+        properties: {
+          displayName: `${p.offerName}: automation resource group`,
+          policyDefinitionId: policyId(names.rgPolicy),
+          parameters: {
+            resourceGroupName: { value: "[parameters('automationResourceGroupName')]" },
+            resourceGroupLocation: { value: "[parameters('deploymentLocation')]" },
+          },
+        },
+      },
+      {
+        type: 'Microsoft.Authorization/policyAssignments',
+        apiVersion: '2022-06-01',
+        name: names.lighthouseAssignment,
+        location: "[parameters('deploymentLocation')]",
+        dependsOn: [policyId(names.lighthousePolicy)],
+        identity: { type: 'SystemAssigned' },
+        properties: {
+          displayName: `${p.offerName}: Lighthouse delegation`,
+          policyDefinitionId: policyId(names.lighthousePolicy),
+          parameters: {
+            managedByTenantId: { value: "[variables('managedByTenantId')]" },
+            managedByName: { value: "[variables('managedByName')]" },
+            managedByDescription: { value: "[variables('managedByDescription')]" },
+            managedByAuthorizations: { value: "[variables('managedByAuthorizations')]" },
+            deploymentLocation: { value: "[parameters('deploymentLocation')]" },
+          },
+        },
+      },
+      identityRole(names.rgAssignment, ROLE.Contributor),
+      identityRole(names.lighthouseAssignment, ROLE.Owner),
+    ],
+    outputs: {
+      lighthouseAssignmentId: { type: 'string', value: assignmentId(names.lighthouseAssignment) },
+      automationRgAssignmentId: { type: 'string', value: assignmentId(names.rgAssignment) },
+    },
+  };
+
+  const mg = managementGroupId ?? '<management-group-id>';
+  const assignment = (n: string) => `/providers/Microsoft.Management/managementGroups/${mg}/providers/Microsoft.Authorization/policyAssignments/${n}`;
+  const commands = [
+    `az deployment mg create --management-group-id ${mg} --location westeurope --name ${settings.prefix}-onboarding --template-file ${settings.prefix}-onboarding.json`,
+    `for sub in $(az account management-group subscription show-sub-under-mg --name ${mg} --query "[].name" -o tsv); do ` +
+      `az provider register --namespace Microsoft.ManagedServices --subscription "$sub" && ` +
+      `az policy remediation create --name ${settings.prefix}-automation-rg --subscription "$sub" --policy-assignment ${assignment(names.rgAssignment)} --resource-discovery-mode ReEvaluateCompliance && ` +
+      `az policy remediation create --name ${settings.prefix}-lighthouse --subscription "$sub" --policy-assignment ${assignment(names.lighthouseAssignment)} --resource-discovery-mode ReEvaluateCompliance; done`,
+  ];
+  const removal = [
+    `az policy assignment delete --name ${names.lighthouseAssignment} --scope /providers/Microsoft.Management/managementGroups/${mg}`,
+    `az policy assignment delete --name ${names.rgAssignment} --scope /providers/Microsoft.Management/managementGroups/${mg}`,
+    `for sub in $(az account management-group subscription show-sub-under-mg --name ${mg} --query "[].name" -o tsv); do ` +
+      `for a in $(az managedservices assignment list --subscription "$sub" --include-definition true --query "[?properties.registrationDefinition.properties.managedByTenantId=='${p.tenantId}'].name" -o tsv); do ` +
+      `az managedservices assignment delete --assignment "$a" --subscription "$sub"; done; done`,
+  ];
+  return { template, commands, removal, names };
+}

@@ -1,0 +1,76 @@
+import { ConnectorError } from '../errors.js';
+import type { TenantRegistry } from './tenantRegistry.js';
+import type { CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
+import { mergeLastSeen } from './mergeLastSeen.js';
+
+/**
+ * In-memory TenantRegistry for unit tests: same semantics as the table registry, including etag conflicts
+ * (create of an existing key and replace with a stale etag both raise ConnectorError 'conflict').
+ */
+export function createMemoryRegistry(): TenantRegistry {
+  let seq = 0;
+  const nextEtag = () => `W/"mem-${++seq}"`;
+  const tenants = new Map<string, TenantRecord>();
+  const hubs = new Map<string, HubAssignment>();
+  const namespaces = new Map<string, NamespaceRecord>();
+  const coverage = new Map<string, Map<string, CoverageEntry>>();
+  const lastSeen = new Map<string, LastSeen>();
+  const clone = <T>(v: T): T => structuredClone(v);
+
+  function conditionalPut<T extends { etag?: string }>(map: Map<string, T>, key: string, value: T, what: string): T {
+    const current = map.get(key);
+    if (value.etag === undefined) {
+      if (current) throw new ConnectorError('conflict', `${what} ${key} already exists`, { statusCode: 409 });
+    } else if (!current || current.etag !== value.etag) {
+      throw new ConnectorError('conflict', `${what} ${key} was changed by someone else (etag mismatch)`, { statusCode: 412 });
+    }
+    const stored = { ...clone(value), etag: nextEtag() };
+    map.set(key, stored);
+    return clone(stored);
+  }
+
+  return {
+    async getTenant(id) {
+      const t = tenants.get(id);
+      return t && clone(t);
+    },
+    async listTenants(opts) {
+      return [...tenants.values()].filter((t) => opts?.includeOffboarded || t.status !== 'offboarded').map(clone);
+    },
+    async putTenant(record) {
+      return conditionalPut(tenants, record.tenantId, record, 'tenant');
+    },
+    async listHubs(tenantId) {
+      return [...hubs.values()].filter((h) => tenantId === undefined || h.tenantId === tenantId).map(clone);
+    },
+    async putHub(hub) {
+      hubs.set(`${hub.tenantId}|${hub.region}`, clone(hub));
+    },
+    async deleteHub(tenantId, region) {
+      hubs.delete(`${tenantId}|${region}`);
+    },
+    async listNamespaces(region) {
+      return [...namespaces.values()].filter((n) => region === undefined || n.region === region).map(clone);
+    },
+    async putNamespace(ns) {
+      return conditionalPut(namespaces, `${ns.region}|${ns.namespace}`, ns, 'namespace');
+    },
+    async listCoverage(tenantId) {
+      return [...(coverage.get(tenantId)?.values() ?? [])].map(clone);
+    },
+    async putCoverage(tenantId, entries, opts) {
+      const m = opts?.replaceAll ? new Map<string, CoverageEntry>() : (coverage.get(tenantId) ?? new Map<string, CoverageEntry>());
+      for (const e of entries) m.set(`${e.target}|${e.resourceId.toLowerCase()}`, clone(e));
+      coverage.set(tenantId, m);
+    },
+    async listLastSeen(tenantId) {
+      return [...lastSeen.values()].filter((l) => l.tenantId === tenantId).map(clone);
+    },
+    async recordLastSeen(entries) {
+      for (const e of entries) {
+        const key = `${e.tenantId}|${e.source}|${e.category}`;
+        lastSeen.set(key, mergeLastSeen(lastSeen.get(key), e));
+      }
+    },
+  };
+}

@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import { TableClient, odata, type TableEntityResult } from '@azure/data-tables';
+import type { z } from 'zod';
+import { ConnectorError, ensureError } from '../errors.js';
+import type { TenantRegistry } from './tenantRegistry.js';
+import {
+  coverageEntrySchema,
+  hubAssignmentSchema,
+  lastSeenSchema,
+  namespaceRecordSchema,
+  tenantRecordSchema,
+  type CoverageEntry,
+  type HubAssignment,
+  type LastSeen,
+} from './types.js';
+import { mergeLastSeen } from './mergeLastSeen.js';
+
+/**
+ * TenantRegistry on Azure Table storage. Each entity stores its record as JSON in `data` (validated with the
+ * zod schema on every read) plus the columns queries filter on. Keys:
+ *   Tenants    PK 'tenant'   RK tenantId        Hubs      PK tenantId  RK region
+ *   Namespaces PK region     RK namespace       Coverage  PK tenantId  RK sha256(target|resourceId)
+ *   LastSeen   PK tenantId   RK sha256(source|category)
+ * Conditional writes use the entity etag; the service's 409/412 become ConnectorError 'conflict'.
+ */
+export type TableClientFactory = (tableName: string) => TableClient;
+
+interface Row {
+  partitionKey: string;
+  rowKey: string;
+  data: string;
+  [k: string]: unknown;
+}
+
+/** data-tables errors carry no `code`; the HTTP status and service code sit on statusCode / details (mechanics §5). */
+function storageError(e: unknown, action: string): ConnectorError {
+  if (e instanceof ConnectorError) return e;
+  const err = ensureError(e);
+  const status = (err as { statusCode?: unknown }).statusCode;
+  const details = (err as { details?: { errorCode?: unknown; odataError?: { code?: unknown } } }).details;
+  const svcCode = details?.errorCode ?? details?.odataError?.code;
+  const code = typeof svcCode === 'string' ? svcCode : undefined;
+  const statusCode = typeof status === 'number' ? status : undefined;
+  const msg = `${action}: ${code ?? err.message.split('\n')[0]}`;
+  if (statusCode === 409 || statusCode === 412) return new ConnectorError('conflict', msg, { cause: err, code, statusCode });
+  if (statusCode === 404) return new ConnectorError('not-found', msg, { cause: err, code, statusCode });
+  if (statusCode === 403 || statusCode === 401 || statusCode === 400) return new ConnectorError('permanent', msg, { cause: err, code, statusCode });
+  return new ConnectorError('transient', msg, { cause: err, code, statusCode });
+}
+
+const rowKeyOf = (s: string) => createHash('sha256').update(s).digest('hex');
+
+export function createTableRegistry(opts: { tablePrefix: string; clientFor: TableClientFactory }): TenantRegistry {
+  const names = {
+    tenants: `${opts.tablePrefix}Tenants`,
+    hubs: `${opts.tablePrefix}Hubs`,
+    namespaces: `${opts.tablePrefix}Namespaces`,
+    coverage: `${opts.tablePrefix}Coverage`,
+    lastSeen: `${opts.tablePrefix}LastSeen`,
+  };
+  const ready = new Map<string, Promise<TableClient>>();
+  const table = (name: string): Promise<TableClient> => {
+    let p = ready.get(name);
+    if (!p) {
+      const client = opts.clientFor(name);
+      p = client.createTable().then(
+        () => client,
+        (e: unknown) => {
+          ready.delete(name);
+          throw storageError(e, `create table ${name}`);
+        },
+      );
+      ready.set(name, p);
+    }
+    return p;
+  };
+
+  async function list<S extends z.ZodType>(name: string, schema: S, filter?: string): Promise<(z.infer<S> & { etag?: string })[]> {
+    const client = await table(name);
+    const out: (z.infer<S> & { etag?: string })[] = [];
+    try {
+      for await (const e of client.listEntities<Row>(filter ? { queryOptions: { filter } } : {})) out.push(decode(schema, e, name));
+    } catch (e) {
+      throw storageError(e, `list ${name}`);
+    }
+    return out;
+  }
+
+  function decode<S extends z.ZodType>(schema: S, e: TableEntityResult<Row>, name: string): z.infer<S> & { etag?: string } {
+    let json: unknown;
+    try {
+      json = JSON.parse(e.data);
+    } catch {
+      throw new ConnectorError('permanent', `${name} entity ${e.partitionKey}/${e.rowKey} holds invalid JSON`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new ConnectorError('permanent', `${name} entity ${e.partitionKey}/${e.rowKey} does not match its schema: ${parsed.error.issues[0]?.message ?? ''}`);
+    return { ...(parsed.data as object), etag: e.etag } as z.infer<S> & { etag?: string };
+  }
+
+  /** Create when etag is undefined, else replace only if the etag still matches. Returns the new etag. */
+  async function conditionalPut(name: string, row: Row, etag: string | undefined): Promise<string> {
+    const client = await table(name);
+    try {
+      const res = etag === undefined ? await client.createEntity(row) : await client.updateEntity(row, 'Replace', { etag });
+      if (!res.etag) throw new ConnectorError('transient', `write ${name}: the service returned no etag`);
+      return res.etag;
+    } catch (e) {
+      throw storageError(e, `${etag === undefined ? 'create' : 'update'} ${name} ${row.partitionKey}/${row.rowKey}`);
+    }
+  }
+
+  async function upsert(name: string, row: Row): Promise<void> {
+    const client = await table(name);
+    try {
+      await client.upsertEntity(row, 'Replace');
+    } catch (e) {
+      throw storageError(e, `upsert ${name} ${row.partitionKey}/${row.rowKey}`);
+    }
+  }
+
+  async function remove(name: string, pk: string, rk: string): Promise<void> {
+    const client = await table(name);
+    try {
+      await client.deleteEntity(pk, rk);
+    } catch (e) {
+      const ce = storageError(e, `delete ${name} ${pk}/${rk}`);
+      if (ce.kind !== 'not-found') throw ce;
+    }
+  }
+
+  const strip = <T extends { etag?: string }>(v: T): Omit<T, 'etag'> => {
+    const { etag: _etag, ...rest } = v;
+    return rest;
+  };
+
+  return {
+    async getTenant(tenantId) {
+      const client = await table(names.tenants);
+      try {
+        return decode(tenantRecordSchema, await client.getEntity<Row>('tenant', tenantId), names.tenants);
+      } catch (e) {
+        const ce = storageError(e, `get tenant ${tenantId}`);
+        if (ce.kind === 'not-found') return undefined;
+        throw ce;
+      }
+    },
+    async listTenants(opts) {
+      const all = await list(names.tenants, tenantRecordSchema, odata`PartitionKey eq ${'tenant'}`);
+      return all.filter((t) => opts?.includeOffboarded || t.status !== 'offboarded');
+    },
+    async putTenant(record) {
+      const data = strip(record);
+      const etag = await conditionalPut(names.tenants, { partitionKey: 'tenant', rowKey: record.tenantId, status: record.status, data: JSON.stringify(data) }, record.etag);
+      return { ...data, etag };
+    },
+    async listHubs(tenantId) {
+      return (await list(names.hubs, hubAssignmentSchema, tenantId === undefined ? undefined : odata`PartitionKey eq ${tenantId}`)).map((h) => strip(h) as HubAssignment);
+    },
+    async putHub(hub) {
+      await upsert(names.hubs, { partitionKey: hub.tenantId, rowKey: hub.region, namespace: hub.namespace, data: JSON.stringify(hub) });
+    },
+    async deleteHub(tenantId, region) {
+      await remove(names.hubs, tenantId, region);
+    },
+    async listNamespaces(region) {
+      return list(names.namespaces, namespaceRecordSchema, region === undefined ? undefined : odata`PartitionKey eq ${region}`);
+    },
+    async putNamespace(ns) {
+      const data = strip(ns);
+      const etag = await conditionalPut(names.namespaces, { partitionKey: ns.region, rowKey: ns.namespace, hubCount: ns.hubCount, data: JSON.stringify(data) }, ns.etag);
+      return { ...data, etag };
+    },
+    async listCoverage(tenantId) {
+      return (await list(names.coverage, coverageEntrySchema, odata`PartitionKey eq ${tenantId}`)).map((c) => strip(c) as CoverageEntry);
+    },
+    async putCoverage(tenantId, entries, opts) {
+      const keep = new Set(entries.map((e) => rowKeyOf(`${e.target}|${e.resourceId.toLowerCase()}`)));
+      for (const e of entries) {
+        await upsert(names.coverage, { partitionKey: tenantId, rowKey: rowKeyOf(`${e.target}|${e.resourceId.toLowerCase()}`), state: e.state, data: JSON.stringify(e) });
+      }
+      if (opts?.replaceAll) {
+        const client = await table(names.coverage);
+        for await (const e of client.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}`, select: ['PartitionKey', 'RowKey'] } })) {
+          if (!keep.has(e.rowKey)) await remove(names.coverage, tenantId, e.rowKey);
+        }
+      }
+    },
+    async listLastSeen(tenantId) {
+      return (await list(names.lastSeen, lastSeenSchema, odata`PartitionKey eq ${tenantId}`)).map((l) => strip(l) as LastSeen);
+    },
+    async recordLastSeen(entries) {
+      const client = await table(names.lastSeen);
+      for (const next of entries) {
+        const rk = rowKeyOf(`${next.source}|${next.category}`);
+        // Read-merge-write with etag; several ingest instances record the same key concurrently.
+        for (let attempt = 0; ; attempt++) {
+          let current: (LastSeen & { etag?: string }) | undefined;
+          try {
+            current = decode(lastSeenSchema, await client.getEntity<Row>(next.tenantId, rk), names.lastSeen);
+          } catch (e) {
+            if (storageError(e, 'get last-seen').kind !== 'not-found') throw storageError(e, 'get last-seen');
+          }
+          const merged = mergeLastSeen(current && (strip(current) as LastSeen), next);
+          try {
+            await conditionalPut(names.lastSeen, { partitionKey: next.tenantId, rowKey: rk, data: JSON.stringify(merged) }, current?.etag);
+            break;
+          } catch (e) {
+            if (!(e instanceof ConnectorError && e.kind === 'conflict') || attempt >= 9) throw e;
+          }
+        }
+      }
+    },
+  };
+}

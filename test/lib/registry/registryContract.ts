@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { ConnectorError } from '../../../src/lib/errors.js';
+import type { AzureClients } from '../../../src/lib/azure/clientFactory.js';
+import { parseSettings } from '../../../src/lib/config/settings.js';
+import { acquireNamespaceSlot } from '../../../src/lib/onboarding/namespacePool.js';
+import type { TenantRegistry } from '../../../src/lib/registry/tenantRegistry.js';
+import type { NamespaceRecord, TenantRecord } from '../../../src/lib/registry/types.js';
+
+export const tenantRecord = (tenantId: string, over: Partial<TenantRecord> = {}): TenantRecord => ({
+  tenantId,
+  displayName: `Tenant ${tenantId.slice(0, 4)}`,
+  regions: ['westeurope'],
+  entraWorkspaceIds: [],
+  options: { activityLog: true, storage: true, keyVault: true, entraDataExport: true, defenderAlerts: true, storageServices: ['blob'] },
+  status: 'onboarding',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  ...over,
+});
+
+export const tid = (i: number) => `aaaaaaaa-0000-4000-8000-${String(i).padStart(12, '0')}`;
+
+export function poolSettings(env: Record<string, string> = {}) {
+  return parseSettings({
+    MDR_PROVIDER_TENANT_ID: '11111111-1111-1111-1111-111111111111',
+    MDR_PROVIDER_SUBSCRIPTION_ID: '22222222-2222-2222-2222-222222222222',
+    MDR_INGEST_PRINCIPAL_ID: '33333333-3333-3333-3333-333333333333',
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    ...env,
+  });
+}
+
+/** ARM stand-in for the pool only: a namespace is 'Creating' for a few ms after its PUT, 404 before. Records every PUT. */
+export function fakeNamespaceArm(): { clients: AzureClients; created: string[] } {
+  const created: string[] = [];
+  const state = new Map<string, string>();
+  const eh = {
+    namespaces: {
+      get: async (_rg: string, name: string) => {
+        const s = state.get(name);
+        if (!s) throw Object.assign(new Error('not found'), { statusCode: 404 });
+        return { name, provisioningState: s };
+      },
+      createOrUpdate: async (_rg: string, name: string) => {
+        created.push(name);
+        state.set(name, 'Creating');
+        await new Promise((r) => setTimeout(r, 5));
+        state.set(name, 'Succeeded');
+        return { name };
+      },
+    },
+  };
+  return { clients: { eventHub: async () => eh } as unknown as AzureClients, created };
+}
+
+/** The same behaviour for every TenantRegistry implementation. */
+export function registryContract(name: string, make: () => Promise<{ registry: TenantRegistry; done?: () => Promise<void> }>) {
+  describe(`${name} registry`, () => {
+    it('creates, reads, lists and replaces a tenant by etag, and refuses a stale etag or a duplicate create', async () => {
+      const { registry, done } = await make();
+      try {
+        const created = await registry.putTenant(tenantRecord(tid(1)));
+        expect(created.etag).toBeTruthy();
+        await expect(registry.putTenant(tenantRecord(tid(1)))).rejects.toMatchObject({ kind: 'conflict' });
+        const updated = await registry.putTenant({ ...created, displayName: 'Renamed' });
+        expect(updated.etag).not.toBe(created.etag);
+        await expect(registry.putTenant({ ...created, displayName: 'Stale' })).rejects.toBeInstanceOf(ConnectorError);
+        await expect(registry.putTenant({ ...created, displayName: 'Stale' })).rejects.toMatchObject({ kind: 'conflict' });
+        expect((await registry.getTenant(tid(1)))?.displayName).toBe('Renamed');
+        expect(await registry.getTenant(tid(2))).toBeUndefined();
+        await registry.putTenant(tenantRecord(tid(2), { status: 'offboarded' }));
+        expect((await registry.listTenants()).map((t) => t.tenantId)).toEqual([tid(1)]);
+        expect((await registry.listTenants({ includeOffboarded: true })).map((t) => t.tenantId).sort()).toEqual([tid(1), tid(2)]);
+      } finally {
+        await done?.();
+      }
+    });
+
+    it('stores hubs per tenant and region, and deletes them idempotently', async () => {
+      const { registry, done } = await make();
+      try {
+        const hub = { tenantId: tid(1), region: 'westeurope', namespace: 'ns-westeurope-01', namespaceId: '/ns', hub: `mdr-${tid(1)}`, consumerGroup: 'cg', namespaceRuleId: 'r', sendRuleId: 's', state: 'ready' as const, createdAt: 'now' };
+        await registry.putHub(hub);
+        await registry.putHub({ ...hub, region: 'eastus', namespace: 'ns-eastus-01' });
+        await registry.putHub({ ...hub, tenantId: tid(2), hub: `mdr-${tid(2)}` });
+        expect((await registry.listHubs(tid(1))).map((h) => h.region).sort()).toEqual(['eastus', 'westeurope']);
+        expect(await registry.listHubs()).toHaveLength(3);
+        await registry.deleteHub(tid(1), 'eastus');
+        await registry.deleteHub(tid(1), 'eastus');
+        expect((await registry.listHubs(tid(1))).map((h) => h.region)).toEqual(['westeurope']);
+      } finally {
+        await done?.();
+      }
+    });
+
+    it('keeps coverage entries unless replaced, and merges last-seen counts and times', async () => {
+      const { registry, done } = await make();
+      try {
+        const entry = (resourceId: string) => ({ tenantId: tid(1), resourceId, target: 'activity-log' as const, subscriptionId: 's', region: 'global', state: 'streaming' as const, updatedAt: 'now' });
+        await registry.putCoverage(tid(1), [entry('/subscriptions/a'), entry('/subscriptions/b')]);
+        await registry.putCoverage(tid(1), [{ ...entry('/subscriptions/a'), state: 'failed' }]);
+        expect((await registry.listCoverage(tid(1))).map((c) => `${c.resourceId}:${c.state}`).sort()).toEqual(['/subscriptions/a:failed', '/subscriptions/b:streaming']);
+        await registry.putCoverage(tid(1), [entry('/subscriptions/c')], { replaceAll: true });
+        expect((await registry.listCoverage(tid(1))).map((c) => c.resourceId)).toEqual(['/subscriptions/c']);
+        const seen = { tenantId: tid(1), source: 'activity-log', category: 'Administrative', lastEventTime: '2026-01-01T00:00:00Z', lastIngestTime: '2026-01-01T00:01:00Z', count: 2 };
+        await registry.recordLastSeen([seen]);
+        await Promise.all([registry.recordLastSeen([{ ...seen, lastEventTime: '2026-01-02T00:00:00Z', count: 3 }]), registry.recordLastSeen([{ ...seen, count: 5 }])]);
+        expect(await registry.listLastSeen(tid(1))).toEqual([{ ...seen, lastEventTime: '2026-01-02T00:00:00Z', count: 10 }]);
+      } finally {
+        await done?.();
+      }
+    });
+
+    it('lets only one of twelve racing onboardings take the last free slot when the pool cannot grow', async () => {
+      const { registry, done } = await make();
+      try {
+        const settings = poolSettings({ MDR_EH_POOL_GROWTH: 'false' });
+        const nine = Array.from({ length: 9 }, (_, i) => tid(100 + i));
+        const ns: NamespaceRecord = { region: 'westeurope', namespace: 'mdr-ingest-westeurope-01', namespaceId: '/ns/1', tier: 'Standard', maxHubs: 10, hubCount: 9, tenants: nine, state: 'ready' };
+        await registry.putNamespace(ns);
+        const { clients } = fakeNamespaceArm();
+        const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => acquireNamespaceSlot({ settings, registry, clients }, tid(i + 1), 'westeurope')));
+        const ok = results.filter((r) => r.status === 'fulfilled');
+        const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(ok).toHaveLength(1);
+        expect(rejected.every((r) => r.reason instanceof ConnectorError && r.reason.kind === 'capacity')).toBe(true);
+        const [after] = await registry.listNamespaces('westeurope');
+        expect(after!.tenants).toHaveLength(10);
+        expect(after!.hubCount).toBe(10);
+      } finally {
+        await done?.();
+      }
+    });
+
+    it('grows the pool so that 25 concurrent tenants fill namespaces 10/10/5 and none is over-filled', async () => {
+      const { registry, done } = await make();
+      try {
+        const settings = poolSettings();
+        const arm = fakeNamespaceArm();
+        await Promise.all(Array.from({ length: 25 }, (_, i) => acquireNamespaceSlot({ settings, registry, clients: arm.clients, lroPollMs: 2 }, tid(i + 1), 'westeurope')));
+        const all = (await registry.listNamespaces('westeurope')).sort((a, b) => a.namespace.localeCompare(b.namespace));
+        expect(all.map((n) => n.tenants.length)).toEqual([10, 10, 5]);
+        expect(all.every((n) => n.state === 'ready' && n.hubCount === n.tenants.length)).toBe(true);
+        expect(new Set(all.flatMap((n) => n.tenants)).size).toBe(25);
+        expect(arm.created.sort()).toEqual(all.map((n) => n.namespace));
+      } finally {
+        await done?.();
+      }
+    });
+  });
+}
