@@ -1,0 +1,181 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Reply, RouteContext, Router } from '../http.js';
+import { armError, badRequest, notFound, objectBody, paged, propsOf } from '../http.js';
+import type { SimResource } from '../state.js';
+import { addHub, addNamespace, rgId } from '../state.js';
+import { wire } from './resources.js';
+
+const HUBS_PER_NAMESPACE: Record<string, number> = { basic: 10, standard: 10, premium: 100, dedicated: 1000 };
+const CONSUMER_GROUPS_PER_HUB: Record<string, number> = { basic: 1, standard: 20, premium: 100, dedicated: 1000 };
+export const MAX_AUTH_RULES = 12;
+
+const NS = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.EventHub/namespaces';
+const tierOf = (ns: SimResource) => String(ns.sku?.tier ?? ns.sku?.name ?? 'Standard').toLowerCase();
+const fakeKey = (id: string, which: string) => createHash('sha256').update(`${which}:${id.toLowerCase()}`).digest('base64');
+
+function nsOr404(ctx: RouteContext): SimResource | Reply {
+  const ns = ctx.state.get(`${rgId(ctx.params.sub ?? '', ctx.params.rg ?? '')}/providers/Microsoft.EventHub/namespaces/${ctx.params.ns ?? ''}`);
+  return ns ?? notFound(`Microsoft.EventHub/namespaces/${ctx.params.ns}`);
+}
+const isReply = (x: SimResource | Reply): x is Reply => 'status' in x;
+
+function rights(p: Record<string, unknown>): string[] | Reply {
+  const r = p.rights;
+  if (!Array.isArray(r) || r.length === 0 || !r.every((x) => x === 'Listen' || x === 'Send' || x === 'Manage'))
+    return badRequest('InvalidRequestContent', "rights must be a non-empty array of 'Listen', 'Send', 'Manage'.");
+  if (r.includes('Manage') && !(r.includes('Listen') && r.includes('Send'))) return badRequest('BadRequest', 'Manage right requires Listen and Send.');
+  return r as string[];
+}
+
+/** Authorization rules at namespace or hub scope (`parent`), max 12 each. */
+function registerRules(r: Router, parentTemplate: string, parentOf: (ctx: RouteContext) => SimResource | Reply, type: string, entityPath: (ctx: RouteContext) => string | undefined): void {
+  const coll = `${parentTemplate}/authorizationRules`;
+  r.on('GET', coll, (ctx) => {
+    const p = parentOf(ctx);
+    return isReply(p) ? p : paged(ctx, ctx.state.list(`${p.id}/authorizationRules`).map(wire));
+  });
+  r.on('GET', `${coll}/{rule}`, (ctx) => {
+    const p = parentOf(ctx);
+    if (isReply(p)) return p;
+    const x = ctx.state.get(`${p.id}/authorizationRules/${ctx.params.rule}`);
+    return x ? { status: 200, body: wire(x) } : notFound(`authorizationRules/${ctx.params.rule}`);
+  });
+  r.on('PUT', `${coll}/{rule}`, (ctx) => {
+    const p = parentOf(ctx);
+    if (isReply(p)) return p;
+    const rg = rights(propsOf(objectBody(ctx)));
+    if (!Array.isArray(rg)) return rg;
+    const existing = ctx.state.get(`${p.id}/authorizationRules/${ctx.params.rule}`);
+    if (!existing && ctx.state.list(`${p.id}/authorizationRules`).length >= MAX_AUTH_RULES)
+      return badRequest('QuotaExceeded', `Cannot create more than ${MAX_AUTH_RULES} authorization rules on '${p.name}'.`);
+    const name = existing?.name ?? ctx.params.rule ?? '';
+    const x = ctx.state.put({ id: `${p.id}/authorizationRules/${name}`, name, type, subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, location: p.location, properties: { rights: rg } });
+    return { status: 200, body: wire(x) };
+  });
+  r.on('DELETE', `${coll}/{rule}`, (ctx) => {
+    const p = parentOf(ctx);
+    if (isReply(p)) return p;
+    return { status: ctx.state.delete(`${p.id}/authorizationRules/${ctx.params.rule}`) ? 200 : 204 };
+  });
+  r.on('POST', `${coll}/{rule}/listKeys`, (ctx) => {
+    const p = parentOf(ctx);
+    if (isReply(p)) return p;
+    const rule = ctx.state.get(`${p.id}/authorizationRules/${ctx.params.rule}`);
+    if (!rule) return notFound(`authorizationRules/${ctx.params.rule}`);
+    const nsName = /namespaces\/([^/]+)/i.exec(p.id)?.[1] ?? '';
+    const entity = entityPath(ctx);
+    const cs = (key: string) => `Endpoint=sb://${nsName}.servicebus.windows.net/;SharedAccessKeyName=${rule.name};SharedAccessKey=${key}${entity ? `;EntityPath=${entity}` : ''}`;
+    const primaryKey = fakeKey(rule.id, 'primary');
+    const secondaryKey = fakeKey(rule.id, 'secondary');
+    return { status: 200, body: { keyName: rule.name, primaryKey, secondaryKey, primaryConnectionString: cs(primaryKey), secondaryConnectionString: cs(secondaryKey) } };
+  });
+}
+
+export function registerEventHub(r: Router): void {
+  r.on('GET', NS, (ctx) => paged(ctx, ctx.state.list(`${rgId(ctx.params.sub ?? '', ctx.params.rg ?? '')}/providers/Microsoft.EventHub/namespaces`).map(wire)));
+  r.on('GET', `${NS}/{ns}`, (ctx) => {
+    const ns = nsOr404(ctx);
+    return isReply(ns) ? ns : { status: 200, body: wire(ns) };
+  });
+  r.on('PUT', `${NS}/{ns}`, (ctx) => {
+    const { sub = '', rg = '', ns: name = '' } = ctx.params;
+    if (!ctx.state.get(rgId(sub, rg))) return armError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
+    const body = objectBody(ctx);
+    const existing = nsOr404(ctx);
+    if (!isReply(existing)) return { status: 200, body: wire(existing) };
+    if (typeof body.location !== 'string') return badRequest('LocationRequired', 'The location property is required for this definition.');
+    const sku = (body.sku ?? {}) as Record<string, unknown>;
+    const skuName = typeof sku.name === 'string' ? sku.name : 'Standard';
+    const ns = addNamespace(ctx.state, sub, rg, name, body.location, skuName, typeof sku.capacity === 'number' ? sku.capacity : 1, 'Creating');
+    // Long-running create: 201 + Azure-AsyncOperation; the op answers InProgress `asyncOperationPolls` times (mechanics §2c).
+    const opId = randomUUID();
+    ctx.state.asyncOperations.set(opId, { id: opId, remainingPolls: ctx.options.asyncOperationPolls, status: 'InProgress', onSucceeded: () => (ns.properties.provisioningState = 'Succeeded') });
+    const opUrl = `${ctx.baseUrl}/subscriptions/${sub}/providers/Microsoft.EventHub/locations/${encodeURIComponent(body.location)}/operationStatus/${opId}?api-version=${encodeURIComponent(ctx.apiVersion)}`;
+    return { status: 201, body: wire(ns), headers: { 'azure-asyncoperation': opUrl } };
+  });
+  r.on('DELETE', `${NS}/{ns}`, (ctx) => {
+    const ns = nsOr404(ctx);
+    if (isReply(ns)) return { status: 204 };
+    ctx.state.delete(ns.id);
+    return { status: 200 };
+  });
+  r.on('GET', '/subscriptions/{sub}/providers/Microsoft.EventHub/locations/{loc}/operationStatus/{op}', (ctx) => {
+    const op = ctx.state.asyncOperations.get(ctx.params.op ?? '');
+    if (!op) return notFound(`operationStatus/${ctx.params.op}`);
+    if (op.status === 'InProgress') {
+      if (op.remainingPolls > 0) op.remainingPolls -= 1;
+      else {
+        op.status = 'Succeeded';
+        op.onSucceeded?.();
+      }
+    }
+    return { status: 200, body: { id: ctx.path, name: op.id, status: op.status, startTime: new Date().toISOString() } };
+  });
+  registerRules(r, `${NS}/{ns}`, nsOr404, 'Microsoft.EventHub/Namespaces/AuthorizationRules', () => undefined);
+
+  const HUB = `${NS}/{ns}/eventhubs`;
+  const hubOr404 = (ctx: RouteContext): SimResource | Reply => {
+    const ns = nsOr404(ctx);
+    if (isReply(ns)) return ns;
+    return ctx.state.get(`${ns.id}/eventhubs/${ctx.params.hub}`) ?? notFound(`eventhubs/${ctx.params.hub}`);
+  };
+  r.on('GET', HUB, (ctx) => {
+    const ns = nsOr404(ctx);
+    return isReply(ns) ? ns : paged(ctx, ctx.state.list(`${ns.id}/eventhubs`).map(wire));
+  });
+  r.on('GET', `${HUB}/{hub}`, (ctx) => {
+    const h = hubOr404(ctx);
+    return isReply(h) ? h : { status: 200, body: wire(h) };
+  });
+  r.on('PUT', `${HUB}/{hub}`, (ctx) => {
+    const ns = nsOr404(ctx);
+    if (isReply(ns)) return ns;
+    const existing = ctx.state.get(`${ns.id}/eventhubs/${ctx.params.hub}`);
+    const props = propsOf(objectBody(ctx));
+    if (!existing) {
+      const max = HUBS_PER_NAMESPACE[tierOf(ns)] ?? 10;
+      if (ctx.state.list(`${ns.id}/eventhubs`).length >= max)
+        return badRequest('QuotaExceeded', `Cannot create more than ${max} event hubs in ${tierOf(ns)} namespace '${ns.name}'.`);
+      return { status: 200, body: wire(addHub(ctx.state, ns, ctx.params.hub ?? '', props)) };
+    }
+    Object.assign(existing.properties, props, { partitionCount: existing.properties.partitionCount, updatedAt: new Date().toISOString() });
+    return { status: 200, body: wire(existing) };
+  });
+  r.on('DELETE', `${HUB}/{hub}`, (ctx) => {
+    const ns = nsOr404(ctx);
+    if (isReply(ns)) return ns;
+    return { status: ctx.state.delete(`${ns.id}/eventhubs/${ctx.params.hub}`) ? 200 : 204 };
+  });
+  registerRules(r, `${HUB}/{hub}`, hubOr404, 'Microsoft.EventHub/Namespaces/EventHubs/AuthorizationRules', (ctx) => ctx.params.hub);
+
+  const CG = `${HUB}/{hub}/consumergroups`;
+  r.on('GET', CG, (ctx) => {
+    const h = hubOr404(ctx);
+    return isReply(h) ? h : paged(ctx, ctx.state.list(`${h.id}/consumergroups`).map(wire));
+  });
+  r.on('GET', `${CG}/{cg}`, (ctx) => {
+    const h = hubOr404(ctx);
+    if (isReply(h)) return h;
+    const x = ctx.state.get(`${h.id}/consumergroups/${ctx.params.cg}`);
+    return x ? { status: 200, body: wire(x) } : notFound(`consumergroups/${ctx.params.cg}`);
+  });
+  r.on('PUT', `${CG}/{cg}`, (ctx) => {
+    const h = hubOr404(ctx);
+    if (isReply(h)) return h;
+    const ns = nsOr404(ctx) as SimResource;
+    const existing = ctx.state.get(`${h.id}/consumergroups/${ctx.params.cg}`);
+    const max = CONSUMER_GROUPS_PER_HUB[tierOf(ns)] ?? 20;
+    if (!existing && ctx.state.list(`${h.id}/consumergroups`).length >= max)
+      return badRequest('QuotaExceeded', `Cannot create more than ${max} consumer groups on event hub '${h.name}'.`);
+    const name = existing?.name ?? ctx.params.cg ?? '';
+    const now = new Date().toISOString();
+    const x = ctx.state.put({ id: `${h.id}/consumergroups/${name}`, name, type: 'Microsoft.EventHub/Namespaces/EventHubs/ConsumerGroups', subscriptionId: h.subscriptionId,
+      resourceGroup: h.resourceGroup, location: h.location, properties: { ...propsOf(objectBody(ctx)), createdAt: now, updatedAt: now } });
+    return { status: 200, body: wire(x) };
+  });
+  r.on('DELETE', `${CG}/{cg}`, (ctx) => {
+    const h = hubOr404(ctx);
+    if (isReply(h)) return h;
+    return { status: ctx.state.delete(`${h.id}/consumergroups/${ctx.params.cg}`) ? 200 : 204 };
+  });
+}
