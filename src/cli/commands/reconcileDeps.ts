@@ -1,7 +1,7 @@
 import { clientFactoryOptionsFromSettings, createAzureClients } from '../../lib/azure/clientFactory.js';
 import { parseSettings } from '../../lib/config/settings.js';
 import { stderrLogger } from '../../lib/log.js';
-import { ensureTenantHub } from '../../lib/onboarding/onboardTenant.js';
+import { lazyHubProvisioner } from '../../lib/onboarding/lazyHub.js';
 import type { ReconcileDeps } from '../../lib/reconcile/reconcileTenant.js';
 import { createRegistry } from '../../lib/registry/createRegistry.js';
 
@@ -18,7 +18,6 @@ export const defaultCliDeps: CliDepsFactory = async (env) => {
     registry,
     clients,
     logger,
-    // Lazy regional hub: same code path as onboarding (pool slot, hub objects, registry row).
-    ensureHub: async (tenant, region) => (await ensureTenantHub({ settings, registry, clients, logger }, tenant.tenantId, region)).hub,
+    ensureHub: lazyHubProvisioner({ settings, registry, clients, logger }),
   };
 };
