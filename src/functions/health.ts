@@ -1,0 +1,15 @@
+import { app } from '@azure/functions';
+import { appServices } from '../lib/app/appServices.js';
+import { createEventHubsPartitionInfo } from '../lib/health/eventHubsPartitionInfo.js';
+import { createHealthTimerHandler } from '../lib/health/healthTimerHandler.js';
+import { createHealthHttpHandler } from '../lib/health/httpHandlers.js';
+
+const { settings, registry } = appServices();
+const deps = {
+  settings,
+  registry,
+  partitionInfo: createEventHubsPartitionInfo({ authorityHost: settings.cloud.authorityHost, managedIdentityClientId: settings.managedIdentityClientId }),
+};
+
+app.timer('stream-health', { schedule: settings.health.schedule, handler: createHealthTimerHandler(deps) });
+app.http('tenant-health', { route: 'tenants/{id}/health', methods: ['GET'], authLevel: 'function', handler: createHealthHttpHandler(deps) });
