@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { commands } from './commands/index.js';
 import { UsageError, type CliCommand, type CliIo } from './types.js';
 
@@ -49,6 +51,28 @@ export const processIo: CliIo = {
   env: process.env,
 };
 
+/**
+ * Operators run the CLI with the Function App's settings: the process environment, over the `Values` of a
+ * local.settings.json (`AZURE_MDR_SETTINGS=path`, else ./local.settings.json when present).
+ */
+export function envWithSettingsFile(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): Record<string, string | undefined> {
+  const file = env.AZURE_MDR_SETTINGS ?? path.join(cwd, 'local.settings.json');
+  if (!existsSync(file)) {
+    if (env.AZURE_MDR_SETTINGS) throw new UsageError(`AZURE_MDR_SETTINGS points at ${file}, which does not exist`);
+    return env;
+  }
+  let values: unknown;
+  try {
+    values = (JSON.parse(readFileSync(file, 'utf8')) as { Values?: unknown }).Values;
+  } catch (e) {
+    throw new UsageError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (values === undefined) return env;
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new UsageError(`${file}: "Values" must be an object of app settings`);
+  const fromFile = Object.fromEntries(Object.entries(values).filter((kv): kv is [string, string] => typeof kv[1] === 'string' && kv[1] !== ''));
+  return { ...fromFile, ...env };
+}
+
 /** Entry point used by bin/azure-mdr.js. */
 export async function cliMain(argv: string[] = process.argv.slice(2)): Promise<number> {
   // `azure-mdr normalize … | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
@@ -56,5 +80,12 @@ export async function cliMain(argv: string[] = process.argv.slice(2)): Promise<n
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });
-  return main(argv, processIo);
+  let env: Record<string, string | undefined>;
+  try {
+    env = envWithSettingsFile(process.env);
+  } catch (e) {
+    process.stderr.write(`azure-mdr: ${(e as Error).message}\n`);
+    return 2;
+  }
+  return main(argv, { ...processIo, env });
 }
