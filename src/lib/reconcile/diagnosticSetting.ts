@@ -1,6 +1,8 @@
 import type { DiagnosticSettingsResource } from '@azure/arm-monitor';
 import { isNotFound } from '../azure/classifyError.js';
+import type { HubAssignment, TargetId } from '../registry/types.js';
 import { isOwnedName, sameId, sameNameSet, type Change } from './plan.js';
+import type { ReconcileTarget, TargetItem } from './target.js';
 
 /**
  * Shared mechanics of the three diagnostic-setting targets (activity log, storage services, Key Vault):
@@ -111,3 +113,25 @@ export async function applyDiagnosticSetting(api: DiagnosticSettingsApi, desired
 /** Names of our settings on a resource (teardown). */
 export const ownedSettingNames = (actual: readonly ObservedDiagnosticSetting[], prefix: string): string[] =>
   actual.filter((s) => isOwnedName(s.name, prefix)).map((s) => s.name);
+
+/**
+ * A reconcile target that keeps one diagnostic setting of ours (`<prefix>-export`) on each item, streaming
+ * `categories` to the tenant's hub. Activity log, storage services and Key Vault differ only in id and categories.
+ */
+export function diagnosticSettingTarget(id: TargetId, categories: readonly string[]): ReconcileTarget<DesiredDiagnosticSetting, ObservedDiagnosticSetting[]> {
+  return {
+    id,
+    desired: (item: TargetItem, hub: HubAssignment, prefix: string) => ({
+      resourceId: item.resourceId,
+      name: `${prefix}-export`,
+      eventHubAuthorizationRuleId: hub.namespaceRuleId,
+      eventHubName: hub.hub,
+      categories,
+    }),
+    observe: async (ctx, item) => observeDiagnosticSettings((await ctx.clients.monitor()).diagnosticSettings, item.resourceId),
+    diff: diffDiagnosticSetting,
+    apply: async (ctx, desired, changes) => applyDiagnosticSetting((await ctx.clients.monitor()).diagnosticSettings, desired, changes),
+    owned: ownedSettingNames,
+    remove: async (ctx, item, name) => (await ctx.clients.monitor()).diagnosticSettings.delete(toResourceUri(item.resourceId), name),
+  };
+}
