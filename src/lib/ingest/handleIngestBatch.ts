@@ -34,6 +34,8 @@ export interface EventBatch {
   tenantId: string | undefined;
   partitionId: string | undefined;
   firstSequenceNumber: number | undefined;
+  /** Event Hubs namespace of the hub: partition sequence numbers are per hub, so a tenant's hubs in several regions repeat them. */
+  namespace?: string | undefined;
   /** Deterministic id of this batch: `<partition>-<firstSequenceNumber>`, or a hash of its event uids. */
   batchId: string;
   events: OcsfEvent[];
@@ -168,7 +170,7 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
   const batchId = first?.sequenceNumber !== undefined ? `${first.partitionId ?? 'p'}-${first.sequenceNumber}` : `h${createHash('sha256').update(events.map((e) => e.metadata.uid).join(',')).update(deadLetters.map((d) => d.bodyBase64).join(',')).digest('hex').slice(0, 24)}`;
   // Dead letters first: if the event write then fails, the redelivery rewrites both under the same names.
   if (deadLetters.length > 0) await outputs.writeDeadLetters(deadLetters);
-  if (events.length > 0) await outputs.writeEvents({ tenantId: ctx.tenantId, partitionId: first?.partitionId, firstSequenceNumber: first?.sequenceNumber, batchId, events });
+  if (events.length > 0) await outputs.writeEvents({ tenantId: ctx.tenantId, namespace: binding.namespace, partitionId: first?.partitionId, firstSequenceNumber: first?.sequenceNumber, batchId, events });
   log.info('ingest.batch', { ...fields, batchId });
   // Degraded, not failed: the records are kept in the dead-letter store for `azure-mdr replay`.
   if (deadLetters.length > 0) log.warn('ingest.dead_lettered', { batchId, tenantId: ctx.tenantId, hub: binding.hub, byReason });

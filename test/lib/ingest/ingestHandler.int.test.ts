@@ -74,12 +74,12 @@ describe('createIngestHandler', () => {
     expect(sent.every((e) => e.metadata.tenant_uid === TENANT && e.metadata.processed_time === Date.UTC(2026, 0, 1))).toBe(true);
     const evNames: string[] = [];
     for await (const b of svc.getContainerClient('ocsf').listBlobsFlat()) evNames.push(b.name);
-    expect(evNames.sort()).toEqual([`${TENANT}/api_activity/2024/01/01/01/4-100.ndjson.gz`, `${TENANT}/authentication/2024/01/01/00/4-100.ndjson.gz`]);
+    expect(evNames.sort()).toEqual([`${TENANT}/api_activity/2024/01/01/01/mdr-ingest-weu-1-4-100.ndjson.gz`, `${TENANT}/authentication/2024/01/01/00/mdr-ingest-weu-1-4-100.ndjson.gz`]);
     const gz = await svc.getContainerClient('ocsf').getBlobClient(evNames.sort()[1]!).downloadToBuffer();
     expect(gunzipSync(gz).toString('utf8')).toContain('"class_uid":3002');
     const dlNames: string[] = [];
     for await (const b of svc.getContainerClient('dead').listBlobsFlat()) dlNames.push(b.name);
-    expect(dlNames.sort()).toEqual([`${TENANT}/2023/03/13/4-101-r0.json`, `${TENANT}/2023/03/13/4-102-r0.json`]);
+    expect(dlNames.sort()).toEqual([`${TENANT}/2023/03/13/mdr-ingest-weu-1-4-101-r0.json`, `${TENANT}/2023/03/13/mdr-ingest-weu-1-4-102-r0.json`]);
     expect(batches).toEqual([expect.objectContaining({ records: 4, events: 2, deadLetters: 2, byReason: { 'tenant-mismatch': 1, unparseable: 1 } })]);
     expect(logs.some((l) => String(l[1]).startsWith('ingest.batch'))).toBe(true);
   });

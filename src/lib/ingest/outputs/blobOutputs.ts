@@ -6,10 +6,11 @@ import type { EventBatch, IngestOutputs } from '../handleIngestBatch.js';
 import { ocsfClassName } from '../ocsf/validate.js';
 
 /**
- * Blob outputs. Events: gzip NDJSON at `{tenantId}/{ocsf_class}/{yyyy}/{mm}/{dd}/{hh}/{batchId}.ndjson.gz` (hour of
- * the event time). The batch id is `<partition>-<first sequence number>`, so a redelivered batch overwrites its own
- * blobs instead of adding duplicates. Dead letters: one JSON document (one line, so files concatenate into NDJSON for
- * `azure-mdr replay`) at `{tenantId}/{yyyy}/{mm}/{dd}/{partition}-{seq}[-r{recordIndex}].json`.
+ * Blob outputs. Events: gzip NDJSON at `{tenantId}/{ocsf_class}/{yyyy}/{mm}/{dd}/{hh}/[{namespace}-]{batchId}.ndjson.gz`
+ * (hour of the event time). The batch id is `<partition>-<first sequence number>`, so a redelivered batch overwrites its
+ * own blobs instead of adding duplicates; the namespace keeps a tenant's hubs in different regions (whose partitions
+ * number their events independently) from overwriting each other. Dead letters: one JSON document (one line, so files
+ * concatenate into NDJSON for `azure-mdr replay`) at `{tenantId}/{yyyy}/{mm}/{dd}/[{namespace}-]{partition}-{seq}[-r{recordIndex}].json`.
  * Any upload error propagates: the handler then throws and the host redelivers.
  */
 export interface BlobOutputOptions {
@@ -33,15 +34,17 @@ function segment(s: string | undefined, fallback: string): string {
   return s ? s.replace(SAFE_SEGMENT, '_').slice(0, 100) : fallback;
 }
 
-export function eventBlobName(tenantId: string | undefined, ev: OcsfEvent, batchId: string): string {
-  return `${segment(tenantId, 'unattributed')}/${ocsfClassName(ev.class_uid)}/${hourPath(ev.time)}/${segment(batchId, 'batch')}.ndjson.gz`;
+export function eventBlobName(tenantId: string | undefined, ev: OcsfEvent, batchId: string, namespace?: string): string {
+  const ns = namespace ? `${segment(namespace, 'ns')}-` : '';
+  return `${segment(tenantId, 'unattributed')}/${ocsfClassName(ev.class_uid)}/${hourPath(ev.time)}/${ns}${segment(batchId, 'batch')}.ndjson.gz`;
 }
 
 export function deadLetterBlobName(dl: DeadLetter): string {
   const when = dl.enqueuedTime ? Date.parse(dl.enqueuedTime.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(dl.enqueuedTime) ? dl.enqueuedTime : `${dl.enqueuedTime}Z`) : NaN;
   const seq = dl.sequenceNumber !== undefined ? String(dl.sequenceNumber) : `h${createHash('sha256').update(dl.bodyBase64).digest('hex').slice(0, 16)}`;
   const idx = dl.recordIndex !== undefined ? `-r${dl.recordIndex}` : '';
-  return `${segment(dl.tenantId, 'unattributed')}/${dayPath(Number.isNaN(when) ? dl.deadLetteredAt : when)}/${segment(dl.partitionId, 'p')}-${seq}${idx}.json`;
+  const ns = dl.namespace ? `${segment(dl.namespace, 'ns')}-` : '';
+  return `${segment(dl.tenantId, 'unattributed')}/${dayPath(Number.isNaN(when) ? dl.deadLetteredAt : when)}/${ns}${segment(dl.partitionId, 'p')}-${seq}${idx}.json`;
 }
 
 export function createBlobOutputs(opts: BlobOutputOptions): IngestOutputs {
@@ -61,7 +64,7 @@ export function createBlobOutputs(opts: BlobOutputOptions): IngestOutputs {
     async writeEvents(batch: EventBatch): Promise<void> {
       const groups = new Map<string, string[]>();
       for (const ev of batch.events) {
-        const name = eventBlobName(batch.tenantId ?? (ev.metadata.tenant_uid as string | undefined), ev, batch.batchId);
+        const name = eventBlobName(batch.tenantId ?? (ev.metadata.tenant_uid as string | undefined), ev, batch.batchId, batch.namespace);
         let lines = groups.get(name);
         if (!lines) groups.set(name, (lines = []));
         lines.push(JSON.stringify(ev));

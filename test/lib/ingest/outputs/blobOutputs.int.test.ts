@@ -44,14 +44,14 @@ describe('blob outputs (Azurite)', () => {
     const res = await run();
     expect(res).toMatchObject({ records: 4, events: 3, deadLetters: 1 });
     expect(await listAll('ev1')).toEqual([
-      `${TENANT}/api_activity/2024/03/01/10/7-1200.ndjson.gz`,
-      `${TENANT}/authentication/2024/03/01/10/7-1200.ndjson.gz`,
-      `${TENANT}/authentication/2024/03/01/11/7-1200.ndjson.gz`,
+      `${TENANT}/api_activity/2024/03/01/10/ns1-7-1200.ndjson.gz`,
+      `${TENANT}/authentication/2024/03/01/10/ns1-7-1200.ndjson.gz`,
+      `${TENANT}/authentication/2024/03/01/11/ns1-7-1200.ndjson.gz`,
     ]);
-    const lines = await readGz('ev1', `${TENANT}/authentication/2024/03/01/10/7-1200.ndjson.gz`);
+    const lines = await readGz('ev1', `${TENANT}/authentication/2024/03/01/10/ns1-7-1200.ndjson.gz`);
     expect(lines.map((l) => (JSON.parse(l) as { metadata: { tenant_uid: string } }).metadata.tenant_uid)).toEqual([TENANT]);
-    expect(await listAll('dl1')).toEqual([`${TENANT}/2024/03/01/7-1201-r0.json`]);
-    const dl = JSON.parse((await svc.getContainerClient('dl1').getBlobClient(`${TENANT}/2024/03/01/7-1201-r0.json`).downloadToBuffer()).toString('utf8')) as { reason: string; hub: string; bodyBase64: string };
+    expect(await listAll('dl1')).toEqual([`${TENANT}/2024/03/01/ns1-7-1201-r0.json`]);
+    const dl = JSON.parse((await svc.getContainerClient('dl1').getBlobClient(`${TENANT}/2024/03/01/ns1-7-1201-r0.json`).downloadToBuffer()).toString('utf8')) as { reason: string; hub: string; bodyBase64: string };
     expect(dl).toMatchObject({ reason: 'unparseable', hub: 'h1' });
     expect(Buffer.from(dl.bodyBase64, 'base64').toString('utf8')).toBe('garbage');
 
@@ -59,7 +59,7 @@ describe('blob outputs (Azurite)', () => {
     await run();
     expect(await listAll('ev1')).toHaveLength(3);
     expect(await listAll('dl1')).toHaveLength(1);
-    expect(await readGz('ev1', `${TENANT}/authentication/2024/03/01/10/7-1200.ndjson.gz`)).toHaveLength(1);
+    expect(await readGz('ev1', `${TENANT}/authentication/2024/03/01/10/ns1-7-1200.ndjson.gz`)).toHaveLength(1);
   });
 
   it('propagates an upload failure so the handler throws', async () => {
