@@ -54,15 +54,37 @@ export function malformedMessages(ids: RestampIds, fixturesDir: string): Telemet
   ];
 }
 
+/** The REST spec example wraps its alert in `responses.200.body`, which is the `.body.json` beside it: send that one. */
+const NOT_EVENT_HUB_BODIES = new Set(['azure-rest-api-specs__Alerts__GetAlertSubscriptionLocation_example.json']);
+
+/**
+ * A Datadog test-definition YAML holds real records as `- sample: |-` blocks: each block is one body as it
+ * arrived, so the hub gets those, not the YAML around them.
+ */
+export function yamlSampleBlocks(text: string): string[] {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)- sample: \|-\s*$/.exec(lines[i]!);
+    if (!m) continue;
+    const keyIndent = m[1]!.length + 2;
+    const block: string[] = [];
+    while (i + 1 < lines.length && (lines[i + 1]!.trim() === '' || lines[i + 1]!.search(/\S/) > keyIndent)) block.push(lines[++i]!);
+    out.push(block.join('\n').trim());
+  }
+  return out;
+}
+
 export function sandboxTelemetry(fixturesDir: string, ids: RestampIds): TelemetryMessage[] {
   const out: TelemetryMessage[] = [];
   for (const source of FIXTURE_SOURCES) {
     const files = readdirSync(join(fixturesDir, source))
-      .filter((f) => !f.endsWith('.expected.json') && !f.endsWith('-expected.json'))
+      .filter((f) => !f.endsWith('.expected.json') && !f.endsWith('-expected.json') && !NOT_EVENT_HUB_BODIES.has(f))
       .sort();
     for (const f of files) {
       const text = readFileSync(join(fixturesDir, source, f), 'utf8');
-      out.push({ label: `${source}/${f}`, kind: 'fixture', body: Buffer.from(restamp(text, ids), 'utf8') });
+      const bodies = f.endsWith('.yaml') ? yamlSampleBlocks(text) : [text];
+      bodies.forEach((b, i) => out.push({ label: `${source}/${f}${bodies.length > 1 ? `#${i + 1}` : ''}`, kind: 'fixture', body: Buffer.from(restamp(b, ids), 'utf8') }));
     }
   }
   return [...out, ...malformedMessages(ids, fixturesDir)];

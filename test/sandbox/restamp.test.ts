@@ -52,3 +52,11 @@ describe('restamp', () => {
     expect(out.tables[0]!.rows).toEqual([[T, S1, 'someone'], ['', null, 'x']]);
   });
 });
+
+describe('yamlSampleBlocks', () => {
+  it('takes each `- sample: |-` block of a test-definition YAML as one body', async () => {
+    const { yamlSampleBlocks } = await import('../../scripts/sandbox/sandboxTelemetry.js');
+    const yaml = ['id: "x"', 'tests:', '  - sample: |-', '      {', '        "a": 1', '      }', '    result:', '      custom: {}', '  - sample: |-', '      {"b": 2}', '    result: {}'].join('\n');
+    expect(yamlSampleBlocks(yaml).map((b) => JSON.parse(b))).toEqual([{ a: 1 }, { b: 2 }]);
+  });
+});
