@@ -1,7 +1,7 @@
 import type { InvocationContext, EventHubOutput } from '@azure/functions';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { IngestBinding } from '../config/ingestBindings.js';
-import { createLogger, type Logger, type LogLevel } from '../log.js';
+import { contextLogger } from '../observability/contextLogger.js';
 import { handleIngestBatch, type IngestBatchResult, type IngestMessageMeta, type IngestOutputs } from './handleIngestBatch.js';
 import { createBlobOutputs } from './outputs/blobOutputs.js';
 import { createEventHubOutput } from './outputs/eventHubOutput.js';
@@ -61,18 +61,6 @@ export function messagesFromTriggerMetadata(meta: Record<string, unknown> | unde
   return out;
 }
 
-/** Adapts an InvocationContext to the lib Logger (one line per event name + fields). */
-export function loggerFromContext(context: InvocationContext, base: Record<string, unknown> = {}): Logger {
-  const sink = (level: LogLevel, event: string, fields: Record<string, unknown>) => {
-    const line = `${event} ${JSON.stringify(fields)}`;
-    if (level === 'error') context.error(line);
-    else if (level === 'warn') context.warn(line);
-    else if (level === 'debug') context.debug(line);
-    else context.info(line);
-  };
-  return createLogger(sink, base);
-}
-
 export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown[], context: InvocationContext) => Promise<void> {
   const mode = deps.outputMode ?? 'blob';
   if (mode !== 'blob' && !deps.eventHubOutput) throw new Error(`outputMode ${mode} needs deps.eventHubOutput (the output.eventHub binding)`);
@@ -81,7 +69,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
     (blob ??= createBlobOutputs({ serviceClient: deps.blobServiceClient(), eventsContainer: deps.eventsContainer, deadLetterContainer: deps.deadLetterContainer }));
   return async (messages, context) => {
     const bodies = Array.isArray(messages) ? messages : [messages];
-    const log = loggerFromContext(context, { tenantId: deps.binding.tenantId, hub: deps.binding.hub, invocationId: context.invocationId });
+    const log = contextLogger(context, { tenantId: deps.binding.tenantId, hub: deps.binding.hub });
     const eventWriters = [] as Pick<IngestOutputs, 'writeEvents'>[];
     if (mode === 'blob' || mode === 'both') eventWriters.push(blobOutputs());
     if (mode === 'eventhub' || mode === 'both') {
