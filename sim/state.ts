@@ -30,6 +30,8 @@ export interface AsyncOperation {
   remainingPolls: number;
   status: 'InProgress' | 'Succeeded' | 'Failed';
   onSucceeded?: () => void;
+  /** The resource being created: a GET of it also advances the operation (Azure finishes whether or not anyone polls). */
+  resourceId?: string;
 }
 
 const lower = (s: string) => s.toLowerCase();

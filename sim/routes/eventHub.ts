@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Reply, RouteContext, Router } from '../http.js';
 import { armError, badRequest, notFound, objectBody, paged, propsOf } from '../http.js';
-import type { SimResource } from '../state.js';
+import type { AsyncOperation, SimResource } from '../state.js';
 import { addHub, addNamespace, rgId } from '../state.js';
 import { wire } from './resources.js';
 
@@ -75,7 +75,10 @@ export function registerEventHub(r: Router): void {
   r.on('GET', NS, (ctx) => paged(ctx, ctx.state.list(`${rgId(ctx.params.sub ?? '', ctx.params.rg ?? '')}/providers/Microsoft.EventHub/namespaces`).map(wire)));
   r.on('GET', `${NS}/{ns}`, (ctx) => {
     const ns = nsOr404(ctx);
-    return isReply(ns) ? ns : { status: 200, body: wire(ns) };
+    if (isReply(ns)) return ns;
+    // A client that lost the LRO (e.g. a failed poll) and re-reads the namespace must still see it finish.
+    for (const op of ctx.state.asyncOperations.values()) if (op.resourceId?.toLowerCase() === ns.id.toLowerCase()) advanceOperation(op);
+    return { status: 200, body: wire(ns) };
   });
   r.on('PUT', `${NS}/{ns}`, (ctx) => {
     const { sub = '', rg = '', ns: name = '' } = ctx.params;
@@ -89,7 +92,7 @@ export function registerEventHub(r: Router): void {
     const ns = addNamespace(ctx.state, sub, rg, name, body.location, skuName, typeof sku.capacity === 'number' ? sku.capacity : 1, 'Creating');
     // Long-running create: 201 + Azure-AsyncOperation; the op answers InProgress `asyncOperationPolls` times (mechanics §2c).
     const opId = randomUUID();
-    ctx.state.asyncOperations.set(opId, { id: opId, remainingPolls: ctx.options.asyncOperationPolls, status: 'InProgress', onSucceeded: () => (ns.properties.provisioningState = 'Succeeded') });
+    ctx.state.asyncOperations.set(opId, { id: opId, remainingPolls: ctx.options.asyncOperationPolls, status: 'InProgress', resourceId: ns.id, onSucceeded: () => (ns.properties.provisioningState = 'Succeeded') });
     const opUrl = `${ctx.baseUrl}/subscriptions/${sub}/providers/Microsoft.EventHub/locations/${encodeURIComponent(body.location)}/operationStatus/${opId}?api-version=${encodeURIComponent(ctx.apiVersion)}`;
     return { status: 201, body: wire(ns), headers: { 'azure-asyncoperation': opUrl } };
   });
@@ -102,13 +105,7 @@ export function registerEventHub(r: Router): void {
   r.on('GET', '/subscriptions/{sub}/providers/Microsoft.EventHub/locations/{loc}/operationStatus/{op}', (ctx) => {
     const op = ctx.state.asyncOperations.get(ctx.params.op ?? '');
     if (!op) return notFound(`operationStatus/${ctx.params.op}`);
-    if (op.status === 'InProgress') {
-      if (op.remainingPolls > 0) op.remainingPolls -= 1;
-      else {
-        op.status = 'Succeeded';
-        op.onSucceeded?.();
-      }
-    }
+    advanceOperation(op);
     return { status: 200, body: { id: ctx.path, name: op.id, status: op.status, startTime: new Date().toISOString() } };
   });
   registerRules(r, `${NS}/{ns}`, nsOr404, 'Microsoft.EventHub/Namespaces/AuthorizationRules', () => undefined);
@@ -178,4 +175,14 @@ export function registerEventHub(r: Router): void {
     if (isReply(h)) return h;
     return { status: ctx.state.delete(`${h.id}/consumergroups/${ctx.params.cg}`) ? 200 : 204 };
   });
+}
+
+/** One observation of a pending operation: InProgress `remainingPolls` more times, then Succeeded. */
+function advanceOperation(op: AsyncOperation): void {
+  if (op.status !== 'InProgress') return;
+  if (op.remainingPolls > 0) op.remainingPolls -= 1;
+  else {
+    op.status = 'Succeeded';
+    op.onSucceeded?.();
+  }
 }

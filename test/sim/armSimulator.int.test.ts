@@ -87,7 +87,7 @@ describe('ARM simulator against the real SDK clients', () => {
     expect(bodies[0]?.options?.$skipToken).toBeUndefined();
 
     const containers = await graph.resources({ query: "ResourceContainers | where type =~ 'microsoft.resources/subscriptions/resourcegroups' | where subscriptionId =~ '" + DEV + "'", subscriptions: [DEV] });
-    expect((containers.data as { name: string }[]).map((r) => r.name)).toEqual(['rg-dev-apps']);
+    expect((containers.data as { name: string }[]).map((r) => r.name)).toEqual(['rg-dev-apps', 'MDRAutomation']);
     await expect(graph.resources({ query: 'Resources | summarize count() by type', subscriptions: [PROD] })).rejects.toMatchObject({ statusCode: 400, code: 'InvalidQuery', message: expect.stringContaining('summarize') });
   });
 

@@ -36,6 +36,8 @@ export interface ClientFactoryOptions {
   tlsCa?: string | Buffer;
   /** Overrides of the SDK retry policy (tests shorten delays). Retry-After from ARM is always honoured. */
   retry?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  /** Per-try timeout of each ARM request in ms; a timed-out try is retried like a connection reset. Absent = no timeout (SDK default). */
+  timeoutMs?: number;
 }
 
 export function clientFactoryOptionsFromSettings(settings: Settings, overrides: Partial<ClientFactoryOptions> = {}): ClientFactoryOptions {
@@ -44,6 +46,7 @@ export function clientFactoryOptionsFromSettings(settings: Settings, overrides: 
     authorityHost: settings.cloud.authorityHost,
     managedIdentityClientId: settings.managedIdentityClientId,
     tlsCa: settings.armTlsCaFile ? readFileSync(settings.armTlsCaFile) : undefined,
+    timeoutMs: settings.armTimeoutMs,
     ...overrides,
   };
 }
@@ -55,9 +58,12 @@ export function createAzureClients(opts: ClientFactoryOptions): AzureClients {
   const credential = async () => cred;
   const tlsOptions = opts.tlsCa ? { ca: opts.tlsCa.toString() } : undefined;
   const retryOptions = opts.retry ? { ...opts.retry } : undefined;
-  // Modular (TypeSpec) clients take `credentials.scopes`; classic ones take `credentialScopes`.
-  const modular = { endpoint, credentials: { scopes: [scope] }, tlsOptions, retryOptions };
-  const classic = { endpoint, credentialScopes: [scope], tlsOptions, retryOptions };
+  // The timeout policy pulls in core-rest-pipeline, so it is loaded with the first client, like the SDKs.
+  const policies = async () =>
+    opts.timeoutMs ? { additionalPolicies: [{ policy: (await import('./timeoutPolicy.js')).timeoutPolicy(opts.timeoutMs), position: 'perRetry' as const }] } : {};
+  // Modular (TypeSpec) clients take `credentials.scopes`; classic ones (arm-security) take `credentialScopes`.
+  const modularBase = { endpoint, credentials: { scopes: [scope] }, tlsOptions, retryOptions };
+  const classicBase = { endpoint, credentialScopes: [scope], tlsOptions, retryOptions };
 
   const memo = <T>(make: (key: string) => Promise<T>) => {
     const cache = new Map<string, Promise<T>>();
@@ -71,15 +77,15 @@ export function createAzureClients(opts: ClientFactoryOptions): AzureClients {
     };
   };
 
-  const monitor = memo(async () => new (await import('@azure/arm-monitor')).MonitorClient(await credential(), modular));
-  const eventHub = memo(async (sub) => new (await import('@azure/arm-eventhub')).EventHubManagementClient(await credential(), sub, modular));
+  const monitor = memo(async () => new (await import('@azure/arm-monitor')).MonitorClient(await credential(), { ...modularBase, ...(await policies()) }));
+  const eventHub = memo(async (sub) => new (await import('@azure/arm-eventhub')).EventHubManagementClient(await credential(), sub, { ...modularBase, ...(await policies()) }));
   const operationalInsights = memo(
-    async (sub) => new (await import('@azure/arm-operationalinsights')).OperationalInsightsManagementClient(await credential(), sub, modular),
+    async (sub) => new (await import('@azure/arm-operationalinsights')).OperationalInsightsManagementClient(await credential(), sub, { ...modularBase, ...(await policies()) }),
   );
-  const security = memo(async (sub) => new (await import('@azure/arm-security')).SecurityCenter(await credential(), sub, classic));
-  const subscriptions = memo(async () => new (await import('@azure/arm-resources-subscriptions')).SubscriptionClient(await credential(), modular));
-  const resourceGraph = memo(async () => new (await import('@azure/arm-resourcegraph')).ResourceGraphClient(await credential(), modular));
-  const appService = memo(async (sub) => new (await import('@azure/arm-appservice')).WebSiteManagementClient(await credential(), sub, classic));
+  const security = memo(async (sub) => new (await import('@azure/arm-security')).SecurityCenter(await credential(), sub, { ...classicBase, ...(await policies()) }));
+  const subscriptions = memo(async () => new (await import('@azure/arm-resources-subscriptions')).SubscriptionClient(await credential(), { ...modularBase, ...(await policies()) }));
+  const resourceGraph = memo(async () => new (await import('@azure/arm-resourcegraph')).ResourceGraphClient(await credential(), { ...modularBase, ...(await policies()) }));
+  const appService = memo(async (sub) => new (await import('@azure/arm-appservice')).WebSiteManagementClient(await credential(), sub, { ...classicBase, ...(await policies()) }));
 
   return {
     armEndpoint: endpoint,

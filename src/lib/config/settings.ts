@@ -64,6 +64,8 @@ export const envSchema = z.object({
   MDR_EVENTHUBS_SUFFIX: z.string().regex(/^[a-z0-9.-]+$/, 'expected a DNS suffix such as servicebus.windows.net').optional(),
   MDR_STORAGE_SUFFIX: z.string().regex(/^[a-z0-9.-]+$/, 'expected a DNS suffix such as core.windows.net').optional(),
   MDR_ARM_TLS_CA_FILE: z.string().min(1).optional(),
+  /** Per-try timeout of one ARM request; a hung connection is abandoned and retried instead of stalling a run. */
+  MDR_ARM_TIMEOUT_SECONDS: int(60, 5, 600),
   AZURE_CLIENT_ID: guid.optional(),
   // ---- the provider
   MDR_PROVIDER_TENANT_ID: guid,
@@ -168,6 +170,7 @@ export function parseSettings(env: Record<string, string | undefined>) {
   return {
     cloud,
     armTlsCaFile: e.MDR_ARM_TLS_CA_FILE,
+    armTimeoutMs: e.MDR_ARM_TIMEOUT_SECONDS * 1000,
     managedIdentityClientId: e.AZURE_CLIENT_ID,
     provider: {
       tenantId: e.MDR_PROVIDER_TENANT_ID,

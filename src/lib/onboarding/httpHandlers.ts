@@ -96,11 +96,22 @@ function wrap(deps: OnboardingHttpDeps, name: string, fn: (req: HttpRequest, log
   };
 }
 
+/** A tenant body is a few hundred bytes; a much larger one is a mistake or abuse, refused before it is parsed. */
+export const MAX_TENANT_BODY_BYTES = 64 * 1024;
+
+function tooLarge(bytes: number): HttpResponseInit {
+  return problem(413, 'too-large', 'Request body too large', `The body has ${bytes} bytes; at most ${MAX_TENANT_BODY_BYTES} bytes are accepted.`);
+}
+
 /** PUT /api/tenants/{id} — body {displayName, managementGroupId?, regions?, entraWorkspaceIds?, options?}. 201 when created, 200 otherwise. */
 export function createPutTenantHandler(deps: OnboardingHttpDeps): HttpHandler {
   return wrap(deps, 'putTenant', async (req, log) => {
     let body: unknown;
+    const declared = Number(req.headers.get('content-length') ?? '0');
+    if (declared > MAX_TENANT_BODY_BYTES) return tooLarge(declared);
     const text = await req.text();
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_TENANT_BODY_BYTES) return tooLarge(bytes);
     try {
       body = text.trim() === '' ? undefined : JSON.parse(text);
     } catch {

@@ -58,10 +58,10 @@ export interface SimHarness {
 }
 
 /** Simulator + clients + a registry holding the tenant and its westeurope hub (provisioned through onboarding's code). */
-export async function startHarness(opts: { scenario: Scenario; faults?: FaultConfig; seed?: number; registry?: TenantRegistry; maxRetries?: number; throttle?: boolean }): Promise<SimHarness> {
+export async function startHarness(opts: { scenario: Scenario; faults?: FaultConfig; seed?: number; registry?: TenantRegistry; maxRetries?: number; throttle?: boolean; timeoutMs?: number }): Promise<SimHarness> {
   const sim = await startArmSimulator({ scenario: opts.scenario, faults: opts.faults, seed: opts.seed, throttle: opts.throttle });
   const settings = settingsFor(opts.scenario);
-  const clients = createAzureClients({ armEndpoint: sim.url, credential: staticTokenCredential(), tlsCa: sim.ca, retry: { retryDelayInMs: 5, maxRetryDelayInMs: 20, maxRetries: opts.maxRetries } });
+  const clients = createAzureClients({ armEndpoint: sim.url, credential: staticTokenCredential(), tlsCa: sim.ca, retry: { retryDelayInMs: 5, maxRetryDelayInMs: 20, maxRetries: opts.maxRetries }, timeoutMs: opts.timeoutMs });
   const registry = opts.registry ?? createMemoryRegistry();
   const tenant = opts.scenario.tenants[0]?.tenantId ?? ACME;
   if (!(await registry.getTenant(tenant))) await registry.putTenant(tenantRecord(tenant));
