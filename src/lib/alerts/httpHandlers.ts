@@ -2,11 +2,10 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import type { AzureClients } from '../azure/clientFactory.js';
 import { ConnectorError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { problem, TENANT_ID_PATTERN, type FieldProblem, type HttpHandler } from '../http/problem.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import { alertNameProblem, parseAlertStateBody, setAlertState } from './alertState.js';
-
-export type HttpHandler = (req: HttpRequest, ctx: InvocationContext) => Promise<HttpResponseInit>;
 
 export interface AlertStateHttpDeps {
   clients: AzureClients;
@@ -15,24 +14,9 @@ export interface AlertStateHttpDeps {
   logger?: Logger;
 }
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const MAX_BODY_BYTES = 16 * 1024;
 
-interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-/** RFC 9457 problem details; `errors` names each bad field. */
-function problem(status: number, type: string, title: string, detail: string, errors?: FieldProblem[], headers?: Record<string, string>): HttpResponseInit {
-  return {
-    status,
-    headers: { 'content-type': 'application/problem+json', ...headers },
-    jsonBody: { type: `urn:azure-mdr:problem:${type}`, title, status, detail, ...(errors ? { errors } : {}) },
-  };
-}
-
-const invalid = (errors: FieldProblem[]) => problem(400, 'invalid-request', 'Invalid request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+const invalid = (errors: FieldProblem[]) => problem(400, 'invalid-request', 'Invalid request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
 
 /** The caller as App Service authentication reports it; only for the audit line. */
 function actorOf(req: HttpRequest): string | undefined {
@@ -45,7 +29,7 @@ function fromError(e: unknown): HttpResponseInit {
   if (!(e instanceof ConnectorError)) throw e;
   if (e.kind === 'not-found') return problem(404, e.code === 'SubscriptionNotInTenant' ? 'subscription-not-in-tenant' : 'alert-not-found', 'Not found', e.message);
   if (e.statusCode === 401 || e.statusCode === 403) return problem(403, e.code === 'SubscriptionNotDelegated' ? 'subscription-not-delegated' : 'delegation-forbidden', 'The delegation does not allow this', e.message);
-  if (e.kind === 'transient') return problem(503, 'azure-unavailable', 'Azure is throttling or unavailable', e.message, undefined, { 'retry-after': '60' });
+  if (e.kind === 'transient') return problem(503, 'azure-unavailable', 'Azure is throttling or unavailable', e.message, { headers: { 'retry-after': '60' } });
   if (e.statusCode === 400) return problem(400, 'azure-rejected', 'Azure rejected the request', e.message);
   return problem(502, 'azure-error', 'Azure returned an error', e.message);
 }
@@ -60,7 +44,7 @@ export function createAlertStateHttpHandler(deps: AlertStateHttpDeps): HttpHandl
     const errors: FieldProblem[] = [];
     const id = req.params.id ?? '';
     const alertName = req.params.alertName ?? '';
-    if (!GUID.test(id)) errors.push({ field: 'tenantId', message: 'expected a tenant GUID in the route /api/tenants/{id}/alerts/{alertName}/state' });
+    if (!TENANT_ID_PATTERN.test(id)) errors.push({ field: 'tenantId', message: 'expected a tenant GUID in the route /api/tenants/{id}/alerts/{alertName}/state' });
     const nameProblem = alertNameProblem(alertName);
     if (nameProblem) errors.push({ field: 'alertName', message: nameProblem });
 

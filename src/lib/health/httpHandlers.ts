@@ -1,16 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ConnectorError } from '../errors.js';
+import { problem, TENANT_ID_PATTERN, type HttpHandler } from '../http/problem.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import { runHealthCheck, type HealthDeps } from './runHealthCheck.js';
-
-export type HttpHandler = (req: HttpRequest, ctx: InvocationContext) => Promise<HttpResponseInit>;
-
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const problem = (status: number, type: string, title: string, detail: string): HttpResponseInit => ({
-  status,
-  headers: { 'content-type': 'application/problem+json' },
-  jsonBody: { type: `urn:azure-mdr:problem:${type}`, title, status, detail },
-});
 
 /**
  * GET /api/tenants/{id}/health → the tenant's stream health (hubs, sources, ledger entries) evaluated now.
@@ -19,7 +11,7 @@ const problem = (status: number, type: string, title: string, detail: string): H
 export function createHealthHttpHandler(deps: HealthDeps): HttpHandler {
   return async (req, ctx) => {
     const id = req.params.id ?? '';
-    if (!GUID.test(id)) return problem(400, 'invalid-request', 'Invalid tenant id', `'${id}' is not a tenant GUID (route /api/tenants/{id}/health)`);
+    if (!TENANT_ID_PATTERN.test(id)) return problem(400, 'invalid-request', 'Invalid tenant id', `'${id}' is not a tenant GUID (route /api/tenants/{id}/health)`);
     try {
       const report = await runHealthCheck({ ...deps, logger: deps.logger ?? contextLogger(ctx) }, { tenantId: id.toLowerCase(), dryRun: true });
       const health = report.tenants[0];

@@ -3,14 +3,14 @@ import type { AzureClients } from '../azure/clientFactory.js';
 import type { Settings } from '../config/settings.js';
 import { ConnectorError, ValidationError, ensureError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { problem, type HttpHandler } from '../http/problem.js';
+import { problemFromError } from '../http/problemFromError.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import { offboardTenant, type TeardownFn } from './offboardTenant.js';
 import { onboardTenant } from './onboardTenant.js';
 import { onboardingTemplate } from './onboardingTemplate.js';
 import { parseTenantRequest, tenantIdSchema } from './tenantRequest.js';
-
-export type HttpHandler = (req: HttpRequest, ctx: InvocationContext) => Promise<HttpResponseInit>;
 
 export interface OnboardingHttpDeps {
   settings: Settings;
@@ -21,51 +21,6 @@ export interface OnboardingHttpDeps {
   teardown?: TeardownFn;
   /** LRO poll interval for namespace creation (tests shorten it). */
   lroPollMs?: number;
-}
-
-/** Problem types are URNs (RFC 9457 allows any URI); docs/onboarding.md lists them. */
-const PROBLEM_BASE = 'urn:azure-mdr-connector:problem:';
-
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: { field: string; message: string }[];
-}
-
-function problem(status: number, slug: string, title: string, detail: string, extra: Partial<Problem> = {}, headers: Record<string, string> = {}): HttpResponseInit {
-  const body: Problem = { type: `${PROBLEM_BASE}${slug}`, title, status, detail, ...extra };
-  return { status, headers: { 'content-type': 'application/problem+json', ...headers }, jsonBody: body };
-}
-
-/** The one mapping of error kinds to HTTP (RFC 9457 problem bodies). Unknown errors say nothing about internals. */
-export function problemFromError(e: unknown, log: Logger): HttpResponseInit {
-  const err = ensureError(e);
-  if (err instanceof ValidationError) return problem(400, 'validation', 'Invalid request', err.message, { errors: err.problems });
-  if (err instanceof ConnectorError) {
-    log.warn('http.problem', { kind: err.kind, statusCode: err.statusCode, message: err.message });
-    switch (err.kind) {
-      case 'validation':
-        return problem(400, 'validation', 'Invalid request', err.message, { errors: [] });
-      case 'not-found':
-        return problem(404, 'not-found', 'Not found', err.message);
-      case 'conflict':
-        return problem(409, 'conflict', 'Conflicting change', `${err.message}. Another request changed the same record; retry.`);
-      case 'capacity':
-        return problem(503, 'capacity', 'No Event Hubs capacity', err.message, {}, { 'retry-after': '300' });
-      case 'transient':
-        return problem(503, 'transient', 'Azure is throttling or unavailable', err.message, {}, { 'retry-after': '60' });
-      case 'permanent':
-        return err.statusCode === 401 || err.statusCode === 403
-          ? problem(502, 'forbidden', 'Azure refused the operation', `${err.message}. Check the app identity's role assignments (docs/onboarding.md).`)
-          : problem(424, 'dependency', 'An Azure operation failed', err.message);
-      case 'config':
-        return problem(500, 'config', 'The app is misconfigured', 'An app setting is invalid; the operator finds which in the app log.');
-    }
-  }
-  log.error('http.unhandled', { error: err });
-  return problem(500, 'internal', 'Internal error', 'The request failed unexpectedly; see the app log for the invocation id.');
 }
 
 function loggerFor(deps: OnboardingHttpDeps, ctx: InvocationContext): Logger {
@@ -191,6 +146,6 @@ export function createTenantRouteHandler(deps: OnboardingHttpDeps): HttpHandler 
     if (m === 'PUT') return put(req, ctx);
     if (m === 'GET') return get(req, ctx);
     if (m === 'DELETE') return del(req, ctx);
-    return problem(405, 'method', 'Method not allowed', `${m} is not supported on /api/tenants/{id}; use GET, PUT or DELETE`, {}, { allow: 'GET, PUT, DELETE' });
+    return problem(405, 'method', 'Method not allowed', `${m} is not supported on /api/tenants/{id}; use GET, PUT or DELETE`, { headers: { allow: 'GET, PUT, DELETE' } });
   };
 }

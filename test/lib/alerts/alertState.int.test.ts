@@ -135,7 +135,7 @@ describe('alert-state sync against the ARM simulator', () => {
     const res = await h(post(T, 'no-such-alert', { state: 'Dismissed', subscriptionId: SUB, location: LOC }), ctx());
     expect(res.status).toBe(404);
     const p = res.jsonBody as Problem;
-    expect(p.type).toBe('urn:azure-mdr:problem:alert-not-found');
+    expect(p.type).toBe('urn:azure-mdr-connector:problem:alert-not-found');
     expect(p.detail).toBe(`Defender alert 'no-such-alert' was not found in subscription ${SUB}, location ${LOC}`);
     expect(sim.requests.some((r) => r.method === 'POST')).toBe(false);
     expect(logger.lines.some((l) => l.event === 'alert.state_changed')).toBe(false);
@@ -152,7 +152,7 @@ describe('alert-state sync against the ARM simulator', () => {
     const { h } = handler();
     const res = await h(post(T, 'fab-alert', { state: 'Dismissed', subscriptionId: SUB_OTHER, location: LOC }), ctx());
     expect(res.status).toBe(404);
-    expect((res.jsonBody as Problem).type).toBe('urn:azure-mdr:problem:subscription-not-in-tenant');
+    expect((res.jsonBody as Problem).type).toBe('urn:azure-mdr-connector:problem:subscription-not-in-tenant');
     expect(sim.requests.some((r) => r.path.includes('Microsoft.Security'))).toBe(false);
   });
 
@@ -162,7 +162,7 @@ describe('alert-state sync against the ARM simulator', () => {
     const res = await h(post(T, 'dev-alert', { state: 'Resolved', subscriptionId: SUB_REVOKED, location: LOC }), ctx());
     expect(res.status).toBe(403);
     const p = res.jsonBody as Problem;
-    expect(p.type).toBe('urn:azure-mdr:problem:subscription-not-delegated');
+    expect(p.type).toBe('urn:azure-mdr-connector:problem:subscription-not-delegated');
     expect(p.detail).toContain('the delegation does not grant Security Admin on this subscription');
   });
 
@@ -181,7 +181,7 @@ describe('alert-state sync against the ARM simulator', () => {
       const res = await h(post(T, 'sub-alert-1', { state: 'Resolved', subscriptionId: SUB, location: LOC }), ctx());
       expect(res.status).toBe(403);
       const p = res.jsonBody as Problem;
-      expect(p.type).toBe('urn:azure-mdr:problem:delegation-forbidden');
+      expect(p.type).toBe('urn:azure-mdr-connector:problem:delegation-forbidden');
       expect(p.detail).toContain('the delegation does not grant Security Admin on this subscription');
       expect(sim.requests.some((r) => r.status === 403 && r.path.includes('/alerts/sub-alert-1'))).toBe(true);
     } finally {

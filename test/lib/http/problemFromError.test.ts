@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError, ValidationError } from '../../../src/lib/errors.js';
 import { memoryLogger } from '../../../src/lib/log.js';
-import { problemFromError } from '../../../src/lib/onboarding/httpHandlers.js';
+import { problemFromError } from '../../../src/lib/http/problemFromError.js';
 
 const body = (r: { jsonBody?: unknown }) => r.jsonBody as { type: string; status: number; detail: string; errors?: unknown };
 
