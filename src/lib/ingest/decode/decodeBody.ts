@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { DecodedRecord } from '../types.js';
 import { parseJsonSafely, DANGEROUS_KEY } from './parseJsonSafely.js';
 import { nestingDepth, scanTopLevel, type Span } from './scanJson.js';
@@ -35,7 +36,8 @@ export function decodeBody(body: unknown, limits: DecodeLimits = defaultDecodeLi
   if (body instanceof Uint8Array) {
     if (body.byteLength > limits.maxBodyBytes) return tooLarge(body, limits);
     const text = utf8.decode(body);
-    const lossy = text.includes('\uFFFD') && !isValidUtf8(body);
+    // isUtf8 is a native SIMD check: cheaper than scanning the decoded text for U+FFFD first.
+    const lossy = !isUtf8(body);
     return { bodyBytes: () => body, lossy, records: decodeText(text, limits) };
   }
   if (typeof body === 'string') {
@@ -52,15 +54,6 @@ function tooLarge(bytes: Uint8Array, limits: DecodeLimits): DecodedBody {
     lossy: false,
     records: [{ ok: false, detail: `message body of ${bytes.byteLength} bytes exceeds the ${limits.maxBodyBytes}-byte limit`, raw: '', isolated: false }],
   };
-}
-
-function isValidUtf8(bytes: Uint8Array): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Text body: split into top-level values, expand envelopes, parse each record once. */

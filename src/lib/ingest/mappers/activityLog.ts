@@ -1,6 +1,6 @@
 import type { JsonObject, MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
 import { actorFromIdentity } from '../ocsf/azureIdentity.js';
-import { arr, buildEvent, compact, eventUid, get, int, ipOf, parseResourceId, recordTime, remainder, severityFromAlert, severityFromLevel, str } from '../ocsf/common.js';
+import { arr, buildEvent, compact, eventUid, get, hasOwnKey, int, ipOf, parseResourceId, recordTime, remainder, severityFromAlert, severityFromLevel, str } from '../ocsf/common.js';
 
 /**
  * Azure Activity Log (diagnostic-settings form, all 8 categories plus the legacy Write/Action/Delete values, and the
@@ -92,7 +92,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
     eventCode: op,
   };
   const unmapped: JsonObject = remainder(rec, MAPPED_TOP) ?? {};
-  if (Object.keys(r.props).length > 0) unmapped.properties = r.props;
+  if (hasOwnKey(r.props)) unmapped.properties = r.props;
   const durationMs = int(get(rec, 'durationMs'));
   const resources = resourceId ? [compact({ uid: resourceId, name: rid.name, type: rid.type, group: rid.resourceGroup ? { name: rid.resourceGroup } : undefined, region: common.region })!] : undefined;
   const message = str(get(rec, 'resultDescription')) ?? str(get(r.props, 'title', 'description', 'Description'));

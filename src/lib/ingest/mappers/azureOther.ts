@@ -1,5 +1,5 @@
 import type { MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
-import { buildEvent, compact, eventUid, get, parseResourceId, recordTime, remainder, severityFromLevel, str } from '../ocsf/common.js';
+import { buildEvent, compact, eventUid, get, hasOwnKey, parseResourceId, recordTime, remainder, severityFromLevel, str } from '../ocsf/common.js';
 
 /**
  * Any other Azure record we recognise as Azure telemetry (a resource-log category, an LA table, a Defender export
@@ -18,7 +18,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const correlationId = str(get(rec, 'correlationId', 'CorrelationId'));
   const uid = eventUid(meta.tenantId, 'azure-other', [], r.rec);
   const unmapped = remainder(rec, MAPPED) ?? {};
-  if (Object.keys(r.props).length > 0) unmapped.properties = r.props;
+  if (hasOwnKey(r.props)) unmapped.properties = r.props;
   const label = r.category || 'Azure';
   return {
     ok: true,

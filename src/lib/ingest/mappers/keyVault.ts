@@ -1,6 +1,6 @@
 import type { JsonObject, MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
 import { actorFromIdentity } from '../ocsf/azureIdentity.js';
-import { buildEvent, compact, eventUid, get, int, ipOf, parseResourceId, recordTime, remainder, severityFromLevel, str } from '../ocsf/common.js';
+import { buildEvent, compact, eventUid, get, hasOwnKey, int, ipOf, parseResourceId, recordTime, remainder, severityFromLevel, str } from '../ocsf/common.js';
 import { statusFromResult } from './activityLog.js';
 
 /**
@@ -50,7 +50,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const { ip, port } = ipOf(get(rec, 'callerIpAddress', 'CallerIPAddress'));
   const uid = eventUid(meta.tenantId, 'key-vault', [correlationId, requestId, op, original, resourceId], r.rec);
   const unmapped: JsonObject = remainder(rec, MAPPED_TOP) ?? {};
-  if (Object.keys(r.props).length > 0) unmapped.properties = r.props;
+  if (hasOwnKey(r.props)) unmapped.properties = r.props;
   const requestUri = str(get(r.props, 'requestUri')) ?? str(get(rec, 'requestUri', 'RequestUri'));
   const objId = str(get(r.props, 'id')) ?? str(get(rec, 'id', 'id_s'));
   const body = compact({

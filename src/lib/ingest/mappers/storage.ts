@@ -1,5 +1,5 @@
 import type { JsonObject, MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
-import { buildEvent, compact, eventUid, get, int, ipOf, parseResourceId, recordTime, redactUrl, remainder, severityFromLevel, str } from '../ocsf/common.js';
+import { buildEvent, compact, eventUid, get, hasOwnKey, int, ipOf, parseResourceId, recordTime, redactUrl, remainder, severityFromLevel, str } from '../ocsf/common.js';
 
 /**
  * Azure Storage resource logs (StorageRead / StorageWrite / StorageDelete; LA `StorageBlobLogs` & co.).
@@ -71,7 +71,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const success = statusCode !== undefined ? statusCode < 400 : str(get(props, 'metricResponseType', 'MetricResponseType'))?.toLowerCase() === 'success';
   const uid = eventUid(meta.tenantId, 'storage', [correlationId, op, original, objectKey ?? uri], r.rec);
   const unmapped: JsonObject = remainder(rec, MAPPED_TOP) ?? {};
-  if (!r.laForm && Object.keys(r.props).length > 0) unmapped.properties = r.props;
+  if (!r.laForm && hasOwnKey(r.props)) unmapped.properties = r.props;
   if (identity !== undefined) unmapped.identity = identity;
   const body = compact({
     actor,

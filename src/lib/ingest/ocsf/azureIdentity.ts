@@ -35,7 +35,9 @@ export function actorFromIdentity(rec: JsonObject): JsonObject | undefined {
     const email = str(get(claims, EMAIL));
     appUid = str(get(claims, 'appid', 'azp'));
     tid = str(get(claims, TID, 'tid'));
-    user.name = upn ?? name ?? caller ?? email;
+    const userName = upn ?? name ?? caller ?? email;
+    // Only set when present: `delete` later would turn `user` into a slow dictionary-mode object.
+    if (userName !== undefined) user.name = userName;
     if (oid) user.uid = oid;
     if (name && name !== user.name) user.full_name = name;
     if (email && email.includes('@')) user.email_addr = email;
@@ -45,13 +47,16 @@ export function actorFromIdentity(rec: JsonObject): JsonObject | undefined {
       user.type = 'Service';
     }
   } else if (typeof identityRaw === 'string' && identityRaw.length > 0 && identityRaw[0] !== '{') {
-    user.name = str(identityRaw);
+    const userName = str(identityRaw);
+    if (userName !== undefined) user.name = userName;
   } else if (caller) user.name = caller;
   const authz = obj(get(identity, 'authorization')) ?? obj(get(rec, 'Authorization', 'Authorization_d'));
   const actor: JsonObject = {};
-  if (user.name === undefined) delete user.name;
-  if (Object.keys(user).length > 0 && (user.name !== undefined || user.uid !== undefined)) {
-    user.account = { type_id: 6, type: 'Azure AD Account', ...(user.uid ? { uid: user.uid } : {}), ...(user.name ? { name: user.name } : {}) };
+  if (user.name !== undefined || user.uid !== undefined) {
+    const account: JsonObject = { type_id: 6, type: 'Azure AD Account' };
+    if (user.uid) account.uid = user.uid;
+    if (user.name) account.name = user.name;
+    user.account = account;
     actor.user = user;
   }
   if (appUid) actor.app_uid = appUid;

@@ -110,6 +110,34 @@ function fromParts(y: number, mo: number, d: number, h: number, mi: number, s: n
   return Number.isFinite(t) ? t : undefined;
 }
 
+function isDigits(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+const num2 = (s: string, i: number): number => (s.charCodeAt(i) - 0x30) * 10 + s.charCodeAt(i + 1) - 0x30;
+
+/**
+ * The form nearly every Azure record uses, `YYYY-MM-DDTHH:MM:SS[.f+]Z`, without the regex; undefined for anything
+ * else (the general parser then decides). Same result as the ISO branch: same fields into fromParts.
+ */
+function isoUtcFast(s: string): number | undefined {
+  const n = s.length;
+  if (n < 20 || s.charCodeAt(n - 1) !== 0x5a /* Z */ || s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':') return undefined;
+  if (!isDigits(s, 0, 4) || !isDigits(s, 5, 7) || !isDigits(s, 8, 10) || !isDigits(s, 11, 13) || !isDigits(s, 14, 16) || !isDigits(s, 17, 19)) return undefined;
+  let frac: string | undefined;
+  if (n > 20) {
+    if (s[19] !== '.' || n < 22 || !isDigits(s, 20, n - 1)) return undefined;
+    frac = s.slice(20, n - 1);
+  }
+  const y = Number(s.slice(0, 4));
+  const t = fromParts(y, num2(s, 5), num2(s, 8), num2(s, 11), num2(s, 14), num2(s, 17), frac, 'Z');
+  if (t === undefined || t < 0 || t > 7_258_118_400_000) return undefined;
+  return Math.trunc(t);
+}
+
 /**
  * Milliseconds since the epoch from the time formats Azure emits: ISO 8601 with 0–9 fractional digits and
  * optional zone, US `M/D/YYYY h:mm:ss [AM|PM] [+hh:mm]`, `yyyy/MM/dd HH:mm:ss.fffffff`, RFC 1123, epoch numbers.
@@ -120,6 +148,8 @@ export function parseTime(v: unknown): number | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) t = v < 1e11 ? v * 1000 : v;
   else if (typeof v === 'string') {
     const s = v.trim();
+    const fast = isoUtcFast(s);
+    if (fast !== undefined) return fast;
     let m = ISO.exec(s);
     if (m) t = fromParts(+m[1]!, +m[2]!, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), m[7], m[8]);
     else if ((m = US.exec(s))) {
@@ -223,10 +253,17 @@ export function parseResourceId(id: unknown): ResourceIdParts {
 // ---- identity
 /** Deterministic event id: SHA-256 over tenant, source and the record's own identity fields. */
 export function eventUid(tenant: string | undefined, source: SourceId, parts: (string | number | undefined)[], record: unknown): string {
-  const usable = parts.filter((p) => p !== undefined && p !== '');
+  // Same text as parts.filter(usable).join('\u0000'), without the intermediate array (runs once per record).
+  let identity = '';
+  let any = false;
+  for (const p of parts) {
+    if (p === undefined || p === '') continue;
+    identity = any ? `${identity}\u0000${p}` : String(p);
+    any = true;
+  }
   // Without id fields of its own, the record's canonical JSON (sorted keys) is its identity: the same record
   // hashes the same whether it arrived pretty-printed, compact, or already parsed by the Functions host.
-  const identity = usable.length === 0 ? `canonical\u0000${canonicalJson(record)}` : usable.join('\u0000');
+  if (!any) identity = `canonical\u0000${canonicalJson(record)}`;
   return hash('sha256', `${tenant ?? ''}\u0000${source}\u0000${identity}`, 'hex').slice(0, 32);
 }
 
@@ -277,9 +314,10 @@ export function categoryName(uid: number): string {
  * `unmapped`, which is reserved for source fields without an OCSF home.
  */
 export function buildEvent(core: EventCore, meta: MapMeta, raw: string, body: Record<string, unknown>, unmapped: JsonObject | undefined): OcsfEvent {
-  const labels: string[] = [];
-  if (!meta.verified) labels.push('attribution:unverified');
-  if (core.time === undefined) labels.push('time:ingest');
+  // Most events carry no label: allocate the array only when one applies.
+  let labels: string[] | undefined;
+  if (!meta.verified) (labels ??= []).push('attribution:unverified');
+  if (core.time === undefined) (labels ??= []).push('time:ingest');
   const metadata: OcsfEvent['metadata'] = {
     uid: core.uid,
     version: OCSF_VERSION,
@@ -294,7 +332,7 @@ export function buildEvent(core: EventCore, meta: MapMeta, raw: string, body: Re
   if (core.correlationUid) metadata.correlation_uid = core.correlationUid;
   if (core.originalTime) metadata.original_time = core.originalTime;
   if (core.eventCode) metadata.event_code = core.eventCode;
-  if (labels.length > 0) metadata.labels = labels;
+  if (labels) metadata.labels = labels;
   const cloud: Record<string, unknown> = { provider: 'Azure' };
   if (core.subscriptionId) cloud.account = { uid: core.subscriptionId, type_id: 13, type: 'Azure Subscription' };
   if (meta.tenantId) cloud.org = { uid: meta.tenantId };
@@ -317,7 +355,7 @@ export function buildEvent(core: EventCore, meta: MapMeta, raw: string, body: Re
     ...body,
     raw_data: raw,
   };
-  if (unmapped && Object.keys(unmapped).length > 0) ev.unmapped = unmapped;
+  if (unmapped && hasOwnKey(unmapped)) ev.unmapped = unmapped;
   return ev;
 }
 
@@ -337,6 +375,12 @@ export function compact<T extends Record<string, unknown>>(o: T): T | undefined 
   return any ? o : undefined;
 }
 
+/** Object.keys(o).length > 0 without building the key array. */
+export function hasOwnKey(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+}
+
 function isEmpty(o: Record<string, unknown>): boolean {
   for (const k in o) if (o[k] !== undefined) return false;
   return true;
@@ -346,8 +390,9 @@ function isEmpty(o: Record<string, unknown>): boolean {
 export function remainder(src: JsonObject | undefined, mapped: ReadonlySet<string>): JsonObject | undefined {
   if (!src) return undefined;
   let out: JsonObject | undefined;
-  for (const k of Object.keys(src)) {
-    if (mapped.has(k)) continue;
+  // for…in + hasOwn visits the same keys as Object.keys, in the same order, without allocating the key array.
+  for (const k in src) {
+    if (!Object.hasOwn(src, k) || mapped.has(k)) continue;
     const v = src[k];
     if (v === undefined || v === null || v === '') continue;
     (out ??= {})[k] = v;
@@ -357,7 +402,11 @@ export function remainder(src: JsonObject | undefined, mapped: ReadonlySet<strin
 
 /** Record time: `time`, then LA `TimeGenerated`, then per-source alternatives. */
 export function recordTime(r: NormalizedRecord, ...alternatives: unknown[]): { time: number | undefined; original: string | undefined } {
-  const candidates = [get(r.rec, 'time', 'Time', 'TimeGenerated', 'timeGenerated'), ...alternatives];
+  const own = get(r.rec, 'time', 'Time', 'TimeGenerated', 'timeGenerated');
+  // Common case first, without building the candidate list.
+  const t0 = parseTime(own);
+  if (t0 !== undefined) return { time: t0, original: typeof own === 'string' ? own : undefined };
+  const candidates = [own, ...alternatives];
   for (const c of candidates) {
     const t = parseTime(c);
     if (t !== undefined) return { time: t, original: typeof c === 'string' ? c : undefined };

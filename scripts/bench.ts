@@ -1,0 +1,72 @@
+/**
+ * `npm run bench` — ingest throughput vs a JSON parse+stringify baseline, reconcile at scale against the ARM
+ * simulator, and cold start of the built function entry, in one process run (bench/README.md explains every number).
+ *   npm run bench [-- --json] [--write] [--quick] [--only ingest|reconcile|coldstart]
+ * --json prints one JSON object on stdout; --write also writes bench/RESULTS.md; --quick uses tiny sizes (smoke test).
+ * Exit code 0 unless a section crashed: missing targets are reported, not failed (benchmarks are not tests).
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runColdStartBench } from './bench/coldStartBench.js';
+import { defaultIngestOptions, runIngestBench } from './bench/ingestBench.js';
+import { runReconcileBench } from './bench/reconcileBench.js';
+import { repoRoot } from './bench/repoRoot.js';
+import { formatTable, machineInfo, writeResultsMarkdown, type BenchResults } from './bench/results.js';
+
+const SECTIONS = ['ingest', 'reconcile', 'coldstart'] as const;
+type Section = (typeof SECTIONS)[number];
+
+export interface BenchOptions {
+  json: boolean;
+  write: boolean;
+  quick: boolean;
+  only: Section | undefined;
+  root: string;
+}
+
+export function parseBenchArgs(argv: readonly string[], root: string): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { json: { type: 'boolean', default: false }, write: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+    strict: true,
+  });
+  const only = values.only;
+  if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) throw new Error(`--only expects one of ${SECTIONS.join(', ')}, got ${JSON.stringify(only)}`);
+  return { json: values.json ?? false, write: values.write ?? false, quick: values.quick ?? false, only: only as Section | undefined, root };
+}
+
+export async function runBench(o: BenchOptions, progress: (line: string) => void = () => {}): Promise<BenchResults> {
+  const want = (s: Section) => o.only === undefined || o.only === s;
+  const r: BenchResults = { date: new Date().toISOString(), machine: machineInfo(), quick: o.quick, ingest: null, reconcile: null, coldStart: null, skipped: {} };
+  if (typeof (globalThis as { gc?: unknown }).gc !== 'function') progress('note: run node with --expose-gc (npm run bench does) for GC between rounds');
+  if (want('ingest')) {
+    progress('ingest…');
+    r.ingest = await runIngestBench(defaultIngestOptions(o.root, o.quick));
+  } else r.skipped.ingest = `not selected (--only ${o.only})`;
+  if (want('coldstart')) {
+    progress('cold start…');
+    r.coldStart = runColdStartBench(o.root, o.quick ? 1 : 5);
+  } else r.skipped.coldStart = `not selected (--only ${o.only})`;
+  if (want('reconcile')) {
+    progress('reconcile…');
+    const rec = await runReconcileBench(o.root, o.quick);
+    if (rec.ok) r.reconcile = rec.result;
+    else r.skipped.reconcile = rec.reason;
+  } else r.skipped.reconcile = `not selected (--only ${o.only})`;
+  return r;
+}
+
+async function main(): Promise<void> {
+  const root = repoRoot();
+  const o = parseBenchArgs(process.argv.slice(2), root);
+  const r = await runBench(o, (line) => process.stderr.write(`${line}\n`));
+  if (o.write) writeResultsMarkdown(join(root, 'bench', 'RESULTS.md'), r);
+  process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${formatTable(r)}\n`);
+}
+
+if (process.argv[1] && import.meta.filename === (await import('node:fs')).realpathSync(process.argv[1])) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,97 @@
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import type { ColdStartResult } from './coldStartBench.js';
+import type { IngestBenchResult } from './ingestBench.js';
+import type { ReconcileBenchResult } from './reconcileBench.js';
+
+/** The one JSON object `npm run bench -- --json` prints; a section is null (with a reason) when it did not run. */
+export interface BenchResults {
+  date: string;
+  machine: { node: string; platform: string; cpus: number; cpuModel: string; memoryGiB: number };
+  quick: boolean;
+  ingest: IngestBenchResult | null;
+  reconcile: ReconcileBenchResult | null;
+  coldStart: ColdStartResult | null;
+  /** Why a section is null (not selected with --only, or could not run). */
+  skipped: Record<string, string>;
+}
+
+export function machineInfo(): BenchResults['machine'] {
+  const c = cpus();
+  return { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: c.length, cpuModel: c[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10 };
+}
+
+const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const pass = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+
+/** Rows of [metric, value, target] for the human table and RESULTS.md. */
+export function tableRows(r: BenchResults): [string, string, string][] {
+  const rows: [string, string, string][] = [];
+  if (r.ingest) {
+    const i = r.ingest;
+    rows.push(['ingest.recordsPerSec', String(i.recordsPerSec), '']);
+    rows.push(['ingest.baselineRecordsPerSec', String(i.baselineRecordsPerSec), '']);
+    rows.push(['ingest.ratioToBaseline', String(i.ratioToBaseline), `≥ 0.5 (${pass(i.ratioToBaseline >= 0.5)})`]);
+    rows.push(['ingest.cpuRatioToBaseline', String(i.cpuRatioToBaseline), 'same, from CPU time']);
+    rows.push(['ingest.peakHeapBytes1MB', `${mb(i.peakHeapBytes1MB)} (baseline ${mb(i.baselinePeakHeapBytes1MB)})`, '']);
+    rows.push(['ingest.ratioCeiling (decode+map free)', String(i.ratioCeiling), 'best reachable with this output']);
+    rows.push(['ingest.stringifyEventsOnlyRatioToBaseline', String(i.stringifyEventsOnlyRatioToBaseline), '']);
+    rows.push(['ingest.outputToInputBytes', String(i.outputToInputBytes), '']);
+    const s = i.stagesMsPerBatch;
+    rows.push(['ingest ms/batch: decode | +map | full', `${s.decode} | ${s.decodeAndMap} | ${s.full}`, '']);
+    rows.push(['ingest ms/batch: baseline | its parse | stringify events', `${s.baseline} | ${s.baselineParseOnly} | ${s.stringifyEventsOnly}`, '']);
+    rows.push(['ingest batches × bytes × records', `${i.batches} × ${i.batchBytes} × ${i.recordsPerBatch}`, '']);
+  } else rows.push(['ingest', 'null', r.skipped.ingest ?? '']);
+  if (r.reconcile) {
+    const c = r.reconcile;
+    for (const [name, run] of [['first', c.firstRun], ['steady', c.steadyState]] as const) {
+      rows.push([`reconcile.${name}.wallSeconds`, String(run.wallSeconds), '']);
+      rows.push([`reconcile.${name}.reads/writes per resource`, `${run.readsPerResource} / ${run.writesPerResource}`, name === 'steady' ? `≤ 1.1 / 0 (${pass(run.readsPerResource <= 1.1 && run.writesPerResource === 0)})` : '']);
+      rows.push([`reconcile.${name}.readsPerTarget (targets)`, `${run.readsPerTarget} (${run.targets})`, '']);
+      rows.push([`reconcile.${name}.throttled429`, String(run.throttled429), '']);
+      rows.push([`reconcile.${name}.boundSeconds`, String(run.boundSeconds), '']);
+      rows.push([`reconcile.${name}.ratioToBound`, String(run.ratioToBound), `≤ 1.5 (${pass(run.ratioToBound <= 1.5)})`]);
+    }
+  } else rows.push(['reconcile', 'null', r.skipped.reconcile ?? '']);
+  if (r.coldStart) {
+    const c = r.coldStart;
+    rows.push(['coldStart.importMs', String(c.importMs), `< 500 (${pass(c.importMs < 500)})`]);
+    rows.push(['coldStart.processMs', String(c.processMs), '']);
+    rows.push(['coldStart.modules (app / packages)', `${c.modules} (${c.appModules} / ${c.packages.length})`, '']);
+  } else rows.push(['coldStart', 'null', r.skipped.coldStart ?? '']);
+  return rows;
+}
+
+export function formatTable(r: BenchResults): string {
+  const rows: [string, string, string][] = [['metric', 'value', 'target'], ...tableRows(r)];
+  const w = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const line = (row: [string, string, string]) => row.map((cell, c) => cell.padEnd(w[c]!)).join('  ').trimEnd();
+  return [`bench ${r.date} on ${r.machine.cpuModel} ×${r.machine.cpus}, node ${r.machine.node}${r.quick ? ' (QUICK sizes)' : ''}`, line(rows[0]!), ...rows.slice(1).map(line)].join('\n');
+}
+
+export function writeResultsMarkdown(path: string, r: BenchResults): void {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const m = r.machine;
+  const md = [
+    '# Bench results',
+    '',
+    `Latest \`npm run bench -- --write\` run${r.quick ? ' (QUICK sizes: not a real measurement)' : ''}. What each number means: [README.md](README.md).`,
+    '',
+    `- Date: ${r.date}`,
+    `- Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${m.memoryGiB} GiB, ${m.platform}, node ${m.node}`,
+    '',
+    '| metric | value | target |',
+    '|---|---|---|',
+    ...tableRows(r).map(([a, b, c]) => `| ${esc(a)} | ${esc(b)} | ${esc(c)} |`),
+    '',
+    '<details><summary>Full JSON</summary>',
+    '',
+    '```json',
+    JSON.stringify(r, null, 2),
+    '```',
+    '',
+    '</details>',
+    '',
+  ].join('\n');
+  writeFileSync(path, md);
+}

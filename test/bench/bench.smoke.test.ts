@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Smoke test of `npm run bench`: the built bench runs with tiny sizes and prints one JSON object with every field.
+ * No timing assertions (benchmarks are not tests). Needs the build (`npm test` builds first).
+ */
+const root = join(import.meta.dirname, '..', '..');
+const benchJs = join(root, 'dist', 'scripts', 'bench.js');
+
+const isNum = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+
+describe('npm run bench -- --quick --json', () => {
+  it('prints one JSON object with the ingest, reconcile and cold-start fields and exits 0', async () => {
+    expect(existsSync(benchJs), `${benchJs} missing: run npm run build`).toBe(true);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', benchJs, '--quick', '--json'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const r = JSON.parse(lines[0]!) as Record<string, any>;
+    expect(r.quick).toBe(true);
+    expect(typeof r.date).toBe('string');
+    expect(r.machine.cpus).toBeGreaterThan(0);
+
+    for (const k of ['recordsPerSec', 'baselineRecordsPerSec', 'ratioToBaseline', 'cpuRatioToBaseline', 'ratioCeiling', 'peakHeapBytes1MB', 'outputToInputBytes', 'stringifyEventsOnlyRatioToBaseline']) expect(isNum(r.ingest[k]), `ingest.${k}`).toBe(true);
+    expect(r.ingest.ratioToBaseline).toBeCloseTo(r.ingest.recordsPerSec / r.ingest.baselineRecordsPerSec, 1);
+    expect(Object.keys(r.ingest.recordsBySource).sort()).toEqual(['activity-log', 'defender-alert', 'entra-audit', 'key-vault', 'sign-in', 'storage']);
+
+    // Reconcile is either measured or explicitly null with a reason, never faked.
+    if (r.reconcile === null) expect(r.skipped.reconcile).toMatch(/\w/);
+    else
+      for (const run of [r.reconcile.firstRun, r.reconcile.steadyState])
+        for (const k of ['wallSeconds', 'readsPerResource', 'writesPerResource', 'throttled429', 'boundSeconds', 'ratioToBound']) expect(isNum(run[k]), k).toBe(true);
+
+    expect(isNum(r.coldStart.importMs)).toBe(true);
+    expect(r.coldStart.modules).toBeGreaterThan(0);
+    expect(r.coldStart.files.length).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('rejects an unknown --only section with a message naming the choices', async () => {
+    const run = promisify(execFile)(process.execPath, [benchJs, '--only', 'nope'], { cwd: root });
+    await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining('ingest, reconcile, coldstart') });
+  });
+});
