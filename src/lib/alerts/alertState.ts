@@ -5,7 +5,6 @@ import { classifyArmError } from '../azure/classifyError.js';
 import { ConnectorError, ValidationError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { discoverSubscriptions } from '../reconcile/discovery.js';
-import { updateResourceGroupLevelStateToInProgress, updateSubscriptionLevelStateToInProgress } from './alertInProgress.js';
 import type { TenantRecord } from '../registry/types.js';
 
 /**
@@ -92,7 +91,11 @@ const CALLS: Record<AlertState, Call> = {
   Dismissed: { sub: (c, l, n) => c.alerts.updateSubscriptionLevelStateToDismiss(l, n), rg: (c, l, n, g) => c.alerts.updateResourceGroupLevelStateToDismiss(l, n, g) },
   Resolved: { sub: (c, l, n) => c.alerts.updateSubscriptionLevelStateToResolve(l, n), rg: (c, l, n, g) => c.alerts.updateResourceGroupLevelStateToResolve(l, n, g) },
   Active: { sub: (c, l, n) => c.alerts.updateSubscriptionLevelStateToActivate(l, n), rg: (c, l, n, g) => c.alerts.updateResourceGroupLevelStateToActivate(l, n, g) },
-  InProgress: { sub: updateSubscriptionLevelStateToInProgress, rg: updateResourceGroupLevelStateToInProgress },
+  // Loaded on use: its operation spec pulls @azure/core-client, which the rest of the app never needs at cold start.
+  InProgress: {
+    sub: async (c, l, n) => (await import('./alertInProgress.js')).updateSubscriptionLevelStateToInProgress(c, l, n),
+    rg: async (c, l, n, g) => (await import('./alertInProgress.js')).updateResourceGroupLevelStateToInProgress(c, l, n, g),
+  },
 };
 
 const FORBIDDEN_DETAIL = 'the delegation does not grant Security Admin on this subscription (add the Security Admin role to the Lighthouse offer, or check that the delegation was not removed)';

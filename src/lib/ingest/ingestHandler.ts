@@ -17,8 +17,8 @@ export interface IngestHandlerDeps {
   binding: IngestBinding;
   /** 'blob' (default), 'eventhub' or 'both' (settings.ingest.outputMode). Dead letters always go to blob. */
   outputMode?: 'blob' | 'eventhub' | 'both';
-  /** Injected so tests use Azurite and production a managed-identity client. Called once per handler. */
-  blobServiceClient: () => BlobServiceClient;
+  /** Injected so tests use Azurite and production a managed-identity client. Called once per handler; may load the SDK lazily. */
+  blobServiceClient: () => BlobServiceClient | Promise<BlobServiceClient>;
   eventsContainer: string;
   deadLetterContainer: string;
   /** The `output.eventHub(...)` binding declared in extraOutputs (required for 'eventhub'/'both'). */
@@ -64,19 +64,25 @@ export function messagesFromTriggerMetadata(meta: Record<string, unknown> | unde
 export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown[], context: InvocationContext) => Promise<void> {
   const mode = deps.outputMode ?? 'blob';
   if (mode !== 'blob' && !deps.eventHubOutput) throw new Error(`outputMode ${mode} needs deps.eventHubOutput (the output.eventHub binding)`);
-  let blob: IngestOutputs | undefined;
-  const blobOutputs = (): IngestOutputs =>
-    (blob ??= createBlobOutputs({ serviceClient: deps.blobServiceClient(), eventsContainer: deps.eventsContainer, deadLetterContainer: deps.deadLetterContainer }));
+  let blob: Promise<IngestOutputs> | undefined;
+  const blobOutputs = (): Promise<IngestOutputs> =>
+    (blob ??= Promise.resolve(deps.blobServiceClient()).then((serviceClient) =>
+      createBlobOutputs({ serviceClient, eventsContainer: deps.eventsContainer, deadLetterContainer: deps.deadLetterContainer }),
+    ).catch((e: unknown) => {
+      blob = undefined; // a failed client build is retried on the next delivery, not cached
+      throw e;
+    }));
   return async (messages, context) => {
     const bodies = Array.isArray(messages) ? messages : [messages];
     const log = contextLogger(context, { tenantId: deps.binding.tenantId, hub: deps.binding.hub });
     const eventWriters = [] as Pick<IngestOutputs, 'writeEvents'>[];
-    if (mode === 'blob' || mode === 'both') eventWriters.push(blobOutputs());
+    const blobOut = await blobOutputs();
+    if (mode === 'blob' || mode === 'both') eventWriters.push(blobOut);
     if (mode === 'eventhub' || mode === 'both') {
       const out = deps.eventHubOutput!;
       eventWriters.push(createEventHubOutput((events) => context.extraOutputs.set(out, events)));
     }
-    const outputs = combineOutputs(eventWriters, { writeDeadLetters: (dls) => blobOutputs().writeDeadLetters(dls) });
+    const outputs = combineOutputs(eventWriters, { writeDeadLetters: (dls) => blobOut.writeDeadLetters(dls) });
     const subscriptionIds = deps.subscriptionIds ? await deps.subscriptionIds(deps.binding.tenantId) : [];
     const result = await handleIngestBatch({
       bodies,

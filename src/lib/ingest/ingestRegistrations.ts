@@ -1,5 +1,5 @@
 import { output, type EventHubFunctionOptions } from '@azure/functions';
-import { BlobServiceClient } from '@azure/storage-blob';
+import type { BlobServiceClient } from '@azure/storage-blob';
 import type { AppServices } from '../app/appServices.js';
 import type { Logger } from '../log.js';
 import { ingestTriggers } from '../onboarding/ingestTriggers.js';
@@ -29,10 +29,12 @@ export function ingestRegistrations(services: AppServices, env: Record<string, s
       : output.eventHub({ eventHubName: settings.ingest.downstreamEventHub, connection: settings.ingest.downstreamConnection });
 
   // Dead letters always go to blob, whatever the output mode.
-  let blobClient: BlobServiceClient | undefined;
-  const blobServiceClient = (): BlobServiceClient =>
-    (blobClient ??=
-      storage.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(storage.connectionString) : new BlobServiceClient(storage.url('blob'), storage.credential));
+  // The SDK is loaded on the first batch, not at cold start.
+  let blobClient: Promise<BlobServiceClient> | undefined;
+  const blobServiceClient = (): Promise<BlobServiceClient> =>
+    (blobClient ??= import('@azure/storage-blob').then(({ BlobServiceClient }) =>
+      storage.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(storage.connectionString) : new BlobServiceClient(storage.url('blob'), storage.credential),
+    ));
 
   const subscriptionCache = new Map<string, { at: number; ids: string[] }>();
   const subscriptionIds = async (tenantId: string): Promise<string[]> => {

@@ -1,9 +1,7 @@
-import { TableClient } from '@azure/data-tables';
 import type { Settings } from '../config/settings.js';
 import { lazyDefaultCredential } from '../azure/lazyCredential.js';
 import { ConfigError } from '../errors.js';
 import type { TenantRegistry } from './tenantRegistry.js';
-import { createTableRegistry } from './tableRegistry.js';
 
 /** True when a storage connection string points at plain http (Azurite); only then is insecure transport allowed. */
 export function isHttpConnectionString(cs: string): boolean {
@@ -17,14 +15,47 @@ export function isHttpConnectionString(cs: string): boolean {
  */
 export function createRegistry(settings: Pick<Settings, 'storage' | 'cloud' | 'managedIdentityClientId'>): TenantRegistry {
   const { connectionString, accountName, tablePrefix } = settings.storage;
-  if (connectionString) {
-    const allowInsecureConnection = isHttpConnectionString(connectionString);
-    return createTableRegistry({ tablePrefix, clientFor: (t) => TableClient.fromConnectionString(connectionString, t, { allowInsecureConnection }) });
-  }
-  if (accountName) {
+  // @azure/data-tables is loaded on the first registry call, not at cold start (ingest rarely needs it).
+  const load = async (): Promise<TenantRegistry> => {
+    const [{ TableClient }, { createTableRegistry }] = await Promise.all([import('@azure/data-tables'), import('./tableRegistry.js')]);
+    if (connectionString) {
+      const allowInsecureConnection = isHttpConnectionString(connectionString);
+      return createTableRegistry({ tablePrefix, clientFor: (t) => TableClient.fromConnectionString(connectionString, t, { allowInsecureConnection }) });
+    }
     const url = `https://${accountName}.table.${settings.cloud.storageSuffix}`;
-    const lazy = lazyDefaultCredential({ authorityHost: settings.cloud.authorityHost, managedIdentityClientId: settings.managedIdentityClientId });
-    return createTableRegistry({ tablePrefix, clientFor: (t) => new TableClient(url, t, lazy) });
-  }
+    const credential = lazyDefaultCredential({ authorityHost: settings.cloud.authorityHost, managedIdentityClientId: settings.managedIdentityClientId });
+    return createTableRegistry({ tablePrefix, clientFor: (t) => new TableClient(url, t, credential) });
+  };
+  if (connectionString || accountName) return lazyRegistry(load);
   throw new ConfigError('Invalid app settings: AzureWebJobsStorage is missing: set a storage connection string, or AzureWebJobsStorage__accountName for a managed-identity connection');
+}
+
+/** A registry whose implementation is built on first use; every method waits for it, then delegates. */
+export function lazyRegistry(load: () => Promise<TenantRegistry>): TenantRegistry {
+  let loaded: Promise<TenantRegistry> | undefined;
+  const get = () =>
+    (loaded ??= load().catch((e: unknown) => {
+      loaded = undefined;
+      throw e;
+    }));
+  const forward =
+    <K extends keyof TenantRegistry>(key: K) =>
+    async (...args: Parameters<TenantRegistry[K]>): Promise<Awaited<ReturnType<TenantRegistry[K]>>> => {
+      const registry = await get();
+      return Reflect.apply(registry[key], registry, args) as Awaited<ReturnType<TenantRegistry[K]>>;
+    };
+  return {
+    getTenant: forward('getTenant'),
+    listTenants: forward('listTenants'),
+    putTenant: forward('putTenant'),
+    listHubs: forward('listHubs'),
+    putHub: forward('putHub'),
+    deleteHub: forward('deleteHub'),
+    listNamespaces: forward('listNamespaces'),
+    putNamespace: forward('putNamespace'),
+    listCoverage: forward('listCoverage'),
+    putCoverage: forward('putCoverage'),
+    listLastSeen: forward('listLastSeen'),
+    recordLastSeen: forward('recordLastSeen'),
+  };
 }
