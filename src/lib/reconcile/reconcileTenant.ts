@@ -67,17 +67,12 @@ function toAction(item: TargetItem, changes: readonly Change[]): PlannedAction {
 function failure(item: TargetItem, e: unknown, verb: string): PlannedAction {
   const err = classifyArmError(e, `${verb} ${item.target} on ${item.resourceId}`);
   const forbidden = err.statusCode === 401 || err.statusCode === 403;
-  return {
-    target: item.target,
-    resourceId: item.resourceId,
-    subscriptionId: item.subscriptionId,
-    region: item.region,
-    kind: 'blocked',
-    name: '',
-    reason: forbidden ? 'the delegation does not allow this' : `${err.kind} error`,
-    coverage: forbidden ? 'forbidden' : 'failed',
-    detail: err.message,
-  };
+  return blockedAction(item, forbidden ? 'forbidden' : 'failed', forbidden ? 'the delegation does not allow this' : `${err.kind} error`, err.message);
+}
+
+/** An item the run cannot bring in sync, with the coverage state and reason the ledger shows. */
+function blockedAction(item: TargetItem, coverage: PlannedAction['coverage'], reason: string, detail?: string): PlannedAction {
+  return { target: item.target, resourceId: item.resourceId, subscriptionId: item.subscriptionId, region: item.region, kind: 'blocked', name: '', reason, coverage, detail };
 }
 
 /**
@@ -156,16 +151,11 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       return { ...failure(item, e, 'provision hub for'), reason: `could not provision a hub in ${region}` };
     }
     if (!hub)
-      return {
-        target: item.target,
-        resourceId: item.resourceId,
-        subscriptionId: item.subscriptionId,
-        region: item.region,
-        kind: 'blocked',
-        name: '',
-        reason: `no hub of the tenant in region ${region}${dryRun && settings.reconcile.lazyHubs && deps.ensureHub ? ' (one is provisioned when applied)' : ''}`,
-        coverage: 'no-hub-in-region',
-      };
+      return blockedAction(
+        item,
+        'no-hub-in-region',
+        `no hub of the tenant in region ${region}${dryRun && settings.reconcile.lazyHubs && deps.ensureHub ? ' (one is provisioned when applied)' : ''}`,
+      );
     const t = targetFor(item.target);
     let planned;
     try {
