@@ -85,7 +85,7 @@ export function createAzureClients(opts: ClientFactoryOptions): AzureClients {
   const security = memo(async (sub) => new (await import('@azure/arm-security')).SecurityCenter(await credential(), sub, { ...classicBase, ...(await policies()) }));
   const subscriptions = memo(async () => new (await import('@azure/arm-resources-subscriptions')).SubscriptionClient(await credential(), { ...modularBase, ...(await policies()) }));
   const resourceGraph = memo(async () => new (await import('@azure/arm-resourcegraph')).ResourceGraphClient(await credential(), { ...modularBase, ...(await policies()) }));
-  const appService = memo(async (sub) => new (await import('@azure/arm-appservice')).WebSiteManagementClient(await credential(), sub, { ...classicBase, ...(await policies()) }));
+  const appService = memo(async (sub) => new (await import('@azure/arm-appservice')).WebSiteManagementClient(await credential(), sub, { ...modularBase, ...(await policies()) }));
 
   return {
     armEndpoint: endpoint,
