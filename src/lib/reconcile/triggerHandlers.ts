@@ -2,10 +2,15 @@ import type { InvocationContext, StorageQueueOutput, Timer } from '@azure/functi
 import type { AppServices } from '../app/appServices.js';
 import { ConnectorError } from '../errors.js';
 import { contextLogger } from '../observability/contextLogger.js';
+import { syncIngestAppSettings } from '../onboarding/appSettingsSync.js';
 import { buildFanOut, handleReconcileWorkItem } from './fanOut.js';
 import type { EnsureHub } from './reconcileTenant.js';
 
-/** Timer: one queue message per tenant (or per batch of subscriptions of a large tenant). */
+/**
+ * Timer: one queue message per tenant (or per batch of subscriptions of a large tenant). It also re-derives the
+ * ingest bindings from the registry: two onboardings finishing together can each write app settings that miss
+ * the other's hub, and this periodic sync heals that (one settings read when nothing changed).
+ */
 export function createFanOutTimerHandler(services: AppServices, queue: StorageQueueOutput) {
   return async (_timer: Timer, ctx: InvocationContext): Promise<void> => {
     const log = contextLogger(ctx);
@@ -13,6 +18,13 @@ export function createFanOutTimerHandler(services: AppServices, queue: StorageQu
     const items = await buildFanOut({ registry: services.registry, clients: services.clients, split: services.settings.reconcile.splitSubscriptions });
     ctx.extraOutputs.set(queue, items.map((i) => JSON.stringify(i)));
     log.info('reconcile.fanout', { workItems: items.length, tenants: new Set(items.map((i) => i.tenantId)).size, durationMs: Date.now() - started });
+    try {
+      const sync = await syncIngestAppSettings({ ...services, logger: log });
+      if (sync.status === 'updated') log.warn('ingest.bindings_resynced', { bindings: sync.bindings, reason: 'app settings had drifted from the registry' });
+    } catch (e) {
+      // The fan-out above still goes out; the next timer run retries the sync.
+      log.error('ingest.bindings_sync_failed', { error: e instanceof Error ? e.message : String(e) });
+    }
   };
 }
 
