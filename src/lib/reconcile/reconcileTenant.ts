@@ -218,7 +218,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
         updatedAt: at,
       }, now()));
       // A discovery failure leaves the previous ledger in place rather than erasing it.
-      if (r.result !== 'failed' || entries.length > 0) await deps.registry.putCoverage(tenant!.tenantId, entries, { replaceAll: !opts.subscriptionIds });
+      if (r.result !== 'failed' || entries.length > 0) await deps.registry.putCoverage(tenant!.tenantId, entries, opts.subscriptionIds ? { replaceSubscriptions: opts.subscriptionIds } : { replaceAll: true });
     }
     const summary: Record<string, number> = { ...r.counts } as Record<string, number>;
     for (let attempt = 0; attempt < 3; attempt++) {

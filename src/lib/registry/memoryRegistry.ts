@@ -60,6 +60,8 @@ export function createMemoryRegistry(): TenantRegistry {
     },
     async putCoverage(tenantId, entries, opts) {
       const m = opts?.replaceAll ? new Map<string, CoverageEntry>() : (coverage.get(tenantId) ?? new Map<string, CoverageEntry>());
+      const replaced = new Set((opts?.replaceSubscriptions ?? []).map((s) => s.toLowerCase()));
+      for (const [k, e] of m) if (replaced.has(e.subscriptionId.toLowerCase())) m.delete(k);
       for (const e of entries) m.set(`${e.target}|${e.resourceId.toLowerCase()}`, clone(e));
       coverage.set(tenantId, m);
     },

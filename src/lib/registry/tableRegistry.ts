@@ -179,10 +179,13 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
       for (const e of entries) {
         await upsert(names.coverage, { partitionKey: tenantId, rowKey: rowKeyOf(`${e.target}|${e.resourceId.toLowerCase()}`), state: e.state, data: JSON.stringify(e) });
       }
-      if (opts?.replaceAll) {
+      const replaced = new Set((opts?.replaceSubscriptions ?? []).map((s) => s.toLowerCase()));
+      if (opts?.replaceAll || replaced.size > 0) {
         const client = await table(names.coverage);
-        for await (const e of client.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}`, select: ['PartitionKey', 'RowKey'] } })) {
-          if (!keep.has(e.rowKey)) await remove(names.coverage, tenantId, e.rowKey);
+        for await (const e of client.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}`, select: ['PartitionKey', 'RowKey', 'data'] } })) {
+          if (keep.has(e.rowKey)) continue;
+          const sub = opts?.replaceAll ? undefined : coverageSubscriptionOf(e.data);
+          if (opts?.replaceAll || (sub !== undefined && replaced.has(sub))) await remove(names.coverage, tenantId, e.rowKey);
         }
       }
     },
@@ -212,4 +215,15 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
       }
     },
   };
+}
+
+/** The subscription of a stored coverage row (its `data` JSON), lowercased; undefined when unreadable. */
+function coverageSubscriptionOf(data: unknown): string | undefined {
+  if (typeof data !== 'string') return undefined;
+  try {
+    const sub = (JSON.parse(data) as { subscriptionId?: unknown }).subscriptionId;
+    return typeof sub === 'string' ? sub.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -24,8 +24,11 @@ export interface TenantRegistry {
 
   // coverage ledger
   listCoverage(tenantId: string): Promise<CoverageEntry[]>;
-  /** Upserts entries; entries of the tenant absent from `entries` are kept unless `replaceAll`. */
-  putCoverage(tenantId: string, entries: CoverageEntry[], opts?: { replaceAll?: boolean }): Promise<void>;
+  /**
+   * Upserts entries. Entries of the tenant absent from `entries` are kept, unless `replaceAll` (a whole-tenant
+   * run) or they belong to one of `replaceSubscriptions` (a run over those subscriptions only).
+   */
+  putCoverage(tenantId: string, entries: CoverageEntry[], opts?: { replaceAll?: boolean; replaceSubscriptions?: readonly string[] }): Promise<void>;
 
   // ingest last-seen (stream health)
   listLastSeen(tenantId: string): Promise<LastSeen[]>;

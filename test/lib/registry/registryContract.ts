@@ -102,6 +102,11 @@ export function registryContract(name: string, make: () => Promise<{ registry: T
         expect((await registry.listCoverage(tid(1))).map((c) => `${c.resourceId}:${c.state}`).sort()).toEqual(['/subscriptions/a:failed', '/subscriptions/b:streaming']);
         await registry.putCoverage(tid(1), [entry('/subscriptions/c')], { replaceAll: true });
         expect((await registry.listCoverage(tid(1))).map((c) => c.resourceId)).toEqual(['/subscriptions/c']);
+        // A run over some subscriptions replaces only their entries (a resource deleted there disappears).
+        const inSub = (resourceId: string, subscriptionId: string) => ({ ...entry(resourceId), subscriptionId, target: 'keyvault-diagnostics' as const });
+        await registry.putCoverage(tid(1), [inSub('/v/x1', 'X'), inSub('/v/x2', 'X'), inSub('/v/y1', 'y')]);
+        await registry.putCoverage(tid(1), [inSub('/v/x1', 'X')], { replaceSubscriptions: ['x'] });
+        expect((await registry.listCoverage(tid(1))).map((c) => c.resourceId).sort()).toEqual(['/subscriptions/c', '/v/x1', '/v/y1']);
         const seen = { tenantId: tid(1), source: 'activity-log', category: 'Administrative', lastEventTime: '2026-01-01T00:00:00Z', lastIngestTime: '2026-01-01T00:01:00Z', count: 2 };
         await registry.recordLastSeen([seen]);
         await Promise.all([registry.recordLastSeen([{ ...seen, lastEventTime: '2026-01-02T00:00:00Z', count: 3 }]), registry.recordLastSeen([{ ...seen, count: 5 }])]);
