@@ -243,9 +243,16 @@ const NEW_SETTING_GRACE_MS = 90 * 60_000;
  * its time so health can grant the grace period for a new setting.
  */
 export function carryOver(prev: CoverageEntry | undefined, next: CoverageEntry, now: Date): CoverageEntry {
-  if (!prev || next.state !== 'streaming') return next;
+  if (!prev) return next;
+  // Unchanged: keep the stored entry (its updatedAt is when the state last changed), so the ledger write is skipped.
+  if (sameCoverage(prev, next)) return prev;
+  if (next.state !== 'streaming') return next;
   if (prev.state === 'silent') return { ...next, state: 'silent', detail: prev.detail, updatedAt: prev.updatedAt };
   if ((prev.state === 'created' || prev.state === 'repaired') && now.getTime() - Date.parse(prev.updatedAt) < NEW_SETTING_GRACE_MS)
     return { ...next, state: prev.state, detail: prev.detail, updatedAt: prev.updatedAt };
   return next;
+}
+
+function sameCoverage(a: CoverageEntry, b: CoverageEntry): boolean {
+  return a.state === b.state && a.detail === b.detail && a.settingName === b.settingName && a.region === b.region && a.subscriptionId === b.subscriptionId && a.resourceId === b.resourceId;
 }

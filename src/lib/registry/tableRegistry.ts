@@ -175,18 +175,30 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
       return (await list(names.coverage, coverageEntrySchema, odata`PartitionKey eq ${tenantId}`)).map((c) => strip(c) as CoverageEntry);
     },
     async putCoverage(tenantId, entries, opts) {
-      const keep = new Set(entries.map((e) => rowKeyOf(`${e.target}|${e.resourceId.toLowerCase()}`)));
+      // One read of the tenant's partition, then writes only for rows that changed: a converged tenant's run
+      // writes nothing instead of one upsert per export target.
+      const stored = new Map<string, string>();
+      const client = await table(names.coverage);
+      try {
+        for await (const e of client.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}`, select: ['PartitionKey', 'RowKey', 'data'] } })) {
+          stored.set(e.rowKey, typeof e.data === 'string' ? e.data : '');
+        }
+      } catch (e) {
+        throw storageError(e, `list ${names.coverage} ${tenantId}`);
+      }
+      const keep = new Set<string>();
       for (const e of entries) {
-        await upsert(names.coverage, { partitionKey: tenantId, rowKey: rowKeyOf(`${e.target}|${e.resourceId.toLowerCase()}`), state: e.state, data: JSON.stringify(e) });
+        const rowKey = rowKeyOf(`${e.target}|${e.resourceId.toLowerCase()}`);
+        keep.add(rowKey);
+        const data = JSON.stringify(coverageEntrySchema.parse(e)); // canonical key order, so equal entries compare equal
+        if (stored.get(rowKey) !== data) await upsert(names.coverage, { partitionKey: tenantId, rowKey, state: e.state, data });
       }
       const replaced = new Set((opts?.replaceSubscriptions ?? []).map((s) => s.toLowerCase()));
-      if (opts?.replaceAll || replaced.size > 0) {
-        const client = await table(names.coverage);
-        for await (const e of client.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}`, select: ['PartitionKey', 'RowKey', 'data'] } })) {
-          if (keep.has(e.rowKey)) continue;
-          const sub = opts?.replaceAll ? undefined : coverageSubscriptionOf(e.data);
-          if (opts?.replaceAll || (sub !== undefined && replaced.has(sub))) await remove(names.coverage, tenantId, e.rowKey);
-        }
+      if (!opts?.replaceAll && replaced.size === 0) return;
+      for (const [rowKey, data] of stored) {
+        if (keep.has(rowKey)) continue;
+        const sub = coverageSubscriptionOf(data);
+        if (opts?.replaceAll || (sub !== undefined && replaced.has(sub))) await remove(names.coverage, tenantId, rowKey);
       }
     },
     async listLastSeen(tenantId) {
@@ -218,8 +230,7 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
 }
 
 /** The subscription of a stored coverage row (its `data` JSON), lowercased; undefined when unreadable. */
-function coverageSubscriptionOf(data: unknown): string | undefined {
-  if (typeof data !== 'string') return undefined;
+function coverageSubscriptionOf(data: string): string | undefined {
   try {
     const sub = (JSON.parse(data) as { subscriptionId?: unknown }).subscriptionId;
     return typeof sub === 'string' ? sub.toLowerCase() : undefined;

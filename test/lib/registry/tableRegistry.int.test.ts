@@ -1,5 +1,7 @@
-import { afterAll, beforeAll } from 'vitest';
+import { TableClient } from '@azure/data-tables';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../../../src/lib/registry/createRegistry.js';
+import { createTableRegistry } from '../../../src/lib/registry/tableRegistry.js';
 import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
 import { poolSettings, registryContract } from './registryContract.js';
 
@@ -16,3 +18,30 @@ afterAll(async () => {
 registryContract('Azure Tables (Azurite)', async () => ({
   registry: createRegistry(poolSettings({ AzureWebJobsStorage: az.connectionString, MDR_TABLE_PREFIX: `t${++n}x${Date.now() % 100000}` })),
 }));
+
+describe('Azure Tables coverage ledger writes', () => {
+  it('writes only the entries that changed, and nothing when the ledger is already true', async () => {
+    let upserts = 0;
+    const registry = createTableRegistry({
+      tablePrefix: `w${Date.now() % 100000}`,
+      clientFor: (t) => {
+        const client = TableClient.fromConnectionString(az.connectionString, t, { allowInsecureConnection: true });
+        const upsert = client.upsertEntity.bind(client);
+        client.upsertEntity = ((...args: Parameters<typeof upsert>) => {
+          upserts++;
+          return upsert(...args);
+        }) as typeof client.upsertEntity;
+        return client;
+      },
+    });
+    const tenantId = '0a0a0a0a-0000-4000-8000-000000000001';
+    const entry = (resourceId: string, state: 'streaming' | 'failed' = 'streaming') => ({ tenantId, resourceId, target: 'keyvault-diagnostics' as const, subscriptionId: 's', region: 'westeurope', state, updatedAt: '2026-11-26T00:00:00.000Z', settingName: 'mdr-export' });
+    await registry.putCoverage(tenantId, [entry('/v/a'), entry('/v/b')], { replaceAll: true });
+    expect(upserts).toBe(2);
+    await registry.putCoverage(tenantId, [entry('/v/a'), entry('/v/b')], { replaceAll: true });
+    expect(upserts).toBe(2);
+    await registry.putCoverage(tenantId, [entry('/v/a'), entry('/v/b', 'failed')], { replaceAll: true });
+    expect(upserts).toBe(3);
+    expect((await registry.listCoverage(tenantId)).map((c) => `${c.resourceId}:${c.state}`).sort()).toEqual(['/v/a:streaming', '/v/b:failed']);
+  });
+});
