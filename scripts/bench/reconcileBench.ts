@@ -33,6 +33,9 @@ export interface ReconcileBenchResult {
   perSubscriptionConcurrency: number;
   firstRun: ReconcileRunStats;
   steadyState: ReconcileRunStats;
+  /** Both runs together: their bounds added, and the wall time of both over that (the issue's `reconcile.*` fields). */
+  boundSeconds: number;
+  ratioToBound: number;
   boundFormula: string;
 }
 
@@ -145,7 +148,12 @@ export async function runReconcileBench(_root: string, quick: boolean): Promise<
     };
     const firstRun = await run();
     const steadyState = await run();
-    return { ok: true, result: { subscriptions, resources, latencyMs, concurrency, perSubscriptionConcurrency: perSub, firstRun, steadyState, boundFormula: BOUND_FORMULA } };
+    const boundSeconds = Math.round((firstRun.boundSeconds + steadyState.boundSeconds) * 100) / 100;
+    const ratioToBound = Math.round(((firstRun.wallSeconds + steadyState.wallSeconds) / boundSeconds) * 1000) / 1000;
+    return {
+      ok: true,
+      result: { subscriptions, resources, latencyMs, concurrency, perSubscriptionConcurrency: perSub, firstRun, steadyState, boundSeconds, ratioToBound, boundFormula: BOUND_FORMULA },
+    };
   } catch (e) {
     return { ok: false, reason: `reconcile bench failed: ${(e as Error).message.slice(0, 300)}` };
   } finally {

@@ -52,6 +52,8 @@ export function tableRows(r: BenchResults): [string, string, string][] {
       rows.push([`reconcile.${name}.boundSeconds`, String(run.boundSeconds), '']);
       rows.push([`reconcile.${name}.ratioToBound`, String(run.ratioToBound), `≤ 1.5 (${pass(run.ratioToBound <= 1.5)})`]);
     }
+    rows.push(['reconcile.boundSeconds (both runs)', String(c.boundSeconds), '']);
+    rows.push(['reconcile.ratioToBound (both runs)', String(c.ratioToBound), `≤ 1.5 (${pass(c.ratioToBound <= 1.5)})`]);
   } else rows.push(['reconcile', 'null', r.skipped.reconcile ?? '']);
   if (r.coldStart) {
     const c = r.coldStart;

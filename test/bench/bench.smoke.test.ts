@@ -30,9 +30,12 @@ describe('npm run bench -- --quick --json', () => {
 
     // Reconcile is either measured or explicitly null with a reason, never faked.
     if (r.reconcile === null) expect(r.skipped.reconcile).toMatch(/\w/);
-    else
+    else {
       for (const run of [r.reconcile.firstRun, r.reconcile.steadyState])
         for (const k of ['wallSeconds', 'readsPerResource', 'writesPerResource', 'throttled429', 'boundSeconds', 'ratioToBound']) expect(isNum(run[k]), k).toBe(true);
+      expect(r.reconcile.boundSeconds).toBeCloseTo(r.reconcile.firstRun.boundSeconds + r.reconcile.steadyState.boundSeconds, 1);
+      expect(r.reconcile.ratioToBound).toBeCloseTo((r.reconcile.firstRun.wallSeconds + r.reconcile.steadyState.wallSeconds) / r.reconcile.boundSeconds, 2);
+    }
 
     expect(isNum(r.coldStart.importMs)).toBe(true);
     expect(r.coldStart.modules).toBeGreaterThan(0);
