@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { appServices } from '../lib/app/appServices.js';
+import { withRequestLog } from '../lib/http/requestLog.js';
 import { createEventHubsPartitionInfo } from '../lib/health/eventHubsPartitionInfo.js';
 import { createHealthTimerHandler } from '../lib/health/healthTimerHandler.js';
 import { createHealthHttpHandler } from '../lib/health/httpHandlers.js';
@@ -12,4 +13,4 @@ const deps = {
 };
 
 app.timer('stream-health', { schedule: settings.health.schedule, handler: createHealthTimerHandler(deps) });
-app.http('tenant-health', { route: 'tenants/{id}/health', methods: ['GET'], authLevel: 'function', handler: createHealthHttpHandler(deps) });
+app.http('tenant-health', { route: 'tenants/{id}/health', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenant-health', createHealthHttpHandler(deps)) });

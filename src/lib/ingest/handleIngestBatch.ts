@@ -89,6 +89,7 @@ export class AccountingError extends Error {
 }
 
 export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<IngestBatchResult> {
+  const started = performance.now();
   const { binding, ingestTime, outputs } = input;
   const log = input.logger ?? silentLogger;
   const limits = input.limits ?? defaultDecodeLimits;
@@ -171,7 +172,7 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
   // Dead letters first: if the event write then fails, the redelivery rewrites both under the same names.
   if (deadLetters.length > 0) await outputs.writeDeadLetters(deadLetters);
   if (events.length > 0) await outputs.writeEvents({ tenantId: ctx.tenantId, namespace: binding.namespace, partitionId: first?.partitionId, firstSequenceNumber: first?.sequenceNumber, batchId, events });
-  log.info('ingest.batch', { ...fields, batchId });
+  log.info('ingest.batch', { ...fields, batchId, durationMs: Math.round(performance.now() - started) });
   // Degraded, not failed: the records are kept in the dead-letter store for `azure-mdr replay`.
   if (deadLetters.length > 0) log.warn('ingest.dead_lettered', { batchId, tenantId: ctx.tenantId, hub: binding.hub, byReason });
   return { records, mapped, events: events.length, deadLetters: deadLetters.length, byReason, lastSeen: [...seen.values()], batchId };
