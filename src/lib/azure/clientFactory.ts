@@ -54,16 +54,18 @@ export function clientFactoryOptionsFromSettings(settings: Settings, overrides: 
 export function createAzureClients(opts: ClientFactoryOptions): AzureClients {
   const endpoint = opts.armEndpoint.replace(/\/+$/, '');
   const scope = `${endpoint}/.default`;
-  const cred = opts.credential ?? lazyDefaultCredential({ authorityHost: opts.authorityHost, managedIdentityClientId: opts.managedIdentityClientId });
-  const credential = async () => cred;
+  const credential = opts.credential ?? lazyDefaultCredential({ authorityHost: opts.authorityHost, managedIdentityClientId: opts.managedIdentityClientId });
   const tlsOptions = opts.tlsCa ? { ca: opts.tlsCa.toString() } : undefined;
   const retryOptions = opts.retry ? { ...opts.retry } : undefined;
   // The timeout policy pulls in core-rest-pipeline, so it is loaded with the first client, like the SDKs.
-  const policies = async () =>
-    opts.timeoutMs ? { additionalPolicies: [{ policy: (await import('./timeoutPolicy.js')).timeoutPolicy(opts.timeoutMs), position: 'perRetry' as const }] } : {};
+  let extra: Promise<{ additionalPolicies?: { policy: import('@azure/core-rest-pipeline').PipelinePolicy; position: 'perRetry' }[] }> | undefined;
+  const policies = () =>
+    (extra ??= opts.timeoutMs
+      ? import('./timeoutPolicy.js').then(({ timeoutPolicy }) => ({ additionalPolicies: [{ policy: timeoutPolicy(opts.timeoutMs!), position: 'perRetry' as const }] }))
+      : Promise.resolve({}));
   // Modular (TypeSpec) clients take `credentials.scopes`; classic ones (arm-security) take `credentialScopes`.
-  const modularBase = { endpoint, credentials: { scopes: [scope] }, tlsOptions, retryOptions };
-  const classicBase = { endpoint, credentialScopes: [scope], tlsOptions, retryOptions };
+  const modular = async () => ({ endpoint, credentials: { scopes: [scope] }, tlsOptions, retryOptions, ...(await policies()) });
+  const classic = async () => ({ endpoint, credentialScopes: [scope], tlsOptions, retryOptions, ...(await policies()) });
 
   const memo = <T>(make: (key: string) => Promise<T>) => {
     const cache = new Map<string, Promise<T>>();
@@ -77,15 +79,13 @@ export function createAzureClients(opts: ClientFactoryOptions): AzureClients {
     };
   };
 
-  const monitor = memo(async () => new (await import('@azure/arm-monitor')).MonitorClient(await credential(), { ...modularBase, ...(await policies()) }));
-  const eventHub = memo(async (sub) => new (await import('@azure/arm-eventhub')).EventHubManagementClient(await credential(), sub, { ...modularBase, ...(await policies()) }));
-  const operationalInsights = memo(
-    async (sub) => new (await import('@azure/arm-operationalinsights')).OperationalInsightsManagementClient(await credential(), sub, { ...modularBase, ...(await policies()) }),
-  );
-  const security = memo(async (sub) => new (await import('@azure/arm-security')).SecurityCenter(await credential(), sub, { ...classicBase, ...(await policies()) }));
-  const subscriptions = memo(async () => new (await import('@azure/arm-resources-subscriptions')).SubscriptionClient(await credential(), { ...modularBase, ...(await policies()) }));
-  const resourceGraph = memo(async () => new (await import('@azure/arm-resourcegraph')).ResourceGraphClient(await credential(), { ...modularBase, ...(await policies()) }));
-  const appService = memo(async (sub) => new (await import('@azure/arm-appservice')).WebSiteManagementClient(await credential(), sub, { ...modularBase, ...(await policies()) }));
+  const monitor = memo(async () => new (await import('@azure/arm-monitor')).MonitorClient(credential, await modular()));
+  const eventHub = memo(async (sub) => new (await import('@azure/arm-eventhub')).EventHubManagementClient(credential, sub, await modular()));
+  const operationalInsights = memo(async (sub) => new (await import('@azure/arm-operationalinsights')).OperationalInsightsManagementClient(credential, sub, await modular()));
+  const security = memo(async (sub) => new (await import('@azure/arm-security')).SecurityCenter(credential, sub, await classic()));
+  const subscriptions = memo(async () => new (await import('@azure/arm-resources-subscriptions')).SubscriptionClient(credential, await modular()));
+  const resourceGraph = memo(async () => new (await import('@azure/arm-resourcegraph')).ResourceGraphClient(credential, await modular()));
+  const appService = memo(async (sub) => new (await import('@azure/arm-appservice')).WebSiteManagementClient(credential, sub, await modular()));
 
   return {
     armEndpoint: endpoint,

@@ -46,7 +46,7 @@ export function ingestRegistrations(services: AppServices, env: Record<string, s
   };
 
   return specs.map((spec) => {
-    const binding = settings.ingest.bindings.find((b) => b.tenantId === spec.tenantId && b.region === spec.region)!;
+    const { binding } = spec;
     const handler = createIngestHandler({
       binding,
       outputMode: settings.ingest.outputMode,

@@ -1,4 +1,4 @@
-import { ingestFunctionName } from '../config/ingestBindings.js';
+import { ingestFunctionName, type IngestBinding } from '../config/ingestBindings.js';
 import type { Settings } from '../config/settings.js';
 import { FQNS_SUFFIX } from '../registry/bindingsFromRegistry.js';
 
@@ -13,6 +13,8 @@ export interface IngestTriggerSpec {
   region: string;
   /** Value of `<connection>__fullyQualifiedNamespace` in the app's environment. */
   fullyQualifiedNamespace: string;
+  /** The binding the trigger was made from (the ingest handler attributes records to its tenant). */
+  binding: IngestBinding;
 }
 
 /**
@@ -36,7 +38,7 @@ export function ingestTriggers(
       onMissing(functionName, setting);
       continue;
     }
-    out.push({ functionName, connection: b.connection, eventHubName: b.hub, consumerGroup: b.consumerGroup, tenantId: b.tenantId, region: b.region, fullyQualifiedNamespace: fqns });
+    out.push({ functionName, connection: b.connection, eventHubName: b.hub, consumerGroup: b.consumerGroup, tenantId: b.tenantId, region: b.region, fullyQualifiedNamespace: fqns, binding: b });
   }
   return out;
 }
