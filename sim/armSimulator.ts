@@ -6,6 +6,7 @@ import { simulatorCertificate } from './cert.js';
 import { drawFault, seededRandom, type Fault, type FaultConfig } from './faults.js';
 import { armError, Router, type Reply, type RouteOptions } from './http.js';
 import { registerResourceGraph } from './resourceGraph.js';
+import { activityOf, newActivityEvent, registerActivityLog } from './routes/activityLog.js';
 import { registerDiagnosticSettings } from './routes/diagnosticSettings.js';
 import { registerEventHub } from './routes/eventHub.js';
 import { registerOperationalInsights } from './routes/operationalInsights.js';
@@ -62,6 +63,10 @@ export interface ArmSimulator {
   setFaults(f: FaultConfig | undefined): void;
   setLatency(ms: number): void;
   clearRequests(): void;
+  /** Moves the simulator's clock (activity-log timestamps) forward, as if that much time had passed. */
+  advanceClock(ms: number): void;
+  /** The simulator's clock, ms since epoch. */
+  now(): number;
   counts(): { reads: number; writes: number; deletes: number; throttled: number; faults: number };
   stop(): Promise<void>;
 }
@@ -79,6 +84,7 @@ function kindOf(method: string, path: string): OperationKind {
 function buildRouter(): Router {
   const r = new Router();
   registerDiagnosticSettings(r);
+  registerActivityLog(r);
   registerSubscriptions(r);
   registerResourceGraph(r);
   registerResources(r);
@@ -114,6 +120,9 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
     asyncOperationPolls: opts.asyncOperationPolls ?? 1,
   };
   let baseUrl = '';
+  let clockOffsetMs = 0;
+  const now = () => Date.now() + clockOffsetMs;
+  state.clock = now;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
@@ -150,7 +159,7 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
       res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
     };
 
-    const fault = drawFault(faults, kind, random);
+    const fault = drawFault(faults, kind, random, path);
     let slow = 0;
     if (fault) {
       rec.faulted = fault;
@@ -209,6 +218,11 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
         ? armError(404, 'NoRegisteredProviderFound', `No registered resource provider found for location and API version '${apiVersion}' for type under '${ns}'.`)
         : armError(404, 'ResourceNotFound', `The resource '${path}' (${method}) was not found.`);
     }
+    // ARM logs every successful change under a subscription; the reconciler reads that log as its change feed.
+    if (subId && kind !== 'read' && reply.status < 300) {
+      const a = activityOf(method, path);
+      if (a) state.activityLog.push(newActivityEvent(state.subscription(subId)?.subscriptionId ?? subId, principal, now(), a));
+    }
     return send({ ...reply, headers: { ...quotaHeaders, ...reply.headers } }, slow);
   };
 
@@ -229,6 +243,8 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
     setFaults: (f) => (faults = f),
     setLatency: (ms) => (latencyMs = ms),
     clearRequests: () => void requests.splice(0, requests.length),
+    advanceClock: (ms) => void (clockOffsetMs += ms),
+    now,
     counts: () => ({
       reads: requests.filter((r) => r.kind === 'read').length,
       writes: requests.filter((r) => r.kind === 'write').length,

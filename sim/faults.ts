@@ -13,6 +13,8 @@ export interface FaultConfig {
   retryAfterSeconds?: number;
   /** Which requests may fault; 'write' includes deletes (default 'all'). */
   only?: 'read' | 'write' | 'all';
+  /** Only requests whose path matches may fault (default: any path). */
+  paths?: RegExp;
 }
 
 export type Fault = '429' | '429-no-retry-after' | '409' | '500' | '503' | 'reset' | 'slow';
@@ -29,8 +31,9 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function drawFault(f: FaultConfig | undefined, kind: 'read' | 'write' | 'delete', random: () => number): Fault | undefined {
+export function drawFault(f: FaultConfig | undefined, kind: 'read' | 'write' | 'delete', random: () => number, path = ''): Fault | undefined {
   if (!f) return undefined;
+  if (f.paths && !f.paths.test(path)) return undefined;
   if (f.only === 'read' && kind !== 'read') return undefined;
   if (f.only === 'write' && kind === 'read') return undefined;
   const r = random();

@@ -49,7 +49,10 @@ export function paged(ctx: RouteContext, items: unknown[]): Reply {
   const value = items.slice(start, start + size);
   const body: Record<string, unknown> = { value };
   if (start + size < items.length) {
-    const q = new URLSearchParams({ 'api-version': ctx.apiVersion, $skiptoken: String(start + size) });
+    // The link keeps the request's own query ($filter, $select…), as ARM's do.
+    const q = new URLSearchParams(ctx.query);
+    q.set('api-version', ctx.apiVersion);
+    q.set('$skiptoken', String(start + size));
     body.nextLink = `${ctx.baseUrl}${ctx.path}?${q.toString()}`;
   }
   return { status: 200, body };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SimActivityEvent } from './routes/activityLog.js';
 import type { Scenario, ScenarioSubscription } from './scenario.js';
 
 /** One ARM resource as the simulator stores it: wire shape plus the bits routing needs. */
@@ -51,6 +52,10 @@ export class SimState {
   /** Function app settings by lower-cased site id. */
   readonly appSettings = new Map<string, Record<string, string>>();
   readonly asyncOperations = new Map<string, AsyncOperation>();
+  /** Subscription activity log: one event per successful write/delete/action (armSimulator records them). */
+  readonly activityLog: SimActivityEvent[] = [];
+  /** The simulator's clock (tests may move it forward). */
+  clock: () => number = Date.now;
   private readonly resources = new Map<string, SimResource>();
   private readonly collections = new Map<string, Set<string>>();
 

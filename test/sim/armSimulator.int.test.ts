@@ -389,4 +389,32 @@ describe('scenarios', () => {
     writeFileSync(file, JSON.stringify({ provider: { tenantId: 'nope', subscriptionId: PROD, poolResourceGroup: 'rg' }, tenants: [{ tenantId: PROD, displayName: 'x', subscriptions: [{ subscriptionId: DEV, displayName: 'd', storageAccounts: [{ name: 'Bad_Name', resourceGroup: 'rg', location: 'westeurope', kind: 'StorageV2' }] }] }] }));
     await expect(loadScenario(file)).rejects.toThrow(/\$\.provider\.tenantId: expected a GUID[\s\S]*\$\.tenants\.0\.subscriptions\.0\.storageAccounts\.0\.name: expected 3-24 lowercase/);
   });
+
+  it('logs every change under a subscription in the activity log, which ActivityLogs_List pages with its $filter kept', async () => {
+    const from = new Date(sim.now() - 1000);
+    const mon = await clients.monitor();
+    const rule = `${ns(WEU_NS)}/authorizationRules/RootManageSharedAccessKey`;
+    for (const name of ['al-1', 'al-2', 'al-3']) await mon.diagnosticSettings.createOrUpdate(strip(KV_WEU), name, { eventHubAuthorizationRuleId: rule, logs: [{ category: 'AuditEvent', enabled: true }] });
+    await mon.diagnosticSettings.delete(strip(KV_WEU), 'al-2');
+    await (await clientsFor(sim, 'someone-else').monitor()).diagnosticSettings.delete(strip(KV_WEU), 'al-3');
+    await mon.diagnosticSettings.list(strip(KV_WEU)).next(); // reads are not logged
+    const feed = (await clients.monitor(PROD)).activityLogs;
+    sim.clearRequests();
+    const window = `eventTimestamp ge '${from.toISOString()}' and eventTimestamp le '${new Date(sim.now() + 1000).toISOString()}'`;
+    const events = await collect(feed.list(`${window} and resourceProvider eq 'Microsoft.Insights'`));
+    expect(sim.requests.length).toBe(3); // five events, pages of two: the nextLinks kept the filter
+    expect(events.map((e) => `${e.operationName?.value} ${e.resourceId?.split('/').at(-1)} ${e.caller}`)).toEqual([
+      'Microsoft.Insights/diagnosticSettings/delete al-3 someone-else',
+      'Microsoft.Insights/diagnosticSettings/delete al-2 token-a',
+      'Microsoft.Insights/diagnosticSettings/write al-3 token-a',
+      'Microsoft.Insights/diagnosticSettings/write al-2 token-a',
+      'Microsoft.Insights/diagnosticSettings/write al-1 token-a',
+    ]);
+    expect(events[0]?.resourceId).toBe(`${KV_WEU}/providers/Microsoft.Insights/diagnosticSettings/al-3`);
+    expect(events[0]?.eventTimestamp).toBeInstanceOf(Date);
+    expect(await collect(feed.list(`${window} and resourceProvider eq 'Microsoft.Storage'`))).toEqual([]);
+    // the service requires a start time and accepts only its documented patterns
+    await expect(collect(feed.list(`resourceProvider eq 'Microsoft.Insights'`))).rejects.toMatchObject({ statusCode: 400 });
+    await expect(collect(feed.list(`${window} and caller eq 'x'`))).rejects.toMatchObject({ statusCode: 400 });
+  });
 });
