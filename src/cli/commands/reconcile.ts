@@ -4,13 +4,16 @@ import { reconcileTenant } from '../../lib/reconcile/reconcileTenant.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';
 import { defaultCliDeps, type CliDepsFactory } from './reconcileDeps.js';
 
-const usage = `usage: azure-mdr reconcile --tenant <id> [--dry-run] [--json]
+const usage = `usage: azure-mdr reconcile --tenant <id> [--dry-run] [--full] [--json]
 
 Reconciles one tenant's exports (activity log, storage, Key Vault, Entra data export, Defender continuous export)
 with the settings of this environment (same app settings as the Function App).
 
   --tenant <id>   the tenant GUID
-  --dry-run       print the plan (create/update/delete/none/blocked per target, with reasons); write nothing
+  --dry-run       print the plan (create/update/delete/none/blocked per target, with reasons); write nothing.
+                  A dry run reads every target.
+  --full          read every target, even those the activity log shows unchanged since their last read
+                  (a run otherwise trusts them until MDR_RECONCILE_RESYNC_HOURS; see docs/reconcile.md)
   --json          print the report as JSON instead of text
 `;
 
@@ -22,12 +25,13 @@ export function makeReconcileCommand(depsFactory: CliDepsFactory = defaultCliDep
     summary: "plan (--dry-run) or apply a tenant's export configuration",
     usage,
     async run(argv: string[], io: CliIo): Promise<number> {
-      const { values } = parseArgs({ args: argv, strict: true, options: { tenant: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } } });
+      const { values } = parseArgs({ args: argv, strict: true, options: { tenant: { type: 'string' }, 'dry-run': { type: 'boolean' }, full: { type: 'boolean' }, json: { type: 'boolean' } } });
       if (!values.tenant || !GUID.test(values.tenant)) throw new UsageError('--tenant <id> is required (a tenant GUID)');
       const deps = await depsFactory(io.env);
       const tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
       const report = await reconcileTenant(values.tenant.toLowerCase(), deps, {
         dryRun: values['dry-run'] ?? false,
+        full: values.full ?? false,
         onProgress: tty ? (p) => io.stderr.write(`\r${values['dry-run'] ? 'planning' : 'reconciling'} ${p.done}/${p.total}${p.done === p.total ? '\n' : ''}`) : undefined,
       });
       io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatPlan(report));

@@ -17,7 +17,8 @@ import { lazyDefaultCredential } from './lazyCredential.js';
  */
 export interface AzureClients {
   readonly armEndpoint: string;
-  monitor(): Promise<MonitorClient>;
+  /** Without a subscription: resource-scoped operations (diagnostic settings); with one: the activity log. */
+  monitor(subscriptionId?: string): Promise<MonitorClient>;
   eventHub(subscriptionId: string): Promise<EventHubManagementClient>;
   operationalInsights(subscriptionId: string): Promise<OperationalInsightsManagementClient>;
   security(subscriptionId: string): Promise<SecurityCenter>;
@@ -79,7 +80,10 @@ export function createAzureClients(opts: ClientFactoryOptions): AzureClients {
     };
   };
 
-  const monitor = memo(async () => new (await import('@azure/arm-monitor')).MonitorClient(credential, await modular()));
+  const monitor = memo(async (sub) => {
+    const { MonitorClient } = await import('@azure/arm-monitor');
+    return sub ? new MonitorClient(credential, sub, await modular()) : new MonitorClient(credential, await modular());
+  });
   const eventHub = memo(async (sub) => new (await import('@azure/arm-eventhub')).EventHubManagementClient(credential, sub, await modular()));
   const operationalInsights = memo(async (sub) => new (await import('@azure/arm-operationalinsights')).OperationalInsightsManagementClient(credential, sub, await modular()));
   const security = memo(async (sub) => new (await import('@azure/arm-security')).SecurityCenter(credential, sub, await classic()));
@@ -89,7 +93,7 @@ export function createAzureClients(opts: ClientFactoryOptions): AzureClients {
 
   return {
     armEndpoint: endpoint,
-    monitor: () => monitor(''),
+    monitor: (subscriptionId) => monitor(subscriptionId ?? ''),
     eventHub,
     operationalInsights,
     security,

@@ -100,6 +100,7 @@ export const envSchema = z.object({
   MDR_RECONCILE_PER_SUBSCRIPTION_CONCURRENCY: int(4, 1, 32),
   MDR_RECONCILE_SPLIT_SUBSCRIPTIONS: int(50, 1, 10_000),
   MDR_RECONCILE_LAZY_HUBS: bool(true),
+  MDR_RECONCILE_RESYNC_HOURS: int(24, 0, 24 * 30),
   // ---- ingest
   MDR_INGEST_BINDINGS: z.string().default('[]'),
   MDR_OUTPUT_MODE: z.enum(['eventhub', 'blob', 'both']).default('blob'),
@@ -205,6 +206,7 @@ export function parseSettings(env: Record<string, string | undefined>) {
       perSubscriptionConcurrency: e.MDR_RECONCILE_PER_SUBSCRIPTION_CONCURRENCY,
       splitSubscriptions: e.MDR_RECONCILE_SPLIT_SUBSCRIPTIONS,
       lazyHubs: e.MDR_RECONCILE_LAZY_HUBS,
+      resyncHours: e.MDR_RECONCILE_RESYNC_HOURS,
     },
     ingest: {
       bindings: bindings.data,

@@ -116,11 +116,14 @@ export const ownedSettingNames = (actual: readonly ObservedDiagnosticSetting[], 
 
 /**
  * A reconcile target that keeps one diagnostic setting of ours (`<prefix>-export`) on each item, streaming
- * `categories` to the tenant's hub. Activity log, storage services and Key Vault differ only in id and categories.
+ * `categories` to the tenant's hub. Activity log, storage services and Key Vault differ only in id, categories
+ * and the provider of the resource the setting sits on (whose re-creation also needs a fresh read).
  */
-export function diagnosticSettingTarget(id: TargetId, categories: readonly string[]): ReconcileTarget<DesiredDiagnosticSetting, ObservedDiagnosticSetting[]> {
+export function diagnosticSettingTarget(id: TargetId, categories: readonly string[], resourceProvider?: string): ReconcileTarget<DesiredDiagnosticSetting, ObservedDiagnosticSetting[]> {
   return {
     id,
+    // Settings change only through ARM, and ARM logs every write and delete of them under Microsoft.Insights.
+    feedProviders: ['Microsoft.Insights', ...(resourceProvider ? [resourceProvider] : [])],
     desired: (item: TargetItem, hub: HubAssignment, prefix: string) => ({
       resourceId: item.resourceId,
       name: `${prefix}-export`,

@@ -15,19 +15,23 @@ function tenantIdOf(req: HttpRequest): string | HttpResponseInit {
     : problem(400, 'validation', 'Invalid tenant id', `'${id.slice(0, 64)}' is not a tenant GUID (route /api/tenants/{id}/…)`, { errors: [{ field: 'tenantId', message: 'expected a GUID' }] });
 }
 
-/** POST /api/tenants/{id}/reconcile?dryRun=true|false → the plan/report as JSON. */
+/** POST /api/tenants/{id}/reconcile?dryRun=true|false&full=true|false → the plan/report as JSON. */
 export function createReconcileHttpHandler(deps: ReconcileHttpDeps): HttpHandler {
   return async (req, ctx) => {
     const id = tenantIdOf(req);
     if (typeof id !== 'string') return id;
-    const raw = (req.query.get('dryRun') ?? 'false').toLowerCase();
-    if (!['true', 'false', '1', '0', ''].includes(raw))
-      return problem(400, 'validation', 'Invalid dryRun', "dryRun must be 'true' or 'false'", { errors: [{ field: 'dryRun', message: 'expected true or false' }] });
+    const flags: Record<'dryRun' | 'full', boolean> = { dryRun: false, full: false };
+    for (const name of ['dryRun', 'full'] as const) {
+      const raw = (req.query.get(name) ?? 'false').toLowerCase();
+      if (!['true', 'false', '1', '0', ''].includes(raw))
+        return problem(400, 'validation', `Invalid ${name}`, `${name} must be 'true' or 'false'`, { errors: [{ field: name, message: 'expected true or false' }] });
+      flags[name] = raw === 'true' || raw === '1';
+    }
     const tenant = await deps.registry.getTenant(id);
     if (!tenant) return problem(404, 'not-found', 'Tenant not found', `tenant ${id} is not registered`);
     const log = deps.logger ?? contextLogger(ctx, { tenantId: id });
     try {
-      const report = await reconcileTenant(tenant, { ...deps, logger: log }, { dryRun: raw === 'true' || raw === '1' });
+      const report = await reconcileTenant(tenant, { ...deps, logger: log }, flags);
       return { status: 200, jsonBody: report };
     } catch (e) {
       return problemFromError(e, log);

@@ -5,7 +5,8 @@ import { ConnectorError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { CoverageEntry, CoverageState, HubAssignment, TenantRecord } from '../registry/types.js';
-import { discover } from './discovery.js';
+import { FEED_LAG_MS, quietTargets, readChangeFeed, trustable } from './changeFeed.js';
+import { discover, type Discovery } from './discovery.js';
 import { createScopedLimiter } from './limiter.js';
 import { normalizeRegion, type ActionKind, type Change, type PlannedAction } from './plan.js';
 import type { TargetContext, TargetItem } from './target.js';
@@ -32,6 +33,8 @@ export interface ReconcileProgress {
 
 export interface ReconcileOptions {
   dryRun?: boolean;
+  /** Read every target even when the change feed vouches for it (dry runs always do). */
+  full?: boolean;
   /** Work item split: only these subscriptions (coverage of others is kept). */
   subscriptionIds?: readonly string[];
   onProgress?: (p: ReconcileProgress) => void;
@@ -51,6 +54,8 @@ export interface ReconcileReport {
   /** ARM calls this run made, counted client-side (SDK retries not included). */
   armReads: number;
   armWrites: number;
+  /** Targets taken from the ledger without a read because the activity log shows no change to them. */
+  trusted: number;
 }
 
 const STREAMING = new Set<CoverageState>(['streaming', 'created', 'repaired']);
@@ -75,6 +80,20 @@ function blockedAction(item: TargetItem, coverage: PlannedAction['coverage'], re
   return { target: item.target, resourceId: item.resourceId, subscriptionId: item.subscriptionId, region: item.region, kind: 'blocked', name: '', reason, coverage, detail };
 }
 
+/** The plan line of a target the change feed vouches for: what the ledger says, without a read. */
+function trustedAction(item: TargetItem, prev: CoverageEntry): PlannedAction {
+  const base = { target: item.target, resourceId: item.resourceId, subscriptionId: item.subscriptionId, region: item.region };
+  const since = `unchanged in the activity log since read at ${prev.observedAt ?? '?'}`;
+  if (prev.state === 'slots-exhausted') return { ...base, kind: 'blocked', name: '', reason: since, coverage: 'slots-exhausted', detail: prev.detail };
+  return { ...base, kind: 'none', name: prev.settingName ?? '', reason: `in sync; ${since}`, coverage: 'streaming' };
+}
+
+/** Observation fields of the new ledger entry: this run's when it read the target, else the previous entry's. */
+function pickObservation(prev: CoverageEntry | undefined, seen: Pick<CoverageEntry, 'observedAt' | 'wroteAt' | 'desiredKey'> | undefined): Pick<CoverageEntry, 'observedAt' | 'wroteAt' | 'desiredKey'> {
+  const o = { observedAt: seen?.observedAt ?? prev?.observedAt, wroteAt: seen?.wroteAt ?? prev?.wroteAt, desiredKey: seen?.desiredKey ?? prev?.desiredKey };
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
 /**
  * Controller-style reconcile of one tenant: discover → desired → observe (bounded) → plan → apply (unless
  * dryRun) → coverage ledger → tenant.lastReconcile. Per-target failures become coverage states; only a
@@ -92,8 +111,15 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   let reads = 0;
   let writes = 0;
   const errors: ReconcileReport['errors'] = [];
+  const keyOf = (item: TargetItem) => `${item.target}|${item.resourceId.toLowerCase()}`;
+  const resyncMs = settings.reconcile.resyncHours * 3_600_000;
+  const watching = resyncMs > 0 && !dryRun;
+  const runStart = now();
+  let trusted = new Map<string, CoverageEntry>();
+  /** Per observed target: when it was read, when our write finished, what it was reconciled to. */
+  const observations = new Map<string, Pick<CoverageEntry, 'observedAt' | 'wroteAt' | 'desiredKey'>>();
 
-  let discovery;
+  let discovery: Discovery | undefined;
   let previous: Map<string, CoverageEntry> | undefined;
   try {
     discovery = await discover(deps.clients, tenant, settings.provider.automationResourceGroup, opts.subscriptionIds);
@@ -133,6 +159,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   };
 
   const limiter = createScopedLimiter(settings.reconcile.concurrency, settings.reconcile.perSubscriptionConcurrency);
+  if (watching && !opts.full) trusted = await trustedByChangeFeed();
   const plan: PlannedAction[] = [...blocked];
   let done = 0;
   const total = items.length;
@@ -143,6 +170,8 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   };
 
   const runItem = async (item: TargetItem): Promise<PlannedAction | undefined> => {
+    const vouched = trusted.get(keyOf(item));
+    if (vouched) return trustedAction(item, vouched);
     const region = item.hubRegion ?? primaryRegion;
     let hub: HubAssignment | undefined;
     try {
@@ -157,9 +186,13 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
         `no hub of the tenant in region ${region}${dryRun && settings.reconcile.lazyHubs && deps.ensureHub ? ' (one is provisioned when applied)' : ''}`,
       );
     const t = targetFor(item.target);
+    const seen: Pick<CoverageEntry, 'observedAt' | 'wroteAt' | 'desiredKey'> = { desiredKey: t.desiredKey(item, hub, settings.prefix) };
     let planned;
     try {
-      planned = await limiter.run(item.subscriptionId, () => t.plan(ctx, item, hub));
+      planned = await limiter.run(item.subscriptionId, () => {
+        seen.observedAt = now().toISOString();
+        return t.plan(ctx, item, hub);
+      });
       reads++;
     } catch (e) {
       return failure(item, e, 'read');
@@ -172,9 +205,11 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     if (action.kind === 'create' && wasStreaming.has(`${item.target}|${item.resourceId.toLowerCase()}`))
       action = { ...action, coverage: 'repaired', reason: `ours was deleted since the last run; ${action.reason}` };
     const toWrite = planned.changes.filter((c) => WRITE_KINDS.has(c.kind));
+    if (watching) observations.set(keyOf(item), seen);
     if (dryRun || toWrite.length === 0) return action;
     try {
       await limiter.run(item.subscriptionId, planned.apply);
+      seen.wroteAt = now().toISOString();
       writes += toWrite.length;
       log.info('reconcile.applied', { target: item.target, resourceId: item.resourceId, kind: action.kind, reason: action.reason });
       return action;
@@ -189,6 +224,42 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   const result = errors.length === 0 ? 'succeeded' : 'partial';
   return finish(plan, result);
 
+  /**
+   * Targets the run takes from the ledger instead of reading them: trusted entries (changeFeed.ts) in
+   * subscriptions whose activity log was read without a gap since the last run and shows nothing new for them.
+   * A subscription without a recent mark, or whose log cannot be read, is read in full.
+   */
+  async function trustedByChangeFeed(): Promise<Map<string, CoverageEntry>> {
+    const marks = new Map((await deps.registry.listChangeMarks(tenant!.tenantId)).map((m) => [m.subscriptionId.toLowerCase(), Date.parse(m.through)]));
+    const bySub = new Map<string, Map<string, { resourceId: string; prev: CoverageEntry & { observedAt: string }; providers: readonly string[] }>>();
+    for (const item of items) {
+      const t = targetFor(item.target);
+      const hub = hubs.get(item.hubRegion ?? primaryRegion);
+      const prev = previous?.get(keyOf(item));
+      if (!t.feedProviders || !hub || !trustable(prev, t.desiredKey(item, hub, settings.prefix), runStart, resyncMs)) continue;
+      const sub = item.subscriptionId.toLowerCase();
+      let m = bySub.get(sub);
+      if (!m) bySub.set(sub, (m = new Map()));
+      m.set(keyOf(item), { resourceId: item.resourceId, prev, providers: t.feedProviders });
+    }
+    const out = new Map<string, CoverageEntry>();
+    await Promise.all(
+      [...bySub].map(async ([sub, candidates]) => {
+        const mark = marks.get(sub);
+        if (mark === undefined || !(runStart.getTime() - mark < resyncMs)) return;
+        const providers = [...new Set([...candidates.values()].flatMap((c) => c.providers))].sort();
+        try {
+          const feed = await limiter.run(sub, () => readChangeFeed(deps.clients, sub, providers, new Date(mark - FEED_LAG_MS), now()));
+          reads += feed.reads;
+          for (const k of quietTargets(candidates, feed.events)) out.set(k, candidates.get(k)!.prev);
+        } catch (e) {
+          log.warn('reconcile.changeFeedUnavailable', { subscriptionId: sub, error: classifyArmError(e, `read the activity log of subscription ${sub}`).message });
+        }
+      }),
+    );
+    return out;
+  }
+
   async function finish(plan: PlannedAction[], result: ReconcileReport['result']): Promise<ReconcileReport> {
     plan.sort((a, b) => a.target.localeCompare(b.target) || a.resourceId.localeCompare(b.resourceId));
     const counts: ReconcileReport['counts'] = {};
@@ -197,16 +268,22 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       counts[a.coverage] = (counts[a.coverage] ?? 0) + 1;
       actions[a.kind] = (actions[a.kind] ?? 0) + 1;
     }
-    const r: ReconcileReport = { tenantId: tenant!.tenantId, dryRun, result, plan, counts, actions, errors, durationMs: Date.now() - started, armReads: reads, armWrites: writes };
+    const r: ReconcileReport = { tenantId: tenant!.tenantId, dryRun, result, plan, counts, actions, errors, durationMs: Date.now() - started, armReads: reads, armWrites: writes, trusted: trusted.size };
     if (!dryRun) await record(r);
-    log.info('reconcile.outcome', { result, counts, actions, durationMs: r.durationMs, armReads: reads, armWrites: writes });
+    log.info('reconcile.outcome', { result, counts, actions, durationMs: r.durationMs, armReads: reads, armWrites: writes, trusted: trusted.size });
     return r;
   }
 
   async function record(r: ReconcileReport): Promise<void> {
     const at = now().toISOString();
     if (r.plan.length > 0 || !opts.subscriptionIds) {
-      const entries: CoverageEntry[] = r.plan.map((a) => carryOver(previous?.get(`${a.target}|${a.resourceId.toLowerCase()}`), {
+      const entries: CoverageEntry[] = r.plan.map((a) => {
+        const key = `${a.target}|${a.resourceId.toLowerCase()}`;
+        const prev = previous?.get(key);
+        // A vouched target keeps its entry; only the ledger's own clock moves it on (a `created` past its grace).
+        if (trusted.has(key) && prev) return carryOver(prev, a.coverage === 'streaming' ? { ...prev, state: 'streaming', detail: undefined, updatedAt: at } : prev, now());
+        return carryOver(prev, {
+        ...pickObservation(prev, observations.get(key)),
         tenantId: tenant!.tenantId,
         resourceId: a.resourceId,
         target: a.target,
@@ -216,10 +293,14 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
         detail: a.coverage === 'streaming' ? undefined : (a.detail ? `${a.reason}: ${a.detail}` : a.reason),
         settingName: a.name || undefined,
         updatedAt: at,
-      }, now()));
+      }, now());
+      });
       // A discovery failure leaves the previous ledger in place rather than erasing it.
       if (r.result !== 'failed' || entries.length > 0) await deps.registry.putCoverage(tenant!.tenantId, entries, opts.subscriptionIds ? { replaceSubscriptions: opts.subscriptionIds } : { replaceAll: true });
     }
+    // Every change before runStart is now reflected: either read after it, or vouched quiet by the feed.
+    if (watching && r.result !== 'failed' && discovery)
+      await deps.registry.putChangeMarks(tenant!.tenantId, discovery.subscriptions.map((s) => ({ tenantId: tenant!.tenantId, subscriptionId: s.subscriptionId, through: runStart.toISOString() })));
     const summary: Record<string, number> = { ...r.counts } as Record<string, number>;
     for (let attempt = 0; attempt < 3; attempt++) {
       const current = await deps.registry.getTenant(tenant!.tenantId);
@@ -254,5 +335,8 @@ export function carryOver(prev: CoverageEntry | undefined, next: CoverageEntry, 
 }
 
 function sameCoverage(a: CoverageEntry, b: CoverageEntry): boolean {
-  return a.state === b.state && a.detail === b.detail && a.settingName === b.settingName && a.region === b.region && a.subscriptionId === b.subscriptionId && a.resourceId === b.resourceId;
+  return (
+    a.state === b.state && a.detail === b.detail && a.settingName === b.settingName && a.region === b.region && a.subscriptionId === b.subscriptionId && a.resourceId === b.resourceId &&
+    a.observedAt === b.observedAt && a.wroteAt === b.wroteAt && a.desiredKey === b.desiredKey
+  );
 }

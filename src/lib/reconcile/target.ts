@@ -24,6 +24,11 @@ export interface TargetContext {
  */
 export interface ReconcileTarget<D, A> {
   id: TargetId;
+  /**
+   * Resource providers whose activity-log events can change this target (changeFeed.ts). Set only when every
+   * change to it shows there; targets without it are read on every run.
+   */
+  feedProviders?: readonly string[];
   desired(item: TargetItem, hub: HubAssignment, prefix: string): D;
   observe(ctx: TargetContext, item: TargetItem): Promise<A | undefined>;
   diff(desired: D, actual: A, prefix: string): Change[];

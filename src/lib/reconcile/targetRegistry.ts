@@ -1,4 +1,5 @@
 import type { HubAssignment, TargetId } from '../registry/types.js';
+import { desiredKeyOf } from './changeFeed.js';
 import type { Change } from './plan.js';
 import type { ReconcileTarget, TargetContext, TargetItem } from './target.js';
 import { activityLogTarget } from './targets/activityLog.js';
@@ -10,6 +11,9 @@ import { storageDiagnosticsTarget } from './targets/storageDiagnostics.js';
 /** A target with its desired/actual types closed over, so the runner can treat all targets alike. */
 export interface BoundTarget {
   id: TargetId;
+  feedProviders?: readonly string[];
+  /** Fingerprint of the desired configuration: a ledger entry reconciled to another one cannot be trusted. */
+  desiredKey(item: TargetItem, hub: HubAssignment, prefix: string): string;
   /** observe + diff; undefined when the resource is gone (404). `apply` writes exactly `changes`. */
   plan(ctx: TargetContext, item: TargetItem, hub: HubAssignment): Promise<{ changes: Change[]; apply: () => Promise<void> } | undefined>;
   /** Our objects on the target (teardown); undefined when the resource is gone. */
@@ -20,6 +24,8 @@ export interface BoundTarget {
 function bind<D, A>(t: ReconcileTarget<D, A>): BoundTarget {
   return {
     id: t.id,
+    feedProviders: t.feedProviders,
+    desiredKey: (item, hub, prefix) => desiredKeyOf(t.desired(item, hub, prefix)),
     async plan(ctx, item, hub) {
       const desired = t.desired(item, hub, ctx.prefix);
       const actual = await t.observe(ctx, item);

@@ -55,6 +55,8 @@ export function lazyRegistry(load: () => Promise<TenantRegistry>): TenantRegistr
     putNamespace: forward('putNamespace'),
     listCoverage: forward('listCoverage'),
     putCoverage: forward('putCoverage'),
+    listChangeMarks: forward('listChangeMarks'),
+    putChangeMarks: forward('putChangeMarks'),
     listLastSeen: forward('listLastSeen'),
     recordLastSeen: forward('recordLastSeen'),
   };

@@ -1,6 +1,6 @@
 import { ConnectorError } from '../errors.js';
 import type { TenantRegistry } from './tenantRegistry.js';
-import type { CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
 
 /**
@@ -14,6 +14,7 @@ export function createMemoryRegistry(): TenantRegistry {
   const hubs = new Map<string, HubAssignment>();
   const namespaces = new Map<string, NamespaceRecord>();
   const coverage = new Map<string, Map<string, CoverageEntry>>();
+  const changeMarks = new Map<string, ChangeMark>();
   const lastSeen = new Map<string, LastSeen>();
   const clone = <T>(v: T): T => structuredClone(v);
 
@@ -64,6 +65,12 @@ export function createMemoryRegistry(): TenantRegistry {
       for (const [k, e] of m) if (replaced.has(e.subscriptionId.toLowerCase())) m.delete(k);
       for (const e of entries) m.set(`${e.target}|${e.resourceId.toLowerCase()}`, clone(e));
       coverage.set(tenantId, m);
+    },
+    async listChangeMarks(tenantId) {
+      return [...changeMarks.values()].filter((m) => m.tenantId === tenantId).map(clone);
+    },
+    async putChangeMarks(tenantId, marks) {
+      for (const m of marks) changeMarks.set(`${tenantId}|${m.subscriptionId.toLowerCase()}`, clone({ ...m, tenantId }));
     },
     async listLastSeen(tenantId) {
       return [...lastSeen.values()].filter((l) => l.tenantId === tenantId).map(clone);

@@ -4,11 +4,13 @@ import type { z } from 'zod';
 import { ConnectorError, ensureError } from '../errors.js';
 import type { TenantRegistry } from './tenantRegistry.js';
 import {
+  changeMarkSchema,
   coverageEntrySchema,
   hubAssignmentSchema,
   lastSeenSchema,
   namespaceRecordSchema,
   tenantRecordSchema,
+  type ChangeMark,
   type CoverageEntry,
   type HubAssignment,
   type LastSeen,
@@ -21,6 +23,7 @@ import { mergeLastSeen } from './mergeLastSeen.js';
  *   Tenants    PK 'tenant'   RK tenantId        Hubs      PK tenantId  RK region
  *   Namespaces PK region     RK namespace       Coverage  PK tenantId  RK sha256(target|resourceId)
  *   LastSeen   PK tenantId   RK sha256(source|category)
+ *   ChangeFeed PK tenantId   RK subscriptionId (lower-case)
  * Conditional writes use the entity etag; the service's 409/412 become ConnectorError 'conflict'.
  */
 export type TableClientFactory = (tableName: string) => TableClient;
@@ -57,6 +60,7 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
     namespaces: `${opts.tablePrefix}Namespaces`,
     coverage: `${opts.tablePrefix}Coverage`,
     lastSeen: `${opts.tablePrefix}LastSeen`,
+    changeFeed: `${opts.tablePrefix}ChangeFeed`,
   };
   const ready = new Map<string, Promise<TableClient>>();
   const table = (name: string): Promise<TableClient> => {
@@ -199,6 +203,15 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
         if (keep.has(rowKey)) continue;
         const sub = coverageSubscriptionOf(data);
         if (opts?.replaceAll || (sub !== undefined && replaced.has(sub))) await remove(names.coverage, tenantId, rowKey);
+      }
+    },
+    async listChangeMarks(tenantId) {
+      return (await list(names.changeFeed, changeMarkSchema, odata`PartitionKey eq ${tenantId}`)).map((m) => strip(m) as ChangeMark);
+    },
+    async putChangeMarks(tenantId, marks) {
+      for (const m of marks) {
+        const data = changeMarkSchema.parse({ ...m, tenantId });
+        await upsert(names.changeFeed, { partitionKey: tenantId, rowKey: m.subscriptionId.toLowerCase(), data: JSON.stringify(data) });
       }
     },
     async listLastSeen(tenantId) {

@@ -1,4 +1,4 @@
-import type { CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
 
 /**
  * The registry port. Implementations: tableRegistry.ts (Azure Table storage, production and integration
@@ -29,6 +29,11 @@ export interface TenantRegistry {
    * run) or they belong to one of `replaceSubscriptions` (a run over those subscriptions only).
    */
   putCoverage(tenantId: string, entries: CoverageEntry[], opts?: { replaceAll?: boolean; replaceSubscriptions?: readonly string[] }): Promise<void>;
+
+  // change-feed marks (per subscription)
+  listChangeMarks(tenantId: string): Promise<ChangeMark[]>;
+  /** Upserts the marks of these subscriptions; others are kept. */
+  putChangeMarks(tenantId: string, marks: ChangeMark[]): Promise<void>;
 
   // ingest last-seen (stream health)
   listLastSeen(tenantId: string): Promise<LastSeen[]>;

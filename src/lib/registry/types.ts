@@ -106,8 +106,25 @@ export const coverageEntrySchema = z.object({
   /** Name of our setting/rule/automation, when one exists. */
   settingName: z.string().optional(),
   updatedAt: z.string(),
+  /** When the reconciler last read this target from ARM (before the read went out); the change feed compares with it. */
+  observedAt: z.string().optional(),
+  /** When the reconciler's own write of it finished: activity-log events of that write are not news. */
+  wroteAt: z.string().optional(),
+  /** Fingerprint of the desired configuration it was reconciled to (hub, categories): a change forces a read. */
+  desiredKey: z.string().optional(),
 });
 export type CoverageEntry = z.infer<typeof coverageEntrySchema>;
+
+/**
+ * How far the reconciler has read one subscription's activity log, its change feed: every change up to
+ * `through` has been seen (the next read starts there, less the log's ingestion lag).
+ */
+export const changeMarkSchema = z.object({
+  tenantId: z.string(),
+  subscriptionId: z.string(),
+  through: z.string(),
+});
+export type ChangeMark = z.infer<typeof changeMarkSchema>;
 
 /** What ingest last saw per tenant/source/category (stream health compares it with expectations). */
 export const lastSeenSchema = z.object({

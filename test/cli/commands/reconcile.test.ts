@@ -54,6 +54,22 @@ describe('azure-mdr reconcile', () => {
     expect(d.arm.writes()).toHaveLength(1);
   });
 
+  it('reads every target with --full even when the activity log shows no change', async () => {
+    const d = await deps();
+    const cmd = makeReconcileCommand(d.factory);
+    await cmd.run(['--tenant', T], io().value);
+    const reads = () => d.arm.calls.filter((c) => c.op.startsWith('list ')).length;
+    const before = reads();
+    const quiet = io();
+    await cmd.run(['--tenant', T, '--json'], quiet.value);
+    expect(JSON.parse(quiet.out())).toMatchObject({ trusted: 1 });
+    expect(reads()).toBe(before);
+    const full = io();
+    await cmd.run(['--tenant', T, '--full', '--json'], full.value);
+    expect(JSON.parse(full.out())).toMatchObject({ trusted: 0 });
+    expect(reads()).toBe(before + 1);
+  });
+
   it('rejects a missing tenant id as a usage error', async () => {
     await expect(makeReconcileCommand((await deps()).factory).run([], io().value)).rejects.toThrow(/--tenant <id> is required/);
   });

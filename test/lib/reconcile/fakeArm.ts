@@ -29,6 +29,15 @@ export function fakeArm(state: FakeArmState) {
     if (state.forbidden?.some((f) => id.toLowerCase().includes(f.toLowerCase().replace(/^\//, '')))) throw restError(403, 'AuthorizationFailed');
   };
   const monitor = {
+    // A quiet activity log: no change since anyone's last read.
+    activityLogs: {
+      list: () => ({
+        async *byPage() {
+          calls.push({ kind: 'read', op: 'activity log' });
+          yield [];
+        },
+      }),
+    },
     diagnosticSettings: {
       list: (uri: string) => {
         calls.push({ kind: 'read', op: `list ${uri}` });

@@ -49,6 +49,21 @@ describe('POST /api/tenants/{id}/reconcile', () => {
     expect(arm.writes()).toHaveLength(1);
   });
 
+  it('reads every target again with full=true, which a quiet activity log otherwise spares', async () => {
+    const { arm, deps } = await setup();
+    const h = createReconcileHttpHandler(deps);
+    await h(req('POST', `http://h/api/tenants/${T}/reconcile`, T), ctx());
+    const settingsReads = () => arm.calls.filter((c) => c.op.startsWith('list ')).length;
+    const before = settingsReads();
+    expect((await h(req('POST', `http://h/api/tenants/${T}/reconcile`, T), ctx())).jsonBody).toMatchObject({ trusted: 1 });
+    expect(settingsReads()).toBe(before);
+    expect((await h(req('POST', `http://h/api/tenants/${T}/reconcile?full=true`, T), ctx())).jsonBody).toMatchObject({ trusted: 0 });
+    expect(settingsReads()).toBe(before + 1);
+    const bad = await h(req('POST', `http://h/api/tenants/${T}/reconcile?full=always`, T), ctx());
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.jsonBody)).toContain('full');
+  });
+
   it('answers 400 for a malformed id and 404 for an unknown tenant', async () => {
     const { deps } = await setup();
     const h = createReconcileHttpHandler(deps);

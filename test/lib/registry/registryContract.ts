@@ -116,6 +116,19 @@ export function registryContract(name: string, make: () => Promise<{ registry: T
       }
     });
 
+    it('keeps one change-feed mark per subscription of a tenant, replacing it on each put', async () => {
+      const { registry, done } = await make();
+      try {
+        await registry.putChangeMarks(tid(1), [{ tenantId: tid(1), subscriptionId: 'AB', through: '2026-01-01T00:00:00Z' }, { tenantId: tid(1), subscriptionId: 'cd', through: '2026-01-01T00:00:00Z' }]);
+        await registry.putChangeMarks(tid(1), [{ tenantId: tid(1), subscriptionId: 'ab', through: '2026-01-02T00:00:00Z' }]);
+        await registry.putChangeMarks(tid(2), [{ tenantId: tid(2), subscriptionId: 'ab', through: '2026-01-03T00:00:00Z' }]);
+        const marks = (await registry.listChangeMarks(tid(1))).map((m) => `${m.subscriptionId.toLowerCase()}@${m.through}`).sort();
+        expect(marks).toEqual(['ab@2026-01-02T00:00:00Z', 'cd@2026-01-01T00:00:00Z']);
+      } finally {
+        await done?.();
+      }
+    });
+
     it('lets only one of twelve racing onboardings take the last free slot when the pool cannot grow', async () => {
       const { registry, done } = await make();
       try {

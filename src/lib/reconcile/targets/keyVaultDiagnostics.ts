@@ -4,4 +4,4 @@ import { diagnosticSettingTarget } from '../diagnosticSetting.js';
 export const KEY_VAULT_CATEGORIES = ['AuditEvent', 'AzurePolicyEvaluationDetails'] as const;
 
 /** A Key Vault → hub in the vault's region. */
-export const keyVaultDiagnosticsTarget = diagnosticSettingTarget('keyvault-diagnostics', KEY_VAULT_CATEGORIES);
+export const keyVaultDiagnosticsTarget = diagnosticSettingTarget('keyvault-diagnostics', KEY_VAULT_CATEGORIES, 'Microsoft.KeyVault');
