@@ -31,8 +31,13 @@ describe('npm run bench -- --quick --json', () => {
     // Reconcile is either measured or explicitly null with a reason, never faked.
     if (r.reconcile === null) expect(r.skipped.reconcile).toMatch(/\w/);
     else {
-      for (const run of [r.reconcile.firstRun, r.reconcile.steadyState])
-        for (const k of ['wallSeconds', 'readsPerResource', 'writesPerResource', 'throttled429', 'boundSeconds', 'ratioToBound']) expect(isNum(run[k]), k).toBe(true);
+      for (const run of [r.reconcile.firstRun, r.reconcile.steadyState, r.reconcile.resyncRun])
+        for (const k of ['wallSeconds', 'readsPerResource', 'writesPerResource', 'throttled429', 'boundSeconds', 'ratioToBound', 'trusted']) expect(isNum(run[k]), k).toBe(true);
+      // the steady run takes the diagnostic settings from the change feed; the resync run reads them all again
+      expect(r.reconcile.steadyState.trusted).toBeGreaterThan(0);
+      expect(r.reconcile.resyncRun.trusted).toBe(0);
+      expect(r.reconcile.steadyState.reads).toBeLessThan(r.reconcile.resyncRun.reads);
+      expect(r.reconcile.amortizedReadsPerResource).toBeGreaterThanOrEqual(r.reconcile.steadyState.readsPerResource);
       expect(r.reconcile.boundSeconds).toBeCloseTo(r.reconcile.firstRun.boundSeconds + r.reconcile.steadyState.boundSeconds, 1);
       expect(r.reconcile.ratioToBound).toBeCloseTo((r.reconcile.firstRun.wallSeconds + r.reconcile.steadyState.wallSeconds) / r.reconcile.boundSeconds, 2);
     }
