@@ -82,7 +82,8 @@ export const envSchema = z.object({
   // ---- Event Hubs namespace pool
   MDR_EH_POOL_RESOURCE_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, 'expected a resource group name').default('mdr-ingest'),
   MDR_EH_POOL_NAME_PREFIX: z.string().regex(/^[a-z][a-z0-9-]{2,30}$/, 'expected 3-31 lowercase letters, digits or -, starting with a letter').default('mdr-ingest'),
-  MDR_EH_POOL_TIER: z.enum(['Standard', 'Premium', 'Dedicated']).default('Standard'),
+  // Dedicated namespaces live in an Event Hubs cluster this app neither provisions nor is told about: refuse it up front.
+  MDR_EH_POOL_TIER: z.enum(['Standard', 'Premium'], { message: "expected 'Standard' or 'Premium' (Dedicated needs an Event Hubs cluster, which this app does not provision)" }).default('Standard'),
   MDR_EH_POOL_CAPACITY: int(1, 1, 40),
   MDR_EH_POOL_GROWTH: bool(true),
   MDR_EH_POOL_REGIONS: csv,

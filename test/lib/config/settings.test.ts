@@ -45,6 +45,7 @@ describe('parseSettings', () => {
   it('reports every bad setting at once', () => {
     const e = errorOf({ ...base, MDR_EH_POOL_TIER: 'Gold', MDR_RECONCILE_SCHEDULE: 'every 5 minutes' });
     expect(e.message).toContain('MDR_EH_POOL_TIER');
+    expect(errorOf({ ...base, MDR_EH_POOL_TIER: 'Dedicated' }).message).toMatch(/MDR_EH_POOL_TIER.*Dedicated needs an Event Hubs cluster/);
     expect(e.message).toContain('MDR_RECONCILE_SCHEDULE');
   });
 
