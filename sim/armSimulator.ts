@@ -221,7 +221,7 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
     // ARM logs every successful change under a subscription; the reconciler reads that log as its change feed.
     if (subId && kind !== 'read' && reply.status < 300) {
       const a = activityOf(method, path);
-      if (a) state.activityLog.push(newActivityEvent(state.subscription(subId)?.subscriptionId ?? subId, principal, now(), a));
+      if (a) state.recordActivity(newActivityEvent(state.subscription(subId)?.subscriptionId ?? subId, principal, now(), a));
     }
     return send({ ...reply, headers: { ...quotaHeaders, ...reply.headers } }, slow);
   };

@@ -54,6 +54,18 @@ export class SimState {
   readonly asyncOperations = new Map<string, AsyncOperation>();
   /** Subscription activity log: one event per successful write/delete/action (armSimulator records them). */
   readonly activityLog: SimActivityEvent[] = [];
+  /** Lower-cased subscription id → its events, oldest first (what ActivityLogs_List reads). */
+  private readonly activityBySub = new Map<string, SimActivityEvent[]>();
+  recordActivity(e: SimActivityEvent): void {
+    this.activityLog.push(e);
+    const key = lower(e.subscriptionId);
+    const list = this.activityBySub.get(key);
+    if (list) list.push(e);
+    else this.activityBySub.set(key, [e]);
+  }
+  activityOfSubscription(subscriptionId: string): readonly SimActivityEvent[] {
+    return this.activityBySub.get(lower(subscriptionId)) ?? [];
+  }
   /** The simulator's clock (tests may move it forward). */
   clock: () => number = Date.now;
   private readonly resources = new Map<string, SimResource>();

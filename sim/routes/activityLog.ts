@@ -101,9 +101,9 @@ export function registerActivityLog(r: Router): void {
     }
     if (from === undefined) return badRequest('BadRequest', "The $filter must contain a start time: eventTimestamp ge '<time>'.");
     if (to - from > NINETY_DAYS_MS) return badRequest('BadRequest', 'The time range of the query cannot exceed 90 days.');
-    const sub = (ctx.params.sub ?? '').toLowerCase();
-    const events = ctx.state.activityLog
-      .filter((e) => e.subscriptionId.toLowerCase() === sub && e.at >= from! && e.at <= to && (!provider || e.resourceProviderName.toLowerCase() === provider))
+    const events = ctx.state
+      .activityOfSubscription(ctx.params.sub ?? '')
+      .filter((e) => e.at >= from! && e.at <= to && (!provider || e.resourceProviderName.toLowerCase() === provider))
       .sort((a, b) => b.at - a.at) // newest first, as the service returns them
       .map(wireEvent);
     const select = ctx.query.get('$select');

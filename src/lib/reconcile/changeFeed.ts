@@ -104,21 +104,19 @@ export function quietTargets<K>(candidates: ReadonlyMap<K, { resourceId: string;
   return quiet;
 }
 
-/** Reads one subscription's activity log for these resource providers since `from` (one filtered LIST each, paged). */
-export async function readChangeFeed(clients: AzureClients, subscriptionId: string, providers: readonly string[], from: Date, to: Date): Promise<{ events: ChangeEvent[]; reads: number }> {
+/** Reads one subscription's activity log for one resource provider over [from, to] (one filtered LIST, paged). */
+export async function readChangeFeed(clients: AzureClients, subscriptionId: string, provider: string, from: Date, to: Date): Promise<{ events: ChangeEvent[]; reads: number }> {
   const monitor = await clients.monitor(subscriptionId);
   const events: ChangeEvent[] = [];
   let reads = 0;
-  for (const provider of providers) {
-    // The API accepts only these $filter patterns: a time range plus one resource provider.
-    const filter = `eventTimestamp ge '${from.toISOString()}' and eventTimestamp le '${to.toISOString()}' and resourceProvider eq '${provider}'`;
-    for await (const page of monitor.activityLogs.list(filter, { select: 'eventTimestamp,operationName,resourceId' }).byPage()) {
-      reads++;
-      for (const ev of page) {
-        const at = ev.eventTimestamp?.getTime();
-        if (at === undefined || !ev.resourceId) continue;
-        events.push({ at, resourceId: ev.resourceId.toLowerCase().replace(/\/+$/, ''), operation: (ev.operationName?.value ?? '').toLowerCase() });
-      }
+  // The API accepts only these $filter patterns: a time range plus one resource provider.
+  const filter = `eventTimestamp ge '${from.toISOString()}' and eventTimestamp le '${to.toISOString()}' and resourceProvider eq '${provider}'`;
+  for await (const page of monitor.activityLogs.list(filter, { select: 'eventTimestamp,operationName,resourceId' }).byPage()) {
+    reads++;
+    for (const ev of page) {
+      const at = ev.eventTimestamp?.getTime();
+      if (at === undefined || !ev.resourceId) continue;
+      events.push({ at, resourceId: ev.resourceId.toLowerCase().replace(/\/+$/, ''), operation: (ev.operationName?.value ?? '').toLowerCase() });
     }
   }
   return { events, reads };

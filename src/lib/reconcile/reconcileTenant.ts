@@ -249,9 +249,11 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
         if (mark === undefined || !(runStart.getTime() - mark < resyncMs)) return;
         const providers = [...new Set([...candidates.values()].flatMap((c) => c.providers))].sort();
         try {
-          const feed = await limiter.run(sub, () => readChangeFeed(deps.clients, sub, providers, new Date(mark - FEED_LAG_MS), now()));
-          reads += feed.reads;
-          for (const k of quietTargets(candidates, feed.events)) out.set(k, candidates.get(k)!.prev);
+          // One query per provider, side by side within the subscription's share of the limiter.
+          const to = now();
+          const feeds = await Promise.all(providers.map((p) => limiter.run(sub, () => readChangeFeed(deps.clients, sub, p, new Date(mark - FEED_LAG_MS), to))));
+          reads += feeds.reduce((n, f) => n + f.reads, 0);
+          for (const k of quietTargets(candidates, feeds.flatMap((f) => f.events))) out.set(k, candidates.get(k)!.prev);
         } catch (e) {
           log.warn('reconcile.changeFeedUnavailable', { subscriptionId: sub, error: classifyArmError(e, `read the activity log of subscription ${sub}`).message });
         }

@@ -98,7 +98,7 @@ describe('reconcile with the activity log as change feed (scenario acme)', () =>
     x.sim.state.delete(GPV2);
     addStorageAccount(x.sim.state, S1, { name: 'acmegpv2', resourceGroup: 'app', location: 'westeurope', kind: 'StorageV2', sku: 'Standard_LRS' });
     // what ARM logs for the PUT that re-created it
-    x.sim.state.activityLog.push(newActivityEvent(S1, 'customer-admin', Date.now(), { resourceId: GPV2, operationName: 'Microsoft.Storage/storageAccounts/write', resourceProviderName: 'Microsoft.Storage' }));
+    x.sim.state.recordActivity(newActivityEvent(S1, 'customer-admin', Date.now(), { resourceId: GPV2, operationName: 'Microsoft.Storage/storageAccounts/write', resourceProviderName: 'Microsoft.Storage' }));
     const r = await reconcileTenant(ACME, x.deps);
     const services = ['blob', 'file', 'queue', 'table'].map((s) => `${GPV2}/${s}Services/default`);
     expect(settingsReads(x).sort()).toEqual(services);
