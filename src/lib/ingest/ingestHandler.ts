@@ -6,6 +6,7 @@ import { handleIngestBatch, type IngestBatchResult, type IngestMessageMeta, type
 import { createBlobOutputs } from './outputs/blobOutputs.js';
 import { createEventHubOutput } from './outputs/eventHubOutput.js';
 import { combineOutputs } from './outputs/memoryOutputs.js';
+import { lazyOnce } from '../lazy.js';
 
 /**
  * The Event Hub trigger handler (cardinality "many") for one binding. The registration file wires it:
@@ -64,14 +65,9 @@ export function messagesFromTriggerMetadata(meta: Record<string, unknown> | unde
 export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown[], context: InvocationContext) => Promise<void> {
   const mode = deps.outputMode ?? 'blob';
   if (mode !== 'blob' && !deps.eventHubOutput) throw new Error(`outputMode ${mode} needs deps.eventHubOutput (the output.eventHub binding)`);
-  let blob: Promise<IngestOutputs> | undefined;
-  const blobOutputs = (): Promise<IngestOutputs> =>
-    (blob ??= Promise.resolve(deps.blobServiceClient()).then((serviceClient) =>
-      createBlobOutputs({ serviceClient, eventsContainer: deps.eventsContainer, deadLetterContainer: deps.deadLetterContainer }),
-    ).catch((e: unknown) => {
-      blob = undefined; // a failed client build is retried on the next delivery, not cached
-      throw e;
-    }));
+  const blobOutputs = lazyOnce(async (): Promise<IngestOutputs> =>
+    createBlobOutputs({ serviceClient: await deps.blobServiceClient(), eventsContainer: deps.eventsContainer, deadLetterContainer: deps.deadLetterContainer }),
+  );
   return async (messages, context) => {
     const bodies = Array.isArray(messages) ? messages : [messages];
     const log = contextLogger(context, { tenantId: deps.binding.tenantId, hub: deps.binding.hub });

@@ -4,6 +4,7 @@ import type { AppServices } from '../app/appServices.js';
 import type { Logger } from '../log.js';
 import { ingestTriggers } from '../onboarding/ingestTriggers.js';
 import { createIngestHandler } from './ingestHandler.js';
+import { lazyOnce } from '../lazy.js';
 
 /** How long a tenant's known subscription list (from the coverage ledger) is reused before re-reading it. */
 const SUBSCRIPTIONS_TTL_MS = 5 * 60_000;
@@ -30,11 +31,10 @@ export function ingestRegistrations(services: AppServices, env: Record<string, s
 
   // Dead letters always go to blob, whatever the output mode.
   // The SDK is loaded on the first batch, not at cold start.
-  let blobClient: Promise<BlobServiceClient> | undefined;
-  const blobServiceClient = (): Promise<BlobServiceClient> =>
-    (blobClient ??= import('@azure/storage-blob').then(({ BlobServiceClient }) =>
-      storage.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(storage.connectionString) : new BlobServiceClient(storage.url('blob'), storage.credential),
-    ));
+  const blobServiceClient = lazyOnce(async (): Promise<BlobServiceClient> => {
+    const { BlobServiceClient } = await import('@azure/storage-blob');
+    return storage.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(storage.connectionString) : new BlobServiceClient(storage.url('blob'), storage.credential);
+  });
 
   const subscriptionCache = new Map<string, { at: number; ids: string[] }>();
   const subscriptionIds = async (tenantId: string): Promise<string[]> => {

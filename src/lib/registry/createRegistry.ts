@@ -1,6 +1,7 @@
 import type { Settings } from '../config/settings.js';
 import { lazyDefaultCredential } from '../azure/lazyCredential.js';
 import { ConfigError } from '../errors.js';
+import { lazyOnce } from '../lazy.js';
 import type { TenantRegistry } from './tenantRegistry.js';
 
 /** True when a storage connection string points at plain http (Azurite); only then is insecure transport allowed. */
@@ -32,12 +33,7 @@ export function createRegistry(settings: Pick<Settings, 'storage' | 'cloud' | 'm
 
 /** A registry whose implementation is built on first use; every method waits for it, then delegates. */
 export function lazyRegistry(load: () => Promise<TenantRegistry>): TenantRegistry {
-  let loaded: Promise<TenantRegistry> | undefined;
-  const get = () =>
-    (loaded ??= load().catch((e: unknown) => {
-      loaded = undefined;
-      throw e;
-    }));
+  const get = lazyOnce(load);
   const forward =
     <K extends keyof TenantRegistry>(key: K) =>
     async (...args: Parameters<TenantRegistry[K]>): Promise<Awaited<ReturnType<TenantRegistry[K]>>> => {
