@@ -37,8 +37,10 @@ function shortId(id: string): string {
 
 /** Plain-text table for the CLI: one line per target, then totals. */
 export function formatCoverageTable(r: CoverageReport): string {
-  const rows = r.entries.map((e) => [e.target, e.state, e.region, shortId(e.resourceId), e.detail ?? '']);
-  const head = ['TARGET', 'STATE', 'REGION', 'RESOURCE', 'DETAIL'];
+  // READ AT: when the reconciler last read the target from ARM; between reads the activity log vouches for it.
+  const readAt = (e: CoverageEntry) => (e.observedAt ? `${e.observedAt.slice(0, 16).replace('T', ' ')}Z` : '-');
+  const rows = r.entries.map((e) => [e.target, e.state, e.region, readAt(e), shortId(e.resourceId), e.detail ?? '']);
+  const head = ['TARGET', 'STATE', 'REGION', 'READ AT', 'RESOURCE', 'DETAIL'];
   const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length))));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   const totals = Object.entries(r.totals.byState)

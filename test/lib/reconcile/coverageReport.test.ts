@@ -39,6 +39,14 @@ describe('coverageReport', () => {
     expect(text).toContain('held by: a, b, c, d, e');
     expect(text).toContain('tenant t: 2/4 targets streaming');
   });
+
+  it('shows when each target was last read from ARM, or - when never', () => {
+    const read = { ...entry('activity-log', 'streaming', '/subscriptions/s'), observedAt: '2026-11-27T09:41:12.345Z' };
+    const lines = formatCoverageTable(coverageReport('t', [read, entry('storage-diagnostics', 'failed', '/subscriptions/s/x/a')])).split('\n');
+    expect(lines[0]).toMatch(/^TARGET\s+STATE\s+REGION\s+READ AT\s+RESOURCE/);
+    expect(lines.find((l) => l.startsWith('activity-log'))).toContain('2026-11-27 09:41Z');
+    expect(lines.find((l) => l.startsWith('storage-diagnostics'))).toMatch(/westeurope\s+-\s/);
+  });
 });
 
 
