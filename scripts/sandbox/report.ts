@@ -75,8 +75,8 @@ export function sandboxReport(r: SandboxResult): string {
   out.push(`Reconcile runs until a run plans no write (${r.reconcile.converged ? `converged after ${r.reconcile.runs.length} run(s)` : `NOT converged after ${r.reconcile.runs.length} runs`}):`, '');
   out.push(
     table(
-      ['run', 'result', 'writes planned', 'ARM reads', 'ARM writes', '429s'],
-      r.reconcile.runs.map((x) => [x.run, x.result, x.plannedWrites, x.arm.reads, x.arm.writes + x.arm.deletes, x.arm.status429]),
+      ['run', 'result', 'writes planned', 'targets vouched by the activity log', 'ARM reads', 'ARM writes', '429s'],
+      r.reconcile.runs.map((x) => [x.run, x.result, x.plannedWrites, x.trusted, x.arm.reads, x.arm.writes + x.arm.deletes, x.arm.status429]),
     ),
     '',
   );

@@ -67,6 +67,8 @@ export interface ReconcileRun {
   result: 'succeeded' | 'partial' | 'failed';
   /** Planned create/update/delete actions: zero means converged. */
   plannedWrites: number;
+  /** Targets taken from the ledger on the change feed's word (not read). */
+  trusted: number;
   counts: Partial<Record<CoverageState, number>>;
   arm: ArmCounts;
 }
@@ -254,7 +256,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
       const before = sim.requests.length;
       const r = await reconcileTenant(tenantId, deps);
       const plannedWrites = r.plan.filter((a) => a.kind === 'create' || a.kind === 'update' || a.kind === 'delete').length;
-      runs.push({ run, result: r.result, plannedWrites, counts: r.counts, arm: armCounts(sim, before) });
+      runs.push({ run, result: r.result, plannedWrites, trusted: r.trusted, counts: r.counts, arm: armCounts(sim, before) });
       detail(`run ${run}: ${r.result}, ${plannedWrites} write(s) planned, ${r.plan.length} target(s)`);
       if (r.result === 'failed') throw new Error(`reconcile failed: ${r.errors.map((e) => e.message).join('; ') || 'no detail'}`);
       converged = plannedWrites === 0;

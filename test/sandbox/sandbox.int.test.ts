@@ -95,6 +95,10 @@ describe('npm run sandbox on scenarios/example.json (in-process)', () => {
     expect(coverage.entries.filter((e) => e.state === 'failed')).toEqual([]);
     expect(result.reconcile.converged).toBe(true);
     expect(result.reconcile.runs.at(-1)!.plannedWrites).toBe(0);
+    // the first run reads everything; the converged run takes diagnostic settings from the ledger on the activity log's word
+    expect(result.reconcile.runs[0]!.trusted).toBe(0);
+    expect(result.reconcile.runs.at(-1)!.trusted).toBeGreaterThan(0);
+    expect(result.reconcile.runs.at(-1)!.arm.reads).toBeLessThan(result.reconcile.runs[0]!.arm.reads);
   });
 
   it('writes a report with the tenant, hubs, coverage, events, dead letters, health, alert-state and ARM sections', () => {
