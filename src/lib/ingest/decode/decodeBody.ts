@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { DecodedRecord } from '../types.js';
-import { parseJsonSafely, DANGEROUS_KEY } from './parseJsonSafely.js';
-import { nestingDepth, scanTopLevel, type Span } from './scanJson.js';
+import { parseJsonSafely, DANGEROUS_KEY, dropDangerous } from './parseJsonSafely.js';
+import { nestingDepth, scanEnvelopeBytes, scanTopLevel, type Span } from './scanJson.js';
 
 /**
  * Turns one Event Hub message body into per-record results. Handles every shape Azure delivers:
@@ -35,10 +35,10 @@ export interface DecodedBody {
 export function decodeBody(body: unknown, limits: DecodeLimits = defaultDecodeLimits): DecodedBody {
   if (body instanceof Uint8Array) {
     if (body.byteLength > limits.maxBodyBytes) return tooLarge(body, limits);
-    const text = utf8.decode(body);
     // isUtf8 is a native SIMD check: cheaper than scanning the decoded text for U+FFFD first.
     const lossy = !isUtf8(body);
-    return { bodyBytes: () => body, lossy, records: decodeText(text, limits) };
+    const records = lossy ? undefined : decodeEnvelopeBytes(body, limits);
+    return { bodyBytes: () => body, lossy, records: records ?? decodeText(utf8.decode(body), limits) };
   }
   if (typeof body === 'string') {
     const bytes = Buffer.from(body, 'utf8');
@@ -46,6 +46,30 @@ export function decodeBody(body: unknown, limits: DecodeLimits = defaultDecodeLi
     return { bodyBytes: () => bytes, lossy: false, records: decodeText(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body, limits) };
   }
   return decodeParsed(body, limits);
+}
+
+/**
+ * The common case, `{"records":[…]}` or a bare array, decoded record by record from the bytes (see
+ * scanEnvelopeBytes for why). Returns undefined — and the general path then handles the whole body — as soon as
+ * anything is unusual, including a record that does not parse, so that path's salvage and repair rules stay the
+ * only ones. Records that may name a prototype key are parsed through the same reviver as in parseJsonSafely.
+ */
+function decodeEnvelopeBytes(body: Uint8Array, limits: DecodeLimits): DecodedRecord[] | undefined {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const env = scanEnvelopeBytes(buf, limits.maxDepth, limits.maxRecordChars);
+  if (!env) return undefined;
+  const out: DecodedRecord[] = [];
+  for (let k = 0; k < env.starts.length; k++) {
+    const raw = buf.toString('utf8', env.starts[k], env.ends[k]);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw, env.suspect[k] ? dropDangerous : undefined);
+    } catch {
+      return undefined;
+    }
+    out.push({ ok: true, value, raw, isolated: true });
+  }
+  return out;
 }
 
 function tooLarge(bytes: Uint8Array, limits: DecodeLimits): DecodedBody {
@@ -71,7 +95,7 @@ export function decodeText(text: string, limits: DecodeLimits = defaultDecodeLim
     if (seg.complete && seg.depth <= limits.maxDepth) {
       const parsed = parseJsonSafely(segText, limits.maxDepth, seg.depth);
       if (parsed.ok) {
-        expand(parsed.value, segText, seg.elements, out, limits, parsed.repaired);
+        expand(parsed.value, text, segText, seg.elements, out, limits, parsed.repaired);
         continue;
       }
       if (!seg.elements || seg.elements.length === 0) {
@@ -81,7 +105,8 @@ export function decodeText(text: string, limits: DecodeLimits = defaultDecodeLim
     }
     // Slow path: the envelope is broken or too deep; salvage the records one by one.
     if (seg.elements && seg.elements.length > 0) {
-      for (const el of seg.elements) out.push(parseSpan(segText, el, limits));
+      // Element spans are offsets into the whole text, not into the segment.
+      for (const el of seg.elements) out.push(parseSpan(text, el, limits));
     } else {
       const detail = !seg.complete ? 'truncated JSON (value never closes)' : seg.depth > limits.maxDepth ? `nesting deeper than ${limits.maxDepth} levels` : 'record too large';
       out.push({ ok: false, detail, raw: segText, isolated: !single });
@@ -102,7 +127,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Pairs parsed envelope records with their scanned spans (falls back to re-serializing when they disagree). */
-function expand(value: unknown, segText: string, elements: Span[] | undefined, out: DecodedRecord[], limits: DecodeLimits, repaired: 'single-quotes' | undefined): void {
+function expand(value: unknown, text: string, segText: string, elements: Span[] | undefined, out: DecodedRecord[], limits: DecodeLimits, repaired: 'single-quotes' | undefined): void {
   let list: unknown[] | undefined;
   if (Array.isArray(value)) list = value;
   else if (isObject(value)) {
@@ -122,7 +147,7 @@ function expand(value: unknown, segText: string, elements: Span[] | undefined, o
   const spansOk = !repaired && elements !== undefined && elements.length === list.length;
   for (let i = 0; i < list.length; i++) {
     const el = spansOk ? elements[i]! : undefined;
-    const raw = el ? segText.slice(el.start, el.end) : JSON.stringify(list[i]) ?? 'null';
+    const raw = el ? text.slice(el.start, el.end) : JSON.stringify(list[i]) ?? 'null';
     out.push(sized({ ok: true, value: list[i], raw, isolated: el !== undefined, repaired }, limits));
   }
 }

@@ -193,3 +193,148 @@ export function nestingDepth(text: string, cap = Number.MAX_SAFE_INTEGER): numbe
   }
   return max;
 }
+
+/** Element spans (byte offsets) of a body that is exactly one diagnostic-settings envelope; see scanEnvelopeBytes. */
+export interface ByteEnvelope {
+  starts: number[];
+  ends: number[];
+  /** Per element: it holds a string that is, or may decode to, `__proto__` / `constructor` / `prototype`. */
+  suspect: boolean[];
+}
+
+function isSpaceByte(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function bytesEqual(b: Uint8Array, at: number, ascii: string): boolean {
+  for (let k = 0; k < ascii.length; k++) if (b[at + k] !== ascii.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * Whether the string body b[s, e) is, or (through `\u` escapes) may decode to, a key the decoder must drop. Only a
+ * `\uXXXX` escape can spell a letter or `_`, so an escaped spelling starts with the name's first letter or `\u`,
+ * holds a `\u`, and takes at most 6 bytes per character.
+ */
+function maybePrototypeKey(b: Uint8Array, s: number, e: number): boolean {
+  const len = e - s;
+  if (len < 9 || len > 66) return false;
+  const first = b[s];
+  if (first !== 0x5f && first !== 0x63 && first !== 0x70 && !(first === BACKSLASH && b[s + 1] === 0x75)) return false;
+  if (len === 9 && (bytesEqual(b, s, '__proto__') || bytesEqual(b, s, 'prototype'))) return true;
+  if (len === 11 && bytesEqual(b, s, 'constructor')) return true;
+  for (let k = s; k < e - 1; k++) if (b[k] === BACKSLASH && b[k + 1] === 0x75) return true;
+  return false;
+}
+
+/**
+ * The shape nearly every hub message has — `{"records":[…]}` (or `Records`) with nothing else, or a bare array of
+ * records — scanned over the UTF-8 bytes, so each record can be decoded and parsed on its own: its text is then a
+ * flat one-byte string unless the record itself holds non-Latin-1 characters (decoding the whole body makes every
+ * record two-byte as soon as one character anywhere needs it, and leaves each record a slice pinning the body).
+ *
+ * Returns undefined for anything else, and for anything odd (an empty element, a trailing comma, a member besides
+ * the records, trailing bytes, nesting deeper than `maxDepth`, a record over `maxRecordBytes`): the general string
+ * path then decides, exactly as before. When this returns spans and every element parses, the body is valid JSON:
+ * the envelope grammar is checked here and each element is checked by its own parse.
+ *
+ * The caller must first check that the bytes are valid UTF-8 (continuation bytes are ≥ 0x80, so no structural
+ * character is ever misread inside a multi-byte sequence).
+ */
+export function scanEnvelopeBytes(b: Buffer, maxDepth: number, maxRecordBytes: number): ByteEnvelope | undefined {
+  const n = b.length;
+  let i = n >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+  while (i < n && isSpaceByte(b[i])) i++;
+  let captureDepth: number;
+  if (b[i] === OPEN_ARR) {
+    captureDepth = 1;
+    i++;
+  } else if (b[i] === OPEN_OBJ) {
+    i++;
+    while (i < n && isSpaceByte(b[i])) i++;
+    if (b[i] !== QUOTE || (b[i + 1] !== 0x72 && b[i + 1] !== 0x52) || !bytesEqual(b, i + 2, 'ecords"')) return undefined;
+    i += 9;
+    while (i < n && isSpaceByte(b[i])) i++;
+    if (b[i] !== 0x3a) return undefined;
+    i++;
+    while (i < n && isSpaceByte(b[i])) i++;
+    if (b[i] !== OPEN_ARR) return undefined;
+    i++;
+    captureDepth = 2;
+  } else return undefined;
+
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const suspect: boolean[] = [];
+  let depth = captureDepth;
+  let deepest = depth;
+  let elStart = -1;
+  let flagged = false;
+  let closed = false;
+  while (i < n) {
+    const c = b[i]!;
+    if (c === QUOTE) {
+      if (elStart < 0) elStart = i;
+      // Most of a log's bytes are inside strings; Buffer#indexOf (native) beats a byte loop there.
+      let j = b.indexOf(QUOTE, i + 1);
+      while (j > 0 && b[j - 1] === BACKSLASH) {
+        let k = j - 2;
+        while (b[k] === BACKSLASH) k--;
+        if ((j - 1 - k) % 2 === 0) break; // an even run of backslashes: the quote is not escaped
+        j = b.indexOf(QUOTE, j + 1);
+      }
+      if (j < 0) return undefined;
+      if (!flagged && maybePrototypeKey(b, i + 1, j)) flagged = true;
+      i = j + 1;
+      continue;
+    }
+    if (c === OPEN_OBJ || c === OPEN_ARR) {
+      if (elStart < 0) elStart = i;
+      if (++depth > deepest) deepest = depth;
+      i++;
+      continue;
+    }
+    if (c === CLOSE_OBJ || c === CLOSE_ARR) {
+      if (depth > captureDepth) {
+        depth--;
+        i++;
+        continue;
+      }
+      if (c !== CLOSE_ARR) return undefined;
+      if (elStart < 0 && starts.length > 0) return undefined; // trailing comma
+      closed = true;
+    } else if (depth === captureDepth) {
+      if (c === COMMA) {
+        if (elStart < 0) return undefined;
+      } else {
+        if (elStart < 0 && !isSpaceByte(c)) elStart = i;
+        i++;
+        continue;
+      }
+    } else {
+      i++;
+      continue;
+    }
+    // An element ends here (at a comma or at the closing bracket).
+    if (elStart >= 0) {
+      let e = i;
+      while (e > elStart && isSpaceByte(b[e - 1])) e--;
+      if (e - elStart > maxRecordBytes) return undefined;
+      starts.push(elStart);
+      ends.push(e);
+      suspect.push(flagged);
+      elStart = -1;
+      flagged = false;
+    }
+    i++;
+    if (closed) break;
+  }
+  if (!closed || deepest > maxDepth) return undefined;
+  while (i < n && isSpaceByte(b[i])) i++;
+  if (captureDepth === 2) {
+    if (b[i] !== CLOSE_OBJ) return undefined;
+    i++;
+    while (i < n && isSpaceByte(b[i])) i++;
+  }
+  return i === n ? { starts, ends, suspect } : undefined;
+}

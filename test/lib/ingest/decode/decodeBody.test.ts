@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBody } from '../../../../src/lib/ingest/decode/decodeBody.js';
+import { decodeBody, decodeText } from '../../../../src/lib/ingest/decode/decodeBody.js';
 import { repairSingleQuotes } from '../../../../src/lib/ingest/decode/repairSingleQuotes.js';
 
 const ok = (r: ReturnType<typeof decodeBody>['records'][number]) => (r.ok ? r.value : undefined);
@@ -81,4 +82,39 @@ describe('decodeBody', () => {
     expect(decodeBody('{"a":').records[0]).toMatchObject({ ok: false, detail: expect.stringContaining('truncated') });
     expect(decodeBody('x'.repeat(100), { maxBodyBytes: 10, maxRecordChars: 10, maxDepth: 64 }).records[0]).toMatchObject({ ok: false, detail: expect.stringContaining('exceeds') });
   });
+
+  it('cuts records out of envelopes that do not start the body (leading whitespace, several envelopes)', () => {
+    const text = '  \n {"records":[{"a":1}, {"b":2}]}\n{"records":[{"c":3}]}';
+    for (const d of [decodeBody(Buffer.from(text)), decodeBody(text)]) expect(d.records.map((r) => r.raw)).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+    expect(decodeBody(Buffer.from(' \t{ "records" : [ {"a":1} ] } \n')).records[0]!.raw).toBe('{"a":1}');
+  });
+
+  it('drops prototype keys however they are spelled', () => {
+    const text = String.raw`{"records":[{"\u005f_proto__":{"x":1},"\u0063onstructor":1,"ok":1}]}`;
+    // The byte path (an envelope) and the text path (the same records as lines) both drop them.
+    for (const d of [decodeBody(Buffer.from(text)), decodeBody(text.slice(12, -2))]) expect(Object.keys(ok(d.records[0]!) as object)).toEqual(['ok']);
+  });
+
+  // The byte path (decodeEnvelopeBytes) handles the common envelope shapes; everything else takes the text path.
+  // Whichever path a body takes, the records must be the same.
+  it('decodes an envelope from bytes exactly as from text', () => {
+    const record = fc.oneof(
+      fc.dictionary(fc.string({ unit: fc.constantFrom('a', 'é', '–', '"', '\\', '{', ']', ',', ' ', '\n', '😀') }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }),
+      fc.jsonValue({ maxDepth: 3 }),
+    );
+    const space = fc.constantFrom('', ' ', '\n', '\r\n  ', '\t');
+    const body = fc.tuple(fc.array(fc.tuple(record, space, space), { maxLength: 5 }), space, fc.constantFrom('records', 'Records', 'array', 'value'), fc.boolean()).map(([recs, ws, shape, pretty]) => {
+      const items = recs.map(([r, a, b]) => `${a}${JSON.stringify(r, null, pretty ? 2 : undefined)}${b}`).join(',');
+      const inner = `[${items}]`;
+      return `${ws}${shape === 'array' ? inner : `{${ws}"${shape}"${ws}:${ws}${inner}${ws}}`}${ws}`;
+    });
+    fc.assert(
+      fc.property(body, (text) => {
+        const fromBytes = decodeBody(Buffer.from(text, 'utf8')).records;
+        expect(fromBytes).toEqual(decodeText(text));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
+
