@@ -17,20 +17,21 @@ const TENANT_PREFIX = /^\/tenants\/([^/]+)/i;
 
 export function recordTenantIds(r: NormalizedRecord): string[] {
   const out: string[] = [];
-  const add = (t: string) => {
-    if (!out.includes(t)) out.push(t);
-  };
   for (const k of TENANT_KEYS) {
     const v = str(get(r.rec, k));
-    if (v) add(v.trim().toLowerCase());
+    if (v) addOnce(out, v.trim().toLowerCase());
   }
   for (const k of RESOURCE_KEYS) {
     const v = r.rec[k];
     if (typeof v !== 'string' || v[0] !== '/' || (v[1] !== 't' && v[1] !== 'T')) continue;
     const m = TENANT_PREFIX.exec(v);
-    if (m) add(m[1]!.toLowerCase());
+    if (m) addOnce(out, m[1]!.toLowerCase());
   }
   return out;
+}
+
+function addOnce(list: string[], t: string): void {
+  if (!list.includes(t)) list.push(t);
 }
 
 export function recordSubscriptionIds(r: NormalizedRecord): string[] {

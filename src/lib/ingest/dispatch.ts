@@ -1,6 +1,5 @@
 import type { JsonObject, MapResult, Mapper, NormalizedRecord, OcsfEvent, SourceId } from './types.js';
-import { parseJsonSafely } from './decode/parseJsonSafely.js';
-import { get, isObj, str } from './ocsf/common.js';
+import { get, isObj, parsedJson, str } from './ocsf/common.js';
 import { attribute, type AttributionInput } from './attribution.js';
 import { activityLogMapper } from './mappers/activityLog.js';
 import { storageMapper } from './mappers/storage.js';
@@ -37,11 +36,11 @@ export function normalizeRecord(value: unknown, raw: string): NormalizedRecord |
     const p = rec.properties ?? rec.Properties;
     if (isObj(p)) props = p;
     else if (typeof p === 'string' && p.length > 1) {
-      const parsed = parseJsonSafely(p);
-      if (parsed.ok && isObj(parsed.value)) props = parsed.value;
+      const parsed = parsedJson(p);
+      if (isObj(parsed)) props = parsed;
     }
   }
-  return { rec, raw, category, laForm, props };
+  return { rec, raw, category, categoryLower: category.toLowerCase(), laForm, props };
 }
 
 export type RecordOutcome =
@@ -57,7 +56,12 @@ export interface MapContext extends AttributionInput {
 export function mapRecord(value: unknown, raw: string, ctx: MapContext, repaired?: string, list: readonly Mapper[] = mappers): RecordOutcome {
   const r = normalizeRecord(value, raw);
   if (!r) return { ok: false, reason: 'unknown-shape', detail: `record is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}, not an object` };
-  const mapper = list.find((m) => m.matches(r));
+  let mapper: Mapper | undefined;
+  for (const m of list)
+    if (m.matches(r)) {
+      mapper = m;
+      break;
+    }
   if (!mapper) return { ok: false, reason: 'unknown-shape', detail: `no Azure category/type/time fields (keys: ${Object.keys(r.rec).slice(0, 8).join(',')})` };
   const a = attribute(r, ctx);
   if (!a.ok) return { ok: false, reason: 'tenant-mismatch', detail: a.detail, source: mapper.source };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import type { DeadLetter, DeadLetterReason, OcsfEvent, SourceId } from './types.js';
+import type { DeadLetter, DeadLetterReason, DecodedRecord, OcsfEvent, SourceId } from './types.js';
 import { decodeBody, defaultDecodeLimits, type DecodeLimits } from './decode/decodeBody.js';
 import { mapRecord } from './dispatch.js';
 
@@ -99,6 +99,7 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
   const deadLetters: DeadLetter[] = [];
   const byReason: Partial<Record<DeadLetterReason, number>> = {};
   const seen = new Map<string, LastSeen>();
+  let last: LastSeen | undefined;
   let records = 0;
   let mapped = 0;
 
@@ -139,24 +140,29 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
       deadLetter('unknown-shape', 'message holds no records', decoded.bodyBytes(), m, undefined);
       return;
     }
+    const bytes = (rec: DecodedRecord): Uint8Array => (rec.isolated && !decoded.lossy ? Buffer.from(rec.raw, 'utf8') : decoded.bodyBytes());
     decoded.records.forEach((rec, idx) => {
       records++;
       const recordIndex = decoded.records.length > 1 || rec.isolated ? idx : undefined;
-      const bytes = (): Uint8Array => (rec.isolated && !decoded.lossy ? Buffer.from(rec.raw, 'utf8') : decoded.bodyBytes());
-      if (!rec.ok) return deadLetter('unparseable', rec.detail, bytes(), m, recordIndex);
+      if (!rec.ok) return deadLetter('unparseable', rec.detail, bytes(rec), m, recordIndex);
       const out = mapRecord(rec.value, rec.raw, ctx, rec.repaired);
-      if (!out.ok) return deadLetter(out.reason, out.detail, bytes(), m, recordIndex);
+      if (!out.ok) return deadLetter(out.reason, out.detail, bytes(rec), m, recordIndex);
       mapped++;
       for (const ev of out.events) {
         events.push(ev);
         const tenant = ev.metadata.tenant_uid as string | undefined;
-        const key = `${tenant ?? ''}|${out.source}|${out.category}`;
-        const cur = seen.get(key);
-        if (!cur) seen.set(key, { tenantId: tenant, source: out.source, category: out.category, lastEventTime: ev.time, count: 1 });
-        else {
-          cur.count++;
-          if (ev.time > cur.lastEventTime) cur.lastEventTime = ev.time;
+        // Consecutive events nearly always share tenant, source and category: skip building the key for those.
+        let cur = last !== undefined && last.tenantId === tenant && last.source === out.source && last.category === out.category ? last : undefined;
+        if (cur === undefined) {
+          const key = `${tenant ?? ''}|${out.source}|${out.category}`;
+          cur = seen.get(key);
+          if (!cur) {
+            seen.set(key, (cur = { tenantId: tenant, source: out.source, category: out.category, lastEventTime: ev.time, count: 0 }));
+          }
+          last = cur;
         }
+        cur.count++;
+        if (ev.time > cur.lastEventTime) cur.lastEventTime = ev.time;
       }
     });
   });

@@ -57,6 +57,8 @@ export interface NormalizedRecord {
   raw: string;
   /** Resource-log category or Log Analytics table (`Type`). Empty when absent. */
   category: string;
+  /** `category` lower-cased, once per record (several mappers' `matches` compare it case-insensitively). */
+  categoryLower: string;
   /** true when the record is a Log Analytics row (data export): flat PascalCase columns. */
   laForm: boolean;
   props: JsonObject;

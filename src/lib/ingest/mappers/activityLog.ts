@@ -1,6 +1,6 @@
 import type { JsonObject, MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
-import { actorFromIdentity } from '../ocsf/azureIdentity.js';
-import { arr, buildEvent, compact, eventUid, get, hasOwnKey, int, ipOf, parseResourceId, recordTime, remainder, severityFromAlert, severityFromLevel, str } from '../ocsf/common.js';
+import { ACTOR_CONSUMED, actorFromIdentity } from '../ocsf/azureIdentity.js';
+import { arr, buildEvent, compact, consumed, eventUid, get, int, ipOf, parseResourceId, recordTime, severityFromAlert, severityFromLevel, str, unmappedOf, type Consumed, type ConsumedDef, type EventBody, type EventCore } from '../ocsf/common.js';
 
 /**
  * Azure Activity Log (diagnostic-settings form, all 8 categories plus the legacy Write/Action/Delete values, and the
@@ -19,12 +19,44 @@ const API_CATEGORIES = new Set(['administrative', 'policy', 'write', 'action', '
 const NOTICE_CATEGORIES = new Set(['servicehealth', 'resourcehealth', 'alert', 'autoscale', 'recommendation']);
 export const ACTIVITY_LOG_CATEGORIES = new Set([...API_CATEGORIES, 'security', ...NOTICE_CATEGORIES]);
 
-const MAPPED_TOP = new Set([
-  'time', 'Time', 'TimeGenerated', 'resourceId', 'ResourceId', '_ResourceId', 'operationName', 'OperationNameValue', 'OperationName', 'category', 'Category',
-  'CategoryValue', 'resultType', 'ActivityStatusValue', 'resultSignature', 'ActivitySubstatusValue', 'durationMs', 'callerIpAddress', 'CallerIpAddress',
-  'correlationId', 'CorrelationId', 'identity', 'Caller', 'Claims', 'Claims_d', 'Authorization', 'Authorization_d', 'level', 'Level', 'location', 'properties',
-  'Properties', 'Properties_d', 'eventDataId', 'EventDataId', 'tenantId', 'TenantId', 'SubscriptionId', 'resultDescription', 'Type',
-]);
+/**
+ * Unmapped specs (see ConsumedDef), per class: a Base Event has no actor, endpoint or resources, so the caller,
+ * its IP and the resource id stay in `unmapped` there; a Detection Finding has no endpoint or API status.
+ * Redundant and dropped: `Type` (the LA table, which selected this mapper); the LA display columns `OperationName`,
+ * `ActivityStatus`, `ActivitySubstatus` (localized names of the mapped `*Value` columns); `Properties_d` (the same
+ * content as the mapped `Properties`); `Resource`, `ResourceGroup`, `ResourceProvider`, `ResourceProviderValue`
+ * (parts of the mapped resource id).
+ */
+const COMMON: ConsumedDef = {
+  time: true, Time: true, TimeGenerated: true, timeGenerated: true, category: true, Category: true, CategoryValue: true, operationName: true,
+  OperationNameValue: true, OperationName: true, correlationId: true, CorrelationId: true, eventDataId: true, EventDataId: true, level: true,
+  Level: true, location: true, Location: true, tenantId: true, TenantId: true, SubscriptionId: true, resultDescription: true, Type: true,
+  ActivityStatus: true, ActivitySubstatus: true, Properties_d: true, Resource: true, ResourceGroup: true, ResourceProvider: true,
+  ResourceProviderValue: true,
+};
+const RESOURCE: ConsumedDef = { resourceId: true, ResourceId: true, _ResourceId: true };
+const RESULT: ConsumedDef = { resultType: true, ActivityStatusValue: true, resultSignature: true, ActivitySubstatusValue: true, durationMs: true };
+const CALLER_IP: ConsumedDef = { callerIpAddress: true, CallerIpAddress: true };
+const CLASS_CONSUMED: Record<'api' | 'pim' | 'security' | 'notice', [ConsumedDef[], ConsumedDef]> = {
+  api: [[RESOURCE, RESULT, ACTOR_CONSUMED, CALLER_IP], { statusCode: true }],
+  /** PIM records name their caller in `properties.CallerInfo` (used only when the record has no identity). */
+  pim: [[RESOURCE, RESULT, ACTOR_CONSUMED, CALLER_IP], { statusCode: true, CallerInfo: true }],
+  security: [[RESOURCE, ACTOR_CONSUMED], { Severity: true, severity: true, alertDisplayName: true, AlertDisplayName: true }],
+  notice: [[RESULT], {}],
+};
+const MESSAGE_KEYS = ['title', 'description', 'Description'] as const;
+const specs = new Map<string, Consumed>();
+/** The spec for a class, with the `properties` member that gave the message (when `resultDescription` did not). */
+function consumedFor(kind: keyof typeof CLASS_CONSUMED, messageKey: string | undefined): Consumed {
+  const key = `${kind}|${messageKey ?? ''}`;
+  let c = specs.get(key);
+  if (!c) {
+    const [top, props] = CLASS_CONSUMED[kind];
+    const p: ConsumedDef = messageKey ? { eventDataId: true, ...props, [messageKey]: true } : { eventDataId: true, ...props };
+    specs.set(key, (c = consumed(COMMON, ...top, { properties: p, Properties: p })));
+  }
+  return c;
+}
 
 export function activityFromOperation(op: string | undefined, resultSignature: string | undefined): { id: number; name: string } {
   if (!op) return { id: 0, name: 'Unknown' };
@@ -78,98 +110,70 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const sub = rid.subscriptionId ?? str(get(rec, 'SubscriptionId'))?.toLowerCase();
   // eventDataId is unique per record; correlationId alone is not (Started/Accepted/Succeeded share it).
   const uid = eventUid(meta.tenantId, 'activity-log', [eventDataId ?? correlationId, eventDataId ? undefined : op, eventDataId ? undefined : resultType, eventDataId ? undefined : resultSignature, eventDataId ? undefined : original, eventDataId ? undefined : resourceId], r.rec);
-  const common = {
-    uid,
-    time,
-    originalTime: original,
-    source: 'activity-log' as const,
-    feature: 'Activity Log',
-    productName: 'Azure Monitor',
-    logName: cat || 'ActivityLog',
-    subscriptionId: sub,
-    region: str(get(rec, 'location', 'Location')),
-    correlationUid: correlationId,
-    eventCode: op,
-  };
-  const unmapped: JsonObject = remainder(rec, MAPPED_TOP) ?? {};
-  if (hasOwnKey(r.props)) unmapped.properties = r.props;
+  const region = str(get(rec, 'location', 'Location'));
+  const core = (classUid: number, className: string, categoryUid: number, categoryName: string, activityId: number, activityName: string, severityId: number): EventCore => ({
+    classUid, className, categoryUid, categoryName, activityId, activityName, severityId, time, uid, source: 'activity-log', feature: 'Activity Log',
+    productName: 'Azure Monitor', logName: cat || 'ActivityLog', subscriptionId: sub, region, correlationUid: correlationId, originalUid: eventDataId,
+    originalTime: original, eventCode: op,
+  });
   const durationMs = int(get(rec, 'durationMs'));
-  const resources = resourceId ? [compact({ uid: resourceId, name: rid.name, type: rid.type, group: rid.resourceGroup ? { name: rid.resourceGroup } : undefined, region: common.region })!] : undefined;
-  const message = str(get(rec, 'resultDescription')) ?? str(get(r.props, 'title', 'description', 'Description'));
+  const resources = resourceId ? [compact({ uid: resourceId, name: rid.name, type: rid.type, group: rid.resourceGroup ? { name: rid.resourceGroup } : undefined, region })!] : undefined;
+  let message = str(get(rec, 'resultDescription'));
+  let messageKey: string | undefined;
+  if (message === undefined)
+    for (const k of MESSAGE_KEYS) {
+      message = str(get(r.props, k));
+      if (message !== undefined) {
+        messageKey = k;
+        break;
+      }
+    }
 
   if (catLower === 'security') {
     const alertName = rid.name ?? eventDataId ?? uid;
     const sev = str(get(r.props, 'Severity', 'severity'));
     const severityId = sev ? severityFromAlert(sev) : severityFromLevel(level);
-    return {
-      ok: true,
-      events: [
-        buildEvent(
-          { ...common, classUid: 2004, className: 'Detection Finding', categoryUid: 2, categoryName: 'Findings', activityId: 1, activityName: 'Create', severityId },
-          meta,
-          r.raw,
-          compact({
-            finding_info: compact({ uid: alertName, title: str(get(r.props, 'alertDisplayName', 'AlertDisplayName')) ?? op, types: ['Defender for Cloud alert (activity log)'], analytic: op ? { type_id: 1, type: 'Rule', name: op } : undefined }),
-            status_id: 1,
-            status: 'New',
-            message,
-            resources,
-            actor: actorFromIdentity(rec),
-          })!,
-          unmapped,
-        ),
-      ],
+    const body: EventBody = {
+      finding_info: compact({ uid: alertName, title: str(get(r.props, 'alertDisplayName', 'AlertDisplayName')) ?? op, types: ['Defender for Cloud alert (activity log)'], analytic: op ? { type_id: 1, type: 'Rule', name: op } : undefined }),
+      status_id: 1,
+      status: 'New',
+      message,
+      resources,
+      actor: actorFromIdentity(rec),
     };
+    return { ok: true, events: [buildEvent(core(2004, 'Detection Finding', 2, 'Findings', 1, 'Create', severityId), meta, r.raw, body, unmappedOf(rec, consumedFor('security', messageKey)))] };
   }
 
   if (NOTICE_CATEGORIES.has(catLower)) {
     const status = statusFromResult(resultType);
-    return {
-      ok: true,
-      events: [
-        buildEvent(
-          { ...common, classUid: 0, className: 'Base Event', categoryUid: 0, categoryName: 'Uncategorized', activityId: 99, activityName: cat, severityId: severityFromLevel(level) },
-          meta,
-          r.raw,
-          compact({ ...status, status_detail: resultSignature, message, duration: durationMs }) ?? {},
-          unmapped,
-        ),
-      ],
-    };
+    const body: EventBody = { status_id: status.status_id, status: status.status, status_detail: resultSignature, message, duration: durationMs };
+    return { ok: true, events: [buildEvent(core(0, 'Base Event', 0, 'Uncategorized', 99, cat, severityFromLevel(level)), meta, r.raw, body, unmappedOf(rec, consumedFor('notice', messageKey)))] };
   }
 
   // API Activity
   const activity = activityFromOperation(op, resultSignature);
-  const actor = actorFromIdentity(rec) ?? pimCaller(r.props) ?? { app_name: op?.includes('/') ? op.split('/')[0]! : 'Unknown' };
+  const identityActor = actorFromIdentity(rec);
+  const pim = identityActor ? undefined : pimCaller(r.props);
+  const actor = identityActor ?? pim ?? { app_name: op?.includes('/') ? op.split('/')[0]! : 'Unknown' };
   const status = statusFromResult(resultType);
-  const statusCode = str(get(r.props, 'statusCode'));
-  const body = compact({
+  const body: EventBody = {
     actor,
     api: compact({ operation: op ?? 'Unknown', service: rid.provider ? { name: rid.provider } : undefined, request: correlationId ? { uid: correlationId } : undefined }),
     src_endpoint: srcEndpoint(get(rec, 'callerIpAddress', 'CallerIpAddress')),
     resources,
-    ...status,
-    status_code: statusCode,
+    status_id: status.status_id,
+    status: status.status,
+    status_code: str(get(r.props, 'statusCode')),
     status_detail: resultSignature,
     message,
     duration: durationMs,
-  })!;
-  return {
-    ok: true,
-    events: [
-      buildEvent(
-        { ...common, classUid: 6003, className: 'API Activity', categoryUid: 6, categoryName: 'Application Activity', activityId: activity.id, activityName: activity.name, severityId: severityFromLevel(level) },
-        meta,
-        r.raw,
-        body,
-        unmapped,
-      ),
-    ],
   };
+  const activityCore = core(6003, 'API Activity', 6, 'Application Activity', activity.id, activity.name, severityFromLevel(level));
+  return { ok: true, events: [buildEvent(activityCore, meta, r.raw, body, unmappedOf(rec, consumedFor(pim ? 'pim' : 'api', messageKey)))] };
 }
 
 export const activityLogMapper: Mapper = {
   source: 'activity-log',
-  matches: (r) => (r.laForm ? r.category === 'AzureActivity' : ACTIVITY_LOG_CATEGORIES.has(r.category.toLowerCase())),
+  matches: (r) => (r.laForm ? r.category === 'AzureActivity' : ACTIVITY_LOG_CATEGORIES.has(r.categoryLower)),
   map,
 };

@@ -1,5 +1,5 @@
 import type { MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
-import { buildEvent, compact, eventUid, get, hasOwnKey, parseResourceId, recordTime, remainder, severityFromLevel, str } from '../ocsf/common.js';
+import { buildEvent, consumed, eventUid, get, parseResourceId, parseTime, recordTime, severityFromLevel, str, unmappedOf, type ConsumedDef } from '../ocsf/common.js';
 
 /**
  * Any other Azure record we recognise as Azure telemetry (a resource-log category, an LA table, a Defender export
@@ -7,7 +7,18 @@ import { buildEvent, compact, eventUid, get, hasOwnKey, parseResourceId, recordT
  * with the category as the label. Delivering it (raw_data + unmapped) beats dead-lettering valid telemetry; a
  * specific mapper can claim the category later.
  */
-const MAPPED = new Set(['time', 'TimeGenerated', 'category', 'Category', 'Type', 'operationName', 'OperationName', 'level', 'Level', 'location', 'properties']);
+/**
+ * Unmapped spec (see ConsumedDef). A Base Event has no resources: the resource id stays in `unmapped` (only its
+ * subscription is mapped, to `cloud.account`). The `properties` time fields count as mapped only when they gave the
+ * event time.
+ */
+const TOP: ConsumedDef = {
+  time: true, Time: true, TimeGenerated: true, timeGenerated: true, category: true, Category: true, CategoryValue: true, Type: true,
+  operationName: true, OperationName: true, level: true, Level: true, location: true, Location: true, correlationId: true, CorrelationId: true,
+};
+const PROPS_TIME: ConsumedDef = { timeGenerated: true, TimeGenerated: true, statusChangeDate: true };
+const CONSUMED = consumed(TOP);
+const CONSUMED_PROPS_TIME = consumed(TOP, { properties: PROPS_TIME, Properties: PROPS_TIME });
 
 function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const rec = r.rec;
@@ -17,8 +28,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const { time, original } = recordTime(r, get(r.props, 'timeGenerated', 'TimeGenerated', 'statusChangeDate'));
   const correlationId = str(get(rec, 'correlationId', 'CorrelationId'));
   const uid = eventUid(meta.tenantId, 'azure-other', [], r.rec);
-  const unmapped = remainder(rec, MAPPED) ?? {};
-  if (hasOwnKey(r.props)) unmapped.properties = r.props;
+  const ownTime = parseTime(get(rec, 'time', 'Time', 'TimeGenerated', 'timeGenerated')) !== undefined;
   const label = r.category || 'Azure';
   return {
     ok: true,
@@ -31,8 +41,8 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
         },
         meta,
         r.raw,
-        compact({ message: op }) ?? {},
-        unmapped,
+        { message: op },
+        unmappedOf(rec, ownTime || time === undefined ? CONSUMED : CONSUMED_PROPS_TIME),
       ),
     ],
   };

@@ -1,5 +1,5 @@
 import type { JsonObject, MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
-import { arr, buildEvent, compact, eventUid, get, isObj, obj, parseResourceId, parseTime, remainder, severityFromAlert, str } from '../ocsf/common.js';
+import { arr, buildEvent, compact, consumed, eventUid, get, isObj, parseResourceId, parseTime, putUnmapped, severityFromAlert, str, unmappedOf, type Consumed, type ConsumedDef, type EventBody } from '../ocsf/common.js';
 
 /**
  * Defender for Cloud security alerts → Detection Finding (2004), in the three shapes they arrive in:
@@ -17,39 +17,67 @@ const STATUS: Record<string, [number, string, number, string]> = {
   resolved: [4, 'Resolved', 3, 'Close'],
 };
 
-const MAPPED = new Set([
-  'SystemAlertId', 'systemAlertId', 'AlertType', 'alertType', 'AlertDisplayName', 'alertDisplayName', 'AlertName', 'DisplayName', 'Description', 'description',
-  'Severity', 'severity', 'AlertSeverity', 'Status', 'status', 'Intent', 'intent', 'Tactics', 'Techniques', 'techniques', 'subTechniques', 'AzureResourceId',
-  'ResourceId', 'CompromisedEntity', 'compromisedEntity', 'RemediationSteps', 'remediationSteps', 'Entities', 'entities', 'TimeGenerated', 'timeGeneratedUtc',
-  'StartTimeUtc', 'startTimeUtc', 'StartTime', 'EndTimeUtc', 'endTimeUtc', 'EndTime', 'ProductName', 'productName', 'VendorName', 'vendorName', 'AlertUri',
-  'alertUri', 'ConfidenceScore', 'Type', 'resourceIdentifiers', 'TenantId',
-]);
+/**
+ * Unmapped spec (see ConsumedDef). `Entities` is settled in map(): an entity that became an observable loses its type
+ * and the member the observable holds; others stay whole. `ExtendedProperties` stays whole (parsed when the LA form
+ * holds it as a JSON string). Redundant and dropped: `Type` (the LA table) and, in the REST form, the top-level
+ * `id` / `name` / `type` (the alert's ARM id, its SystemAlertId, the alert resource type).
+ */
+const ALERT: ConsumedDef = {
+  SystemAlertId: true, systemAlertId: true, AlertType: true, alertType: true, AlertDisplayName: true, alertDisplayName: true, AlertName: true,
+  DisplayName: true, Description: true, description: true, Severity: true, severity: true, AlertSeverity: true, Status: true, status: true,
+  Intent: true, intent: true, Tactics: true, Techniques: true, techniques: true, AzureResourceId: true, ResourceId: true, CompromisedEntity: true,
+  compromisedEntity: true, RemediationSteps: true, remediationSteps: true, Entities: true, entities: true, TimeGenerated: true,
+  timeGeneratedUtc: true, StartTimeUtc: true, startTimeUtc: true, StartTime: true, EndTimeUtc: true, endTimeUtc: true, EndTime: true,
+  ProductName: true, productName: true, VendorName: true, vendorName: true, AlertUri: true, alertUri: true, AlertLink: true, Type: true,
+  TenantId: true, resourceIdentifiers: { azureResourceId: true }, ExtendedProperties: {}, extendedProperties: {},
+};
+const CONSUMED = consumed(ALERT);
+const REST_CONSUMED = consumed({ properties: ALERT, id: true, name: true, type: true });
 
-const ENTITY_OBSERVABLES: Record<string, (e: JsonObject) => JsonObject | undefined> = {
-  ip: (e) => (str(get(e, 'Address', 'address')) ? { type_id: 2, type: 'IP Address', name: 'ip', value: str(get(e, 'Address', 'address')) } : undefined),
-  host: (e) => (str(get(e, 'HostName', 'hostName')) ? { type_id: 1, type: 'Hostname', name: 'host', value: str(get(e, 'HostName', 'hostName')) } : undefined),
-  account: (e) => (str(get(e, 'Name', 'name')) ? { type_id: 4, type: 'User Name', name: 'account', value: str(get(e, 'Name', 'name')) } : undefined),
-  'azure-resource': (e) => (str(get(e, 'ResourceId', 'resourceId')) ? { type_id: 10, type: 'Resource UID', name: 'azure-resource', value: str(get(e, 'ResourceId', 'resourceId')) } : undefined),
-  url: (e) => (str(get(e, 'Url', 'url')) ? { type_id: 6, type: 'URL String', name: 'url', value: str(get(e, 'Url', 'url')) } : undefined),
-  file: (e) => (str(get(e, 'Name', 'name')) ? { type_id: 7, type: 'File Name', name: 'file', value: str(get(e, 'Name', 'name')) } : undefined),
-  process: (e) => (str(get(e, 'CommandLine', 'commandLine')) ? { type_id: 13, type: 'Command Line', name: 'process', value: str(get(e, 'CommandLine', 'commandLine')) } : undefined),
+/** Per entity type: the observable it becomes, and the members that observable maps. */
+const ENTITY_OBSERVABLES: Record<string, { observe: (e: JsonObject) => JsonObject | undefined; consumed: Consumed }> = {
+  ip: { observe: (e) => observable(2, 'IP Address', 'ip', get(e, 'Address', 'address')), consumed: consumed({ Type: true, type: true, Address: true, address: true }) },
+  host: { observe: (e) => observable(1, 'Hostname', 'host', get(e, 'HostName', 'hostName')), consumed: consumed({ Type: true, type: true, HostName: true, hostName: true }) },
+  account: { observe: (e) => observable(4, 'User Name', 'account', get(e, 'Name', 'name')), consumed: consumed({ Type: true, type: true, Name: true, name: true }) },
+  'azure-resource': { observe: (e) => observable(10, 'Resource UID', 'azure-resource', get(e, 'ResourceId', 'resourceId')), consumed: consumed({ Type: true, type: true, ResourceId: true, resourceId: true }) },
+  url: { observe: (e) => observable(6, 'URL String', 'url', get(e, 'Url', 'url')), consumed: consumed({ Type: true, type: true, Url: true, url: true }) },
+  file: { observe: (e) => observable(7, 'File Name', 'file', get(e, 'Name', 'name')), consumed: consumed({ Type: true, type: true, Name: true, name: true }) },
+  process: { observe: (e) => observable(13, 'Command Line', 'process', get(e, 'CommandLine', 'commandLine')), consumed: consumed({ Type: true, type: true, CommandLine: true, commandLine: true }) },
 };
 
-function observables(entities: unknown[] | undefined): JsonObject[] | undefined {
-  if (!entities) return undefined;
+function observable(typeId: number, type: string, name: string, v: unknown): JsonObject | undefined {
+  const value = str(v);
+  return value ? { type_id: typeId, type, name, value } : undefined;
+}
+
+/** Observables from the alert's entities, and the entities' unmapped rest. */
+function observables(entities: unknown[] | undefined): { observables: JsonObject[] | undefined; rest: unknown[] | undefined } {
+  if (!entities) return { observables: undefined, rest: undefined };
   const out: JsonObject[] = [];
+  const rest: unknown[] = [];
   const seen = new Set<string>();
   for (const e of entities) {
-    if (!isObj(e)) continue;
+    if (!isObj(e)) {
+      if (e !== null && e !== '') rest.push(e);
+      continue;
+    }
     const type = str(get(e, 'Type', 'type'))?.toLowerCase();
-    const o = type ? ENTITY_OBSERVABLES[type]?.(e) : undefined;
-    if (!o) continue;
+    const kind = type ? ENTITY_OBSERVABLES[type] : undefined;
+    const o = kind?.observe(e);
+    if (!o) {
+      rest.push(e);
+      continue;
+    }
+    const left = unmappedOf(e, kind!.consumed);
+    if (left) rest.push(left);
+    // A duplicate (same type and value) is the same observable: its members are mapped too.
     const key = `${String(o.type_id)}|${String(o.value)}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(o);
   }
-  return out.length > 0 ? out : undefined;
+  return { observables: out.length > 0 ? out : undefined, rest: rest.length > 0 ? rest : undefined };
 }
 
 function map(r: NormalizedRecord, meta: MapMeta): MapResult {
@@ -76,12 +104,10 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
     ...(techniques.length === 0 ? tactics.map((t) => ({ tactic: { name: t } })) : []),
   ];
   const entities = arr(get(p, 'Entities', 'entities'));
-  const ext = obj(get(p, 'ExtendedProperties', 'extendedProperties'));
   const uid = eventUid(meta.tenantId, 'defender-alert', [alertId, statusRaw, str(timeRaw)], r.rec);
-  const unmapped: JsonObject = remainder(p, MAPPED) ?? {};
-  if (p !== rec) Object.assign(unmapped, remainder(rec, new Set(['properties', 'id', 'name', 'type'])) ?? {});
-  if (ext) unmapped.ExtendedProperties = ext;
-  delete unmapped.extendedProperties;
+  const fromEntities = observables(entities);
+  let unmapped = unmappedOf(rec, p === rec ? CONSUMED : REST_CONSUMED);
+  if (fromEntities.rest) unmapped = putUnmapped(unmapped, p !== rec, Object.hasOwn(p, 'Entities') ? 'Entities' : 'entities', fromEntities.rest);
   const finding_info = compact({
     uid: alertId,
     title: title ?? alertType ?? 'Security alert',
@@ -98,18 +124,17 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const resources = resourceId || str(get(p, 'CompromisedEntity', 'compromisedEntity'))
     ? [compact({ uid: resourceId, name: str(get(p, 'CompromisedEntity', 'compromisedEntity')) ?? rid.name, type: rid.type, group: rid.resourceGroup ? { name: rid.resourceGroup } : undefined })!]
     : undefined;
-  const body = compact({
+  const body: EventBody = {
     finding_info,
     status_id: st[0],
     status: st[1],
     message: title,
     resources,
     remediation,
-    observables: observables(entities),
+    observables: fromEntities.observables,
     start_time: parseTime(get(p, 'StartTimeUtc', 'startTimeUtc', 'StartTime')),
     end_time: parseTime(get(p, 'EndTimeUtc', 'endTimeUtc', 'EndTime')),
-  })!;
-  if (entities) unmapped.Entities = entities;
+  };
   return {
     ok: true,
     events: [

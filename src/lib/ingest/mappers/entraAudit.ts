@@ -1,5 +1,5 @@
 import type { JsonObject, MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
-import { arr, buildEvent, compact, eventUid, get, ipOf, isObj, obj, recordTime, remainder, severityFromLevel, str } from '../ocsf/common.js';
+import { arr, buildEvent, compact, consumed, eventUid, get, interned, ipOf, isObj, obj, putUnmapped, recordTime, severityFromLevel, str, unmappedOf, type ConsumedDef, type EventBody } from '../ocsf/common.js';
 
 /**
  * Entra ID audit logs (diagnostic-settings `AuditLogs`, LA `AuditLogs` rows, Graph directoryAudit objects).
@@ -42,15 +42,39 @@ const ENTITY_ACTIVITY: Record<string, [number, string]> = {
   disable: [9, 'Disable'],
 };
 
-const MAPPED_PROPS = new Set([
-  'id', 'Id', 'activityDateTime', 'ActivityDateTime', 'createdDateTime', 'activityDisplayName', 'ActivityDisplayName', 'category', 'Category', 'correlationId',
-  'CorrelationId', 'initiatedBy', 'InitiatedBy', 'targetResources', 'TargetResources', 'result', 'Result', 'resultReason', 'ResultReason', 'operationType',
-  'AADOperationType', 'loggedByService', 'LoggedByService',
-]);
-const MAPPED_TOP = new Set([
-  'time', 'resourceId', 'operationName', 'operationVersion', 'category', 'tenantId', 'resultType', 'resultSignature', 'resultDescription', 'durationMs',
-  'callerIpAddress', 'correlationId', 'identity', 'Level', 'level', 'location', 'properties',
-]);
+/**
+ * Unmapped specs (see ConsumedDef). `targetResources` is settled in map(): the targets that became the event's user,
+ * group, policy or entity lose the members mapped from them, the others stay whole. `operationType` is mapped only
+ * by Entity Management (its activity). Redundant and dropped: `activityDateTime` (the event time), the top-level
+ * `resourceId` / `ResourceId` / `_ResourceId` (`/tenants/<tenant>/providers/Microsoft.aadiam`: the tenant),
+ * `operationName` / `OperationName` (the activity display name again), `category` / `Type` ("AuditLogs": the log
+ * name) and `identity` (the initiator's display name, mapped from `initiatedBy`).
+ */
+const INITIATOR: ConsumedDef = {
+  user: { id: true, userPrincipalName: true, displayName: true, ipAddress: true, roles: { '': true, displayName: true } },
+  app: { displayName: true, servicePrincipalName: true, appId: true, servicePrincipalId: true },
+};
+const TARGET_CONSUMED = consumed({ id: true, displayName: true, userPrincipalName: true, type: true });
+const PROPS: ConsumedDef = {
+  id: true, Id: true, activityDateTime: true, ActivityDateTime: true, createdDateTime: true, activityDisplayName: true, ActivityDisplayName: true,
+  correlationId: true, CorrelationId: true, result: true, Result: true, resultReason: true, ResultReason: true, initiatedBy: INITIATOR,
+  InitiatedBy: INITIATOR, targetResources: true, TargetResources: true, loggedByService: true, LoggedByService: true,
+};
+const OPERATION_TYPE: ConsumedDef = { operationType: true, AADOperationType: true };
+const TOP: ConsumedDef = {
+  time: true, resourceId: true, operationName: true, category: true, tenantId: true, resultDescription: true, callerIpAddress: true,
+  correlationId: true, identity: true, level: true, Level: true,
+};
+const LA_TOP: ConsumedDef = { TimeGenerated: true, Type: true, TenantId: true, AADTenantId: true, ResourceId: true, _ResourceId: true, OperationName: true, Level: true };
+const CONSUMED = {
+  diag: consumed(TOP, { properties: PROPS, Properties: PROPS }),
+  diagEntity: consumed(TOP, { properties: { ...PROPS, ...OPERATION_TYPE }, Properties: { ...PROPS, ...OPERATION_TYPE } }),
+  la: consumed(LA_TOP, PROPS),
+  laEntity: consumed(LA_TOP, PROPS, OPERATION_TYPE),
+  /** Microsoft Graph directoryAudit objects: the record is the audit entry itself. */
+  graph: consumed(PROPS),
+  graphEntity: consumed(PROPS, OPERATION_TYPE),
+};
 
 function initiator(p: JsonObject): { actor: JsonObject | undefined; ip: string | undefined } {
   const by = obj(get(p, 'initiatedBy', 'InitiatedBy'));
@@ -89,18 +113,14 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const status = result === 'success' ? { status_id: 1, status: 'Success' } : result === 'failure' ? { status_id: 2, status: 'Failure' } : result ? { status_id: 99, status: result } : { status_id: 0, status: 'Unknown' };
   const targets = (arr(get(p, 'targetResources', 'TargetResources')) ?? []).filter(isObj);
   const { actor, ip } = initiator(p);
-  const auditCategory = str(get(p, 'category', 'Category'));
   const operationType = str(get(p, 'operationType', 'AADOperationType'));
   const uid = eventUid(meta.tenantId, 'entra-audit', [id, original, activityTrim, id ? undefined : correlationId], r.rec);
-  const unmapped: JsonObject = remainder(p, MAPPED_PROPS) ?? {};
-  if (!r.laForm && p !== rec) Object.assign(unmapped, remainder(rec, MAPPED_TOP) ?? {});
-  if (auditCategory) unmapped.auditCategory = auditCategory;
-  if (targets.length > 0) unmapped.targetResources = targets;
   const callerIp = ip ?? ipOf(get(rec, 'callerIpAddress')).ip;
-  const common = {
+  const common: EventBody = {
     actor,
     src_endpoint: callerIp ? { ip: callerIp } : undefined,
-    ...status,
+    status_id: status.status_id,
+    status: status.status,
     status_detail: str(get(p, 'resultReason', 'ResultReason')) ?? str(get(rec, 'resultDescription')),
     message: activityTrim,
   };
@@ -109,14 +129,19 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const roleTarget = targets.find((t) => str(get(t, 'type'))?.toLowerCase() === 'role');
   const rule = RULES.find((x) => x.re.test(activityTrim));
 
-  let cls: { uid: number; name: string; activityId: number; activityName: string; body: Record<string, unknown> };
+  // The targets mapped into the event (their mapped members leave `unmapped`).
+  let mappedTargets: (JsonObject | undefined)[];
+  let cls: { uid: number; name: string; activityId: number; activityName: string; body: EventBody };
   if (rule && rule.cls === 3001 && (userTarget || targets.length === 0 || roleTarget)) {
-    const user = userTarget ? targetUser(userTarget) : targets[0] ? targetUser(targets[0]) : { name: str(get(rec, 'identity')) ?? 'Unknown' };
+    const userFrom = userTarget ?? targets[0];
+    const user = userFrom ? targetUser(userFrom) : { name: str(get(rec, 'identity')) ?? 'Unknown' };
     const policy = roleTarget ? compact({ name: str(get(roleTarget, 'displayName')), uid: str(get(roleTarget, 'id')), type: 'Entra ID directory role' }) : undefined;
-    cls = { uid: 3001, name: 'Account Change', activityId: rule.id, activityName: rule.name, body: compact({ ...common, user, policy })! };
+    mappedTargets = [userFrom, roleTarget];
+    cls = { uid: 3001, name: 'Account Change', activityId: rule.id, activityName: rule.name, body: { ...common, user, policy } };
   } else if (rule && rule.cls === 3006 && groupTarget) {
     const group = compact({ uid: str(get(groupTarget, 'id')), name: str(get(groupTarget, 'displayName')) }) ?? { name: 'Unknown' };
-    cls = { uid: 3006, name: 'Group Management', activityId: rule.id, activityName: rule.name, body: compact({ ...common, group, user: userTarget ? targetUser(userTarget) : undefined })! };
+    mappedTargets = [groupTarget, userTarget];
+    cls = { uid: 3006, name: 'Group Management', activityId: rule.id, activityName: rule.name, body: { ...common, group, user: userTarget ? targetUser(userTarget) : undefined } };
   } else {
     const t = targets[0];
     const tType = str(get(t, 'type'));
@@ -129,8 +154,21 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
       }) ?? { name: activityTrim };
     if (entity.uid === undefined && entity.name === undefined) entity.name = activityTrim;
     const act = ENTITY_ACTIVITY[(operationType ?? '').toLowerCase()] ?? [99, operationType || activityTrim];
-    cls = { uid: 3004, name: 'Entity Management', activityId: act[0], activityName: act[1], body: compact({ ...common, entity })! };
+    mappedTargets = [t];
+    cls = { uid: 3004, name: 'Entity Management', activityId: act[0], activityName: act[1], body: { ...common, entity } };
   }
+  const entityClass = cls.uid === 3004;
+  const graph = !r.laForm && p === rec;
+  let unmapped = unmappedOf(rec, r.laForm ? (entityClass ? CONSUMED.laEntity : CONSUMED.la) : graph ? (entityClass ? CONSUMED.graphEntity : CONSUMED.graph) : entityClass ? CONSUMED.diagEntity : CONSUMED.diag);
+  if (targets.length > 0) {
+    const rest: JsonObject[] = [];
+    for (const t of targets) {
+      const left = mappedTargets.includes(t) ? unmappedOf(t, TARGET_CONSUMED) : t;
+      if (left !== undefined) rest.push(left);
+    }
+    if (rest.length > 0) unmapped = putUnmapped(unmapped, !r.laForm && !graph, Object.hasOwn(p, 'targetResources') ? 'targetResources' : 'TargetResources', rest);
+  }
+  const loggedBy = str(get(p, 'loggedByService', 'LoggedByService'));
   return {
     ok: true,
     events: [
@@ -138,8 +176,9 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
         {
           classUid: cls.uid, className: cls.name, categoryUid: 3, categoryName: 'Identity & Access Management', activityId: cls.activityId, activityName: cls.activityName,
           severityId: severityFromLevel(get(rec, 'level', 'Level')) || 1, time, originalTime: original, uid, source: 'entra-audit',
-          feature: `Entra ID audit logs${str(get(p, 'loggedByService', 'LoggedByService')) ? ` (${str(get(p, 'loggedByService', 'LoggedByService'))})` : ''}`,
-          productName: 'Microsoft Entra ID', logName: 'AuditLogs', subscriptionId: undefined, region: undefined, correlationUid: correlationId, eventCode: activityTrim,
+          feature: loggedBy ? interned('Entra ID audit logs (', loggedBy, ')') : 'Entra ID audit logs',
+          productName: 'Microsoft Entra ID', logName: 'AuditLogs', subscriptionId: undefined, region: undefined, correlationUid: correlationId, originalUid: id,
+          eventCode: activityTrim,
         },
         meta,
         r.raw,

@@ -1,6 +1,6 @@
-import type { JsonObject, MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
-import { actorFromIdentity } from '../ocsf/azureIdentity.js';
-import { buildEvent, compact, eventUid, get, hasOwnKey, int, ipOf, parseResourceId, recordTime, remainder, severityFromLevel, str } from '../ocsf/common.js';
+import type { MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
+import { ACTOR_CONSUMED, actorFromIdentity } from '../ocsf/azureIdentity.js';
+import { buildEvent, compact, consumed, eventUid, get, int, ipOf, parseResourceId, recordTime, severityFromLevel, str, unmappedOf, type EventBody } from '../ocsf/common.js';
 import { statusFromResult } from './activityLog.js';
 
 /**
@@ -11,12 +11,23 @@ import { statusFromResult } from './activityLog.js';
  * Create, Update/Recover/Put/Patch → Update, Delete/Purge → Delete); crypto operations (Sign, Encrypt, Wrap…) are
  * Other with the operation as the label.
  */
-const MAPPED_TOP = new Set([
-  'time', 'TimeGenerated', 'resourceId', 'ResourceId', '_ResourceId', 'operationName', 'OperationName', 'operationVersion', 'category', 'Category', 'resultType',
-  'ResultType', 'resultSignature', 'ResultSignature', 'resultDescription', 'durationMs', 'DurationMs', 'callerIpAddress', 'CallerIPAddress', 'correlationId',
-  'CorrelationId', 'identity', 'Identity', 'properties', 'httpStatusCode', 'HttpStatusCode', 'requestUri', 'RequestUri', 'clientInfo', 'ClientInfo',
-  'tenantId', 'TenantId', 'location', 'Type', 'level', 'Level', 'id', 'Id',
-]);
+/**
+ * Unmapped spec (see ConsumedDef). Redundant and dropped: `Type` (the LA table, which selected this mapper) and the
+ * columns that restate parts of the mapped resource id (`Resource`, `ResourceGroup`, `ResourceProvider`,
+ * `ResourceType`, `SubscriptionId`, any casing).
+ */
+const PROPS_CONSUMED = { clientInfo: true, requestUri: true, id: true, httpStatusCode: true, requestId: true } as const;
+const CONSUMED = consumed(ACTOR_CONSUMED, {
+  time: true, Time: true, TimeGenerated: true, timeGenerated: true, resourceId: true, ResourceId: true, _ResourceId: true, operationName: true,
+  OperationName: true, operationVersion: true, OperationVersion: true, category: true, Category: true, resultType: true, ResultType: true,
+  resultSignature: true, ResultSignature: true, resultDescription: true, ResultDescription: true, durationMs: true, DurationMs: true,
+  callerIpAddress: true, CallerIPAddress: true, correlationId: true, CorrelationId: true, requestId: true, httpStatusCode: true,
+  HttpStatusCode: true, httpStatusCode_d: true, requestUri: true, RequestUri: true, clientInfo: true, ClientInfo: true, id: true, id_s: true,
+  tenantId: true, TenantId: true, location: true, level: true, Level: true, Type: true, Resource: true, resource: true, ResourceGroup: true,
+  resourceGroup: true, ResourceProvider: true, resourceProvider: true, ResourceType: true, resourceType: true, SubscriptionId: true,
+  properties: PROPS_CONSUMED,
+  Properties: PROPS_CONSUMED,
+});
 
 const VAULT_UPDATE = /^vault(put|patch)$/i;
 const VERBS: [RegExp, number, string][] = [
@@ -49,24 +60,22 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   if (!actor.user && !actor.app_uid) actor.app_name = str(get(r.props, 'clientInfo')) ?? str(get(rec, 'clientInfo', 'ClientInfo')) ?? 'Unknown';
   const { ip, port } = ipOf(get(rec, 'callerIpAddress', 'CallerIPAddress'));
   const uid = eventUid(meta.tenantId, 'key-vault', [correlationId, requestId, op, original, resourceId], r.rec);
-  const unmapped: JsonObject = remainder(rec, MAPPED_TOP) ?? {};
-  if (hasOwnKey(r.props)) unmapped.properties = r.props;
   const requestUri = str(get(r.props, 'requestUri')) ?? str(get(rec, 'requestUri', 'RequestUri'));
   const objId = str(get(r.props, 'id')) ?? str(get(rec, 'id', 'id_s'));
-  const body = compact({
+  const resourceUid = objId ?? resourceId;
+  const body: EventBody = {
     actor,
     api: compact({ operation: op ?? 'Unknown', version: str(get(rec, 'operationVersion', 'OperationVersion')), service: { name: rid.type?.toLowerCase().includes('managedhsm') ? 'Azure Key Vault Managed HSM' : 'Azure Key Vault' }, request: correlationId || requestId ? { uid: (correlationId ?? requestId)! } : undefined }),
     src_endpoint: ip ? compact({ ip, port }) : { name: str(get(rec, 'callerIpAddress', 'CallerIPAddress')) ?? 'Unknown' },
     http_request: compact({ url: requestUri ? { url_string: requestUri } : undefined, user_agent: str(get(r.props, 'clientInfo')) ?? str(get(rec, 'clientInfo', 'ClientInfo')) }),
     http_response: httpStatus !== undefined ? { code: httpStatus } : undefined,
-    resources: compact({ uid: objId ?? resourceId, name: rid.name, type: rid.type })
-      ? [compact({ uid: objId ?? resourceId, name: rid.name, type: rid.type })!]
-      : undefined,
-    ...status,
+    resources: resourceUid !== undefined || rid.name !== undefined || rid.type !== undefined ? [compact({ uid: resourceUid, name: rid.name, type: rid.type })!] : undefined,
+    status_id: status.status_id,
+    status: status.status,
     status_code: httpStatus !== undefined ? String(httpStatus) : str(get(rec, 'resultSignature', 'ResultSignature')),
     status_detail: str(get(rec, 'resultDescription', 'ResultDescription')),
     duration: int(get(rec, 'durationMs', 'DurationMs')),
-  })!;
+  };
   return {
     ok: true,
     events: [
@@ -75,11 +84,12 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
           classUid: 6003, className: 'API Activity', categoryUid: 6, categoryName: 'Application Activity', activityId: act.id, activityName: act.name,
           severityId: severityFromLevel(get(rec, 'level', 'Level')) || 1, time, originalTime: original, uid, source: 'key-vault', feature: 'Key Vault audit logs',
           productName: 'Azure Key Vault', logName: r.category, subscriptionId: rid.subscriptionId, region: str(get(rec, 'location')), correlationUid: correlationId, eventCode: op,
+          originalUid: requestId,
         },
         meta,
         r.raw,
         body,
-        unmapped,
+        unmappedOf(rec, CONSUMED),
       ),
     ],
   };

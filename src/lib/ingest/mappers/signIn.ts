@@ -1,5 +1,5 @@
 import type { JsonObject, MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
-import { arr, bool, buildEvent, compact, eventUid, get, int, ipOf, num, obj, recordTime, remainder, severityFromLevel, str } from '../ocsf/common.js';
+import { arr, bool, buildEvent, compact, consumed, eventUid, get, hasOwnKey, int, interned, ipOf, num, obj, putUnmapped, recordTime, severityFromLevel, str, unmappedOf, type ConsumedDef, type EventBody } from '../ocsf/common.js';
 
 /**
  * Entra ID sign-ins (SignInLogs, NonInteractiveUserSignInLogs, ServicePrincipalSignInLogs,
@@ -44,14 +44,54 @@ const FACTORS: [RegExp, number, string][] = [
   [/email/i, 8, 'Email'],
 ];
 
-const MAPPED_PROPS = new Set([
-  'id', 'Id', 'createdDateTime', 'CreatedDateTime', 'userDisplayName', 'UserDisplayName', 'userPrincipalName', 'UserPrincipalName', 'userId', 'UserId',
-  'appId', 'AppId', 'appDisplayName', 'AppDisplayName', 'ipAddress', 'IPAddress', 'status', 'Status', 'clientAppUsed', 'userAgent', 'UserAgent', 'deviceDetail',
-  'DeviceDetail', 'location', 'LocationDetails', 'correlationId', 'isInteractive', 'IsInteractive', 'resourceDisplayName', 'ResourceDisplayName', 'resourceId',
-  'ResourceIdentity', 'servicePrincipalId', 'ServicePrincipalId', 'servicePrincipalName', 'ServicePrincipalName', 'authenticationProtocol',
-  'AuthenticationProtocol', 'authenticationDetails', 'AuthenticationDetails', 'authenticationRequirement', 'AuthenticationRequirement', 'userType', 'UserType',
-  'uniqueTokenIdentifier', 'UniqueTokenIdentifier', 'sessionId', 'SessionId', 'autonomousSystemNumber', 'AutonomousSystemNumber', 'mfaDetail', 'MfaDetail',
-]);
+/**
+ * Unmapped specs (see ConsumedDef), per kind (user sign-ins map the user fields, service-principal and managed-identity
+ * sign-ins the principal fields) and per form (Log Analytics rows are flat). Conditional ones are settled in map():
+ * `deviceDetail` / `location` are unmapped as a whole when they do not make a valid device / location, and
+ * `authenticationProtocol` when it is not a protocol OCSF names.
+ * Redundant and dropped: `createdDateTime` (the event time), `resourceId` / `ResourceId` / `_ResourceId` at the top
+ * (`/tenants/<tenant>/providers/Microsoft.aadiam`: the tenant), `operationName` / `OperationName` ("Sign-in activity":
+ * the class), `Category` / `Type` (the log name), `identity` (the user's display name, mapped from the user fields).
+ */
+const PROPS: ConsumedDef = {
+  id: true, Id: true, createdDateTime: true, CreatedDateTime: true, correlationId: true, CorrelationId: true,
+  status: { errorCode: true, failureReason: true }, Status: { errorCode: true, failureReason: true },
+  location: { city: true, state: true, countryOrRegion: true, geoCoordinates: { latitude: true, longitude: true } },
+  LocationDetails: { city: true, state: true, countryOrRegion: true, geoCoordinates: { latitude: true, longitude: true } },
+  ipAddress: true, IPAddress: true, autonomousSystemNumber: true, AutonomousSystemNumber: true,
+  deviceDetail: { deviceId: true, displayName: true, isCompliant: true, isManaged: true, operatingSystem: true },
+  DeviceDetail: { deviceId: true, displayName: true, isCompliant: true, isManaged: true, operatingSystem: true },
+  authenticationProtocol: true, AuthenticationProtocol: true,
+  authenticationDetails: { authenticationMethod: true, authenticationStepRequirement: true, succeeded: true },
+  AuthenticationDetails: { authenticationMethod: true, authenticationStepRequirement: true, succeeded: true },
+  authenticationRequirement: true, AuthenticationRequirement: true, mfaDetail: { authMethod: true }, MfaDetail: { authMethod: true },
+  isInteractive: true, IsInteractive: true, resourceDisplayName: true, ResourceDisplayName: true, resourceId: true, ResourceIdentity: true,
+  appDisplayName: true, AppDisplayName: true, appId: true, AppId: true, sessionId: true, SessionId: true, uniqueTokenIdentifier: true,
+  UniqueTokenIdentifier: true, userAgent: true, UserAgent: true, clientAppUsed: true,
+};
+const USER_PROPS: ConsumedDef = { userPrincipalName: true, UserPrincipalName: true, userId: true, UserId: true, userDisplayName: true, UserDisplayName: true };
+const PRINCIPAL_PROPS: ConsumedDef = {
+  servicePrincipalId: true, ServicePrincipalId: true, servicePrincipalName: true, ServicePrincipalName: true, servicePrincipalCredentialKeyId: true,
+};
+const TOP: ConsumedDef = {
+  time: true, Time: true, TimeGenerated: true, timeGenerated: true, resourceId: true, operationName: true, category: true, tenantId: true,
+  resultType: true, resultDescription: true, callerIpAddress: true, correlationId: true, identity: true, level: true, Level: true, location: true,
+};
+const LA_TOP: ConsumedDef = {
+  TimeGenerated: true, Type: true, Category: true, TenantId: true, ResultType: true, ResultDescription: true, CorrelationId: true, OperationName: true,
+  Level: true, Identity: true, ResourceId: true, _ResourceId: true, CallerIpAddress: true,
+};
+/** Nothing mapped: unmappedOf with it copies an object without its null / empty-string members. */
+const NOTHING = consumed();
+const CONSUMED = {
+  user: consumed(TOP, { properties: { ...PROPS, ...USER_PROPS }, Properties: { ...PROPS, ...USER_PROPS } }),
+  principal: consumed(TOP, { properties: { ...PROPS, ...PRINCIPAL_PROPS }, Properties: { ...PROPS, ...PRINCIPAL_PROPS } }),
+  laUser: consumed(LA_TOP, PROPS, USER_PROPS),
+  laPrincipal: consumed(LA_TOP, PROPS, PRINCIPAL_PROPS),
+  /** PascalCase records without `properties`: the sign-in fields are at the top. */
+  flatUser: consumed(TOP, PROPS, USER_PROPS),
+  flatPrincipal: consumed(TOP, PROPS, PRINCIPAL_PROPS),
+};
 
 function isSuccess(resultType: string | undefined, errorCode: number | undefined): boolean | undefined {
   if (resultType !== undefined && resultType !== '') return resultType === '0' || resultType.toLowerCase() === 'success';
@@ -94,7 +134,8 @@ function osTypeId(name: string | undefined): number {
 function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const rec = r.rec;
   // LA rows and PascalCase records without `properties` carry the sign-in fields at the top level.
-  const p = r.laForm || Object.keys(r.props).length === 0 ? rec : r.props;
+  const flat = r.laForm || !hasOwnKey(r.props);
+  const p = flat ? rec : r.props;
   const kind = CATEGORY_TO_KIND[r.category] ?? 'user';
   const { time, original } = recordTime(r, get(p, 'createdDateTime', 'CreatedDateTime'));
   const id = str(get(p, 'id', 'Id'));
@@ -171,15 +212,19 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const appUid = str(get(p, 'appId', 'AppId'));
 
   const uid = eventUid(meta.tenantId, 'sign-in', [id, r.category, id ? undefined : correlationId, original], r.rec);
-  const unmapped: JsonObject = remainder(p, MAPPED_PROPS) ?? {};
-  if (!r.laForm) {
-    const topRest = remainder(rec, new Set(['time', 'resourceId', 'operationName', 'operationVersion', 'category', 'tenantId', 'resultType', 'resultSignature', 'resultDescription', 'durationMs', 'callerIpAddress', 'correlationId', 'identity', 'Level', 'level', 'location', 'properties']));
-    if (topRest) Object.assign(unmapped, topRest);
-  }
-  if (device && !deviceOk) unmapped.deviceDetail = dev;
-  if (protoRaw) unmapped.authenticationProtocol = protoRaw;
+  const principalKind = kind === 'service-principal' || kind === 'managed-identity';
+  let unmapped = unmappedOf(rec, r.laForm ? (principalKind ? CONSUMED.laPrincipal : CONSUMED.laUser) : flat ? (principalKind ? CONSUMED.flatPrincipal : CONSUMED.flatUser) : principalKind ? CONSUMED.principal : CONSUMED.user);
+  // Conditionally mapped members: when not mapped, they go to `unmapped` whole (p is where they were read from).
+  const nameIn = (key: string, alt: string): string => (Object.hasOwn(p, key) ? key : alt);
+  const devRest = dev && !deviceOk ? unmappedOf(dev, NOTHING) : undefined;
+  if (devRest) unmapped = putUnmapped(unmapped, !flat, nameIn('deviceDetail', 'DeviceDetail'), devRest);
+  const locRest = loc && !locationOk ? unmappedOf(loc, NOTHING) : undefined;
+  if (locRest) unmapped = putUnmapped(unmapped, !flat, nameIn('location', 'LocationDetails'), locRest);
+  if (protoRaw && !proto) unmapped = putUnmapped(unmapped, !flat, nameIn('authenticationProtocol', 'AuthenticationProtocol'), protoRaw);
 
-  const body = compact({
+  const clientApp = str(get(p, 'clientAppUsed'));
+  const userAgent = str(get(p, 'userAgent', 'UserAgent'));
+  const body: EventBody = {
     user,
     actor: compact({ app_name: appName, app_uid: appUid }),
     service,
@@ -193,13 +238,13 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
     logon_type: interactive === true ? 'Interactive' : interactive === false ? 'Network' : undefined,
     is_remote: true,
     session: compact({ uid: str(get(p, 'sessionId', 'SessionId')), uid_alt: str(get(p, 'uniqueTokenIdentifier', 'UniqueTokenIdentifier')), is_mfa: isMfa }),
-    http_request: str(get(p, 'userAgent', 'UserAgent')) ? { user_agent: str(get(p, 'userAgent', 'UserAgent')) } : undefined,
+    http_request: userAgent ? { user_agent: userAgent } : undefined,
     status_id: ok === undefined ? 0 : ok ? 1 : 2,
     status: ok === undefined ? 'Unknown' : ok ? 'Success' : 'Failure',
     status_code: resultType,
     status_detail: ok === false ? failureReason : undefined,
-    message: str(get(p, 'clientAppUsed')) ? `Sign-in via ${str(get(p, 'clientAppUsed'))}` : undefined,
-  })!;
+    message: clientApp ? interned('Sign-in via ', clientApp) : undefined,
+  };
   const severity = severityFromLevel(get(rec, 'level', 'Level')) || 1;
   return {
     ok: true,
@@ -207,8 +252,8 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
       buildEvent(
         {
           classUid: 3002, className: 'Authentication', categoryUid: 3, categoryName: 'Identity & Access Management', activityId: 1, activityName: 'Logon',
-          severityId: severity, time, originalTime: original, uid, source: 'sign-in', feature: `Entra ID ${r.category}`, productName: 'Microsoft Entra ID',
-          logName: r.category, subscriptionId: undefined, region: undefined, correlationUid: correlationId, eventCode: resultType,
+          severityId: severity, time, originalTime: original, uid, source: 'sign-in', feature: interned('Entra ID ', r.category), productName: 'Microsoft Entra ID',
+          logName: r.category, subscriptionId: undefined, region: undefined, correlationUid: correlationId, originalUid: id, eventCode: resultType,
         },
         meta,
         r.raw,

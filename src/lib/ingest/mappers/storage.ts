@@ -1,5 +1,5 @@
 import type { JsonObject, MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
-import { buildEvent, compact, eventUid, get, hasOwnKey, int, ipOf, parseResourceId, recordTime, redactUrl, remainder, severityFromLevel, str } from '../ocsf/common.js';
+import { buildEvent, compact, consumed, eventUid, get, int, interned, ipOf, parseResourceId, recordTime, redactUrl, severityFromLevel, str, unmappedOf } from '../ocsf/common.js';
 
 /**
  * Azure Storage resource logs (StorageRead / StorageWrite / StorageDelete; LA `StorageBlobLogs` & co.).
@@ -13,11 +13,30 @@ import { buildEvent, compact, eventUid, get, hasOwnKey, int, ipOf, parseResource
 export const STORAGE_CATEGORIES = new Set(['storageread', 'storagewrite', 'storagedelete']);
 const LA_TABLES = new Set(['StorageBlobLogs', 'StorageQueueLogs', 'StorageTableLogs', 'StorageFileLogs']);
 
-const MAPPED_TOP = new Set([
-  'time', 'TimeGenerated', 'resourceId', '_ResourceId', 'category', 'Category', 'operationName', 'OperationName', 'statusCode', 'StatusCode', 'statusText',
-  'StatusText', 'durationMs', 'DurationMs', 'callerIpAddress', 'CallerIpAddress', 'correlationId', 'CorrelationId', 'identity', 'location', 'Location',
-  'properties', 'uri', 'Uri', 'protocol', 'Protocol', 'Type', 'TenantId', 'level', 'Level',
-]);
+/**
+ * Unmapped spec (see ConsumedDef). Redundant and dropped: `Type` (the LA table, which selected this mapper).
+ * `identity.authorization[].principals[]`: the first principal is the one mapped; the spec applies to every element,
+ * so further principals' id/type are not repeated in `unmapped` (raw_data has them; Azure logs one principal).
+ */
+const TOP_CONSUMED = {
+  time: true, Time: true, TimeGenerated: true, timeGenerated: true, resourceId: true, _ResourceId: true, category: true, Category: true,
+  operationName: true, OperationName: true, operationVersion: true, OperationVersion: true, statusCode: true, StatusCode: true, statusText: true,
+  StatusText: true, durationMs: true, DurationMs: true, callerIpAddress: true, CallerIpAddress: true, correlationId: true, CorrelationId: true,
+  location: true, Location: true, uri: true, Uri: true, resourceType: true, Type: true, tenantId: true, TenantId: true, level: true, Level: true,
+  AuthenticationType: true, RequesterObjectId: true, RequesterUpn: true, RequesterAppId: true,
+} as const;
+const PROPS_CONSUMED = {
+  accountName: true, AccountName: true, objectKey: true, ObjectKey: true, metricResponseType: true, MetricResponseType: true, serviceType: true,
+  ServiceType: true, userAgentHeader: true, UserAgentHeader: true, clientRequestId: true, ClientRequestId: true, serverLatencyMs: true,
+  ServerLatencyMs: true,
+} as const;
+const CONSUMED = consumed(TOP_CONSUMED, {
+  identity: { type: true, requester: { objectId: true, ObjectId: true, upn: true, UPN: true, appId: true, AppId: true }, authorization: { principals: { id: true, type: true } } },
+  properties: PROPS_CONSUMED,
+  Properties: PROPS_CONSUMED,
+});
+/** Log Analytics rows are flat: the properties are columns. */
+const LA_CONSUMED = consumed(TOP_CONSUMED, PROPS_CONSUMED);
 
 const DELETE_OP = /^delete/;
 const READ_OP = /^(get|list|query|head)/;
@@ -36,7 +55,7 @@ function activity(op: string | undefined, cat: string): { id: number; name: stri
 function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const rec = r.rec;
   const props = r.laForm ? rec : r.props;
-  const cat = r.laForm ? `storage${(str(get(rec, 'Category')) ?? '').toLowerCase()}` : r.category.toLowerCase();
+  const cat = r.laForm ? `storage${(str(get(rec, 'Category')) ?? '').toLowerCase()}` : r.categoryLower;
   const resourceId = str(get(rec, 'resourceId', '_ResourceId'));
   const rid = parseResourceId(resourceId);
   const op = str(get(rec, 'operationName', 'OperationName'));
@@ -70,22 +89,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const act = activity(op, cat);
   const success = statusCode !== undefined ? statusCode < 400 : str(get(props, 'metricResponseType', 'MetricResponseType'))?.toLowerCase() === 'success';
   const uid = eventUid(meta.tenantId, 'storage', [correlationId, op, original, objectKey ?? uri], r.rec);
-  const unmapped: JsonObject = remainder(rec, MAPPED_TOP) ?? {};
-  if (!r.laForm && hasOwnKey(r.props)) unmapped.properties = r.props;
-  if (identity !== undefined) unmapped.identity = identity;
-  const body = compact({
-    actor,
-    api: compact({ operation: op ?? 'Unknown', version: str(get(rec, 'operationVersion', 'OperationVersion')), service: { name: `Azure Storage ${str(get(props, 'serviceType', 'ServiceType')) ?? ''}`.trim() }, request: correlationId ? { uid: correlationId } : undefined }),
-    src_endpoint: ip ? compact({ ip, port }) : { name: str(get(rec, 'callerIpAddress', 'CallerIpAddress')) ?? 'Unknown' },
-    http_request: compact({ url: uri ? compact({ url_string: redactUrl(uri) }) : undefined, user_agent: str(get(props, 'userAgentHeader', 'UserAgentHeader')), uid: str(get(props, 'clientRequestId', 'ClientRequestId')) }),
-    http_response: statusCode !== undefined ? compact({ code: statusCode, status: statusText, latency: int(get(props, 'serverLatencyMs', 'ServerLatencyMs')) }) : undefined,
-    resources: objectKey ?? resourceId ?? accountName ? [compact({ uid: objectKey ?? resourceId, name: accountName ?? rid.name, type: str(get(rec, 'resourceType')) ?? rid.type, region: str(get(rec, 'location', 'Location')) })!] : undefined,
-    status_id: statusCode === undefined && statusText === undefined ? 0 : success ? 1 : 2,
-    status: statusCode === undefined && statusText === undefined ? 'Unknown' : success ? 'Success' : 'Failure',
-    status_code: statusCode !== undefined ? String(statusCode) : undefined,
-    status_detail: statusText,
-    duration: int(get(rec, 'durationMs', 'DurationMs')),
-  })!;
+  const serviceType = str(get(props, 'serviceType', 'ServiceType'));
   return {
     ok: true,
     events: [
@@ -93,12 +97,24 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
         {
           classUid: 6003, className: 'API Activity', categoryUid: 6, categoryName: 'Application Activity', activityId: act.id, activityName: act.name,
           severityId: severityFromLevel(get(rec, 'level', 'Level')) || 1, time, originalTime: original, uid, source: 'storage', feature: 'Storage resource logs',
-          productName: 'Azure Storage', logName: r.laForm ? r.category : r.category, subscriptionId: rid.subscriptionId, region: str(get(rec, 'location', 'Location')), correlationUid: correlationId, eventCode: op,
+          productName: 'Azure Storage', logName: r.category, subscriptionId: rid.subscriptionId, region: str(get(rec, 'location', 'Location')), correlationUid: correlationId, eventCode: op,
         },
         meta,
         r.raw,
-        body,
-        unmapped,
+        {
+          actor,
+          api: compact({ operation: op ?? 'Unknown', version: str(get(rec, 'operationVersion', 'OperationVersion')), service: { name: serviceType ? interned('Azure Storage ', serviceType) : 'Azure Storage' }, request: correlationId ? { uid: correlationId } : undefined }),
+          src_endpoint: ip ? compact({ ip, port }) : { name: str(get(rec, 'callerIpAddress', 'CallerIpAddress')) ?? 'Unknown' },
+          http_request: compact({ url: uri ? compact({ url_string: redactUrl(uri) }) : undefined, user_agent: str(get(props, 'userAgentHeader', 'UserAgentHeader')), uid: str(get(props, 'clientRequestId', 'ClientRequestId')) }),
+          http_response: statusCode !== undefined ? compact({ code: statusCode, status: statusText, latency: int(get(props, 'serverLatencyMs', 'ServerLatencyMs')) }) : undefined,
+          resources: objectKey ?? resourceId ?? accountName ? [compact({ uid: objectKey ?? resourceId, name: accountName ?? rid.name, type: str(get(rec, 'resourceType')) ?? rid.type, region: str(get(rec, 'location', 'Location')) })!] : undefined,
+          status_id: statusCode === undefined && statusText === undefined ? 0 : success ? 1 : 2,
+          status: statusCode === undefined && statusText === undefined ? 'Unknown' : success ? 'Success' : 'Failure',
+          status_code: statusCode !== undefined ? String(statusCode) : undefined,
+          status_detail: statusText,
+          duration: int(get(rec, 'durationMs', 'DurationMs')),
+        },
+        unmappedOf(rec, r.laForm ? LA_CONSUMED : CONSUMED),
       ),
     ],
   };
@@ -106,6 +122,6 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
 
 export const storageMapper: Mapper = {
   source: 'storage',
-  matches: (r) => (r.laForm ? LA_TABLES.has(r.category) : STORAGE_CATEGORIES.has(r.category.toLowerCase())),
+  matches: (r) => (r.laForm ? LA_TABLES.has(r.category) : STORAGE_CATEGORIES.has(r.categoryLower)),
   map,
 };

@@ -1,5 +1,5 @@
 import type { JsonObject } from '../types.js';
-import { get, isObj, obj, str } from './common.js';
+import { get, isObj, obj, str, type ConsumedDef } from './common.js';
 
 /**
  * The caller of an ARM / Key Vault operation from the record's `identity` (activity log: `identity.claims`;
@@ -15,6 +15,41 @@ const EMAIL = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddres
 const OID = 'http://schemas.microsoft.com/identity/claims/objectidentifier';
 const TID = 'http://schemas.microsoft.com/identity/claims/tenantid';
 
+const FLAT_UPN_GROUP = 'http_schemas_xmlsoap_org_ws_2005_05_identity';
+const FLAT_OID_GROUP = 'http_schemas_microsoft_com_identity';
+
+/** The token claims actorFromIdentity maps; the other claims (aud, iss, amr, ipaddr, wids, …) stay in `unmapped`. */
+const CLAIMS_CONSUMED: ConsumedDef = {
+  [UPN]: true,
+  upn: true,
+  [NAME]: true,
+  name: true,
+  [OID]: true,
+  oid: true,
+  [EMAIL]: true,
+  appid: true,
+  azp: true,
+  [TID]: true,
+  tid: true,
+  idtyp: true,
+  [FLAT_UPN_GROUP]: { claims: { upn: true } },
+  [FLAT_OID_GROUP]: { claims: { objectidentifier: true } },
+};
+const AUTHORIZATION_CONSUMED: ConsumedDef = { action: true, evidence: { role: true, roleDefinitionId: true, roleAssignmentId: true } };
+const IDENTITY_CONSUMED: ConsumedDef = { '': true, claims: CLAIMS_CONSUMED, claim: CLAIMS_CONSUMED, authorization: AUTHORIZATION_CONSUMED };
+
+/** The record attributes actorFromIdentity reads, for a mapper's unmapped spec (see ConsumedDef). */
+export const ACTOR_CONSUMED: ConsumedDef = {
+  identity: IDENTITY_CONSUMED,
+  Identity: IDENTITY_CONSUMED,
+  Claims: CLAIMS_CONSUMED,
+  Claims_d: CLAIMS_CONSUMED,
+  Caller: true,
+  caller: true,
+  Authorization: AUTHORIZATION_CONSUMED,
+  Authorization_d: AUTHORIZATION_CONSUMED,
+};
+
 function flatClaim(claims: JsonObject, group: string, key: string): unknown {
   const g = claims[group];
   return isObj(g) && isObj(g.claims) ? g.claims[key] : undefined;
@@ -29,9 +64,9 @@ export function actorFromIdentity(rec: JsonObject): JsonObject | undefined {
   let appUid: string | undefined;
   let tid: string | undefined;
   if (claims) {
-    const upn = str(get(claims, UPN, 'upn')) ?? str(flatClaim(claims, 'http_schemas_xmlsoap_org_ws_2005_05_identity', 'upn'));
+    const upn = str(get(claims, UPN, 'upn')) ?? str(flatClaim(claims, FLAT_UPN_GROUP, 'upn'));
     const name = str(get(claims, NAME, 'name'))?.trim();
-    const oid = str(get(claims, OID, 'oid')) ?? str(flatClaim(claims, 'http_schemas_microsoft_com_identity', 'objectidentifier'));
+    const oid = str(get(claims, OID, 'oid')) ?? str(flatClaim(claims, FLAT_OID_GROUP, 'objectidentifier'));
     const email = str(get(claims, EMAIL));
     appUid = str(get(claims, 'appid', 'azp'));
     tid = str(get(claims, TID, 'tid'));

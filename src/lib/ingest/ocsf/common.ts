@@ -71,12 +71,28 @@ export function bool(v: unknown): boolean | undefined {
   return undefined;
 }
 
+/**
+ * parseJsonSafely(text).value, remembering the last few strings: a Log Analytics row nests objects as JSON strings,
+ * and normalizeRecord, the mapper and the unmapped computation each read them. Parsed values are only read, never
+ * changed, so sharing them is safe.
+ */
+const parsedStrings: { text: string; value: unknown }[] = [];
+const PARSED_CACHE = 8;
+export function parsedJson(text: string): unknown {
+  for (const e of parsedStrings) if (e.text === text) return e.value;
+  const p = parseJsonSafely(text);
+  const value = p.ok ? p.value : undefined;
+  if (parsedStrings.length >= PARSED_CACHE) parsedStrings.shift();
+  parsedStrings.push({ text, value });
+  return value;
+}
+
 /** An object, or a JSON string holding one (LA form nests objects as strings), else undefined. */
 export function obj(v: unknown): JsonObject | undefined {
   if (isObj(v)) return v;
   if (typeof v === 'string' && v.length > 1 && (v[0] === '{' || v[0] === '[')) {
-    const p = parseJsonSafely(v);
-    if (p.ok && isObj(p.value)) return p.value;
+    const p = parsedJson(v);
+    if (isObj(p)) return p;
   }
   return undefined;
 }
@@ -85,8 +101,8 @@ export function obj(v: unknown): JsonObject | undefined {
 export function arr(v: unknown): unknown[] | undefined {
   if (Array.isArray(v)) return v;
   if (typeof v === 'string' && v.length > 1 && v[0] === '[') {
-    const p = parseJsonSafely(v);
-    if (p.ok && Array.isArray(p.value)) return p.value;
+    const p = parsedJson(v);
+    if (Array.isArray(p)) return p;
   }
   return undefined;
 }
@@ -228,8 +244,25 @@ const RG = /\/resourcegroups\/([^/]+)/i;
 const PROVIDER = /\/providers\/([^/]+)\/(.+)$/i;
 const TENANT = /^\/tenants\/([^/]+)/i;
 
-export function parseResourceId(id: unknown): ResourceIdParts {
-  if (typeof id !== 'string' || id[0] !== '/') return {};
+const NO_PARTS: Readonly<ResourceIdParts> = Object.freeze({});
+/** A stream names the same few resources over and over (and attribution parses them again): parse each once. */
+const resourceIds = new Map<string, Readonly<ResourceIdParts>>();
+const RESOURCE_ID_CACHE = 4096;
+
+/** The parts of an ARM resource id; the result is shared (frozen). */
+export function parseResourceId(id: unknown): Readonly<ResourceIdParts> {
+  if (typeof id !== 'string' || id[0] !== '/') return NO_PARTS;
+  let parts = resourceIds.get(id);
+  if (parts === undefined) {
+    parts = Object.freeze(parseResourceIdOnce(id));
+    // Bounded (ids come from the payload): start over when full, which keeps the ids a stream currently names.
+    if (resourceIds.size >= RESOURCE_ID_CACHE) resourceIds.clear();
+    resourceIds.set(id, parts);
+  }
+  return parts;
+}
+
+function parseResourceIdOnce(id: string): ResourceIdParts {
   const out: ResourceIdParts = {};
   const sub = SUB.exec(id);
   if (sub) out.subscriptionId = sub[1]!.toLowerCase();
@@ -299,8 +332,49 @@ export interface EventCore {
   subscriptionId: string | undefined;
   region: string | undefined;
   correlationUid?: string | undefined;
+  /** The record's own id in its source system (`metadata.original_event_uid`). */
+  originalUid?: string | undefined;
   originalTime?: string | undefined;
   eventCode?: string | undefined;
+}
+
+/**
+ * The class-specific top-level attributes a mapper may set. buildEvent copies exactly these into the event, so a
+ * mapper passing a fresh object literal gets a compile error for an attribute not listed here (add it here and in
+ * buildEvent). Empty objects/arrays are dropped, like compact().
+ */
+export interface EventBody {
+  actor?: JsonObject | undefined;
+  api?: JsonObject | undefined;
+  user?: JsonObject | undefined;
+  group?: JsonObject | undefined;
+  entity?: JsonObject | undefined;
+  policy?: JsonObject | undefined;
+  service?: JsonObject | undefined;
+  finding_info?: JsonObject | undefined;
+  src_endpoint?: JsonObject | undefined;
+  device?: JsonObject | undefined;
+  http_request?: JsonObject | undefined;
+  http_response?: JsonObject | undefined;
+  resources?: JsonObject[] | undefined;
+  observables?: JsonObject[] | undefined;
+  remediation?: JsonObject | undefined;
+  session?: JsonObject | undefined;
+  auth_protocol_id?: number | undefined;
+  auth_protocol?: string | undefined;
+  auth_factors?: JsonObject[] | undefined;
+  is_mfa?: boolean | undefined;
+  is_remote?: boolean | undefined;
+  logon_type_id?: number | undefined;
+  logon_type?: string | undefined;
+  status_id?: number | undefined;
+  status?: string | undefined;
+  status_code?: string | undefined;
+  status_detail?: string | undefined;
+  message?: string | undefined;
+  duration?: number | undefined;
+  start_time?: number | undefined;
+  end_time?: number | undefined;
 }
 
 const CATEGORY_NAMES: Record<number, string> = { 0: 'Uncategorized', 2: 'Findings', 3: 'Identity & Access Management', 6: 'Application Activity' };
@@ -309,36 +383,72 @@ export function categoryName(uid: number): string {
 }
 
 /**
+ * Interns values derived from a few inputs (`type_name`, product objects, features), so events share one copy
+ * instead of building a concatenation per record that JSON.stringify then has to flatten. Bounded: activity names can come from the
+ * payload, and a hostile stream must not grow the cache without limit.
+ */
+class BoundedCache<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(key: string, make: () => V): V {
+    const hit = this.map.get(key);
+    if (hit !== undefined) return hit;
+    const v = make();
+    if (this.map.size < this.max) this.map.set(key, v);
+    return v;
+  }
+}
+const typeNames = new Map<number, BoundedCache<string>>();
+function typeName(classUid: number, className: string, activityName: string): string {
+  let c = typeNames.get(classUid);
+  if (!c) typeNames.set(classUid, (c = new BoundedCache<string>(256)));
+  return c.get(activityName, () => `${className}: ${activityName}`);
+}
+const products = new Map<string, BoundedCache<Readonly<JsonObject>>>();
+function product(name: string, feature: string): Readonly<JsonObject> {
+  let c = products.get(name);
+  if (!c) products.set(name, (c = new BoundedCache<Readonly<JsonObject>>(256)));
+  // Shared by every event of the product: frozen, so no consumer can change another event through it.
+  return c.get(feature, () => Object.freeze({ name, vendor_name: 'Microsoft', feature: Object.freeze({ name: feature }) }));
+}
+const strings = new Map<string, BoundedCache<string>>();
+/**
+ * `prefix + value + suffix` as one shared string (bounded cache per prefix), e.g. a feature name built from a
+ * category. A prefix must always come with the same suffix.
+ */
+export function interned(prefix: string, value: string, suffix = ''): string {
+  let c = strings.get(prefix);
+  if (!c) strings.set(prefix, (c = new BoundedCache<string>(256)));
+  return c.get(value, () => prefix + value + suffix);
+}
+const PROFILES_CLOUD: readonly string[] = Object.freeze(['cloud']);
+const PROFILES_HOST: readonly string[] = Object.freeze(['cloud', 'host']);
+
+/** `v` unless it is an empty array or an object without a defined value (compact() at the top level). */
+function some<T>(v: T): T | undefined {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.length > 0 ? v : undefined;
+  return isEmpty(v as Record<string, unknown>) ? undefined : v;
+}
+
+/**
  * The attributes every event carries. `raw_data` is the record's original text (cut from the message, not
  * re-serialized). Offline attribution is marked in `metadata.labels` (a schema-defined, queryable place) rather than in
- * `unmapped`, which is reserved for source fields without an OCSF home.
+ * `unmapped`, which is reserved for source attributes that are not mapped (see unmappedOf).
+ *
+ * Every event is one object literal of the same shape (absent attributes are undefined, which JSON.stringify omits),
+ * and the body's attributes are copied into it with for…in: spreading each mapper's body made V8 define the trailing
+ * properties through a megamorphic runtime path, and reading a fixed list of names from bodies of a dozen shapes
+ * missed the property caches on every absent name.
  */
-export function buildEvent(core: EventCore, meta: MapMeta, raw: string, body: Record<string, unknown>, unmapped: JsonObject | undefined): OcsfEvent {
+export function buildEvent(core: EventCore, meta: MapMeta, raw: string, body: EventBody, unmapped: JsonObject | undefined): OcsfEvent {
   // Most events carry no label: allocate the array only when one applies.
   let labels: string[] | undefined;
   if (!meta.verified) (labels ??= []).push('attribution:unverified');
   if (core.time === undefined) (labels ??= []).push('time:ingest');
-  const metadata: OcsfEvent['metadata'] = {
-    uid: core.uid,
-    version: OCSF_VERSION,
-    product: { name: core.productName, vendor_name: 'Microsoft', feature: { name: core.feature } },
-    // `host` is the profile that admits `device` (and `actor` in findings); list it only when used.
-    profiles: body.device !== undefined || (core.classUid === 2004 && body.actor !== undefined) ? ['cloud', 'host'] : ['cloud'],
-    log_name: core.logName,
-    log_provider: 'Azure Event Hubs',
-    processed_time: meta.ingestTime,
-  };
-  if (meta.tenantId) metadata.tenant_uid = meta.tenantId;
-  if (core.correlationUid) metadata.correlation_uid = core.correlationUid;
-  if (core.originalTime) metadata.original_time = core.originalTime;
-  if (core.eventCode) metadata.event_code = core.eventCode;
-  if (labels) metadata.labels = labels;
-  const cloud: Record<string, unknown> = { provider: 'Azure' };
-  if (core.subscriptionId) cloud.account = { uid: core.subscriptionId, type_id: 13, type: 'Azure Subscription' };
-  if (meta.tenantId) cloud.org = { uid: meta.tenantId };
+  const tenant = meta.tenantId || undefined;
   const region = core.region ?? meta.region;
-  if (region) cloud.region = region;
-  const ev: OcsfEvent = {
+  const ev: OcsfEvent & EventBody = {
     class_uid: core.classUid,
     class_name: core.className,
     category_uid: core.categoryUid,
@@ -346,16 +456,73 @@ export function buildEvent(core: EventCore, meta: MapMeta, raw: string, body: Re
     activity_id: core.activityId,
     activity_name: core.activityName,
     type_uid: core.classUid * 100 + core.activityId,
-    type_name: `${core.className}: ${core.activityName}`,
+    type_name: typeName(core.classUid, core.className, core.activityName),
     severity_id: core.severityId,
     severity: SEVERITY_CAPTION[core.severityId] ?? 'Unknown',
     time: core.time ?? meta.ingestTime,
-    metadata,
-    cloud,
-    ...body,
+    metadata: {
+      uid: core.uid,
+      original_event_uid: core.originalUid || undefined,
+      version: OCSF_VERSION,
+      product: product(core.productName, core.feature),
+      profiles: PROFILES_CLOUD,
+      log_name: core.logName,
+      log_provider: 'Azure Event Hubs',
+      processed_time: meta.ingestTime,
+      tenant_uid: tenant,
+      correlation_uid: core.correlationUid || undefined,
+      original_time: core.originalTime || undefined,
+      event_code: core.eventCode || undefined,
+      labels,
+    },
+    cloud: {
+      provider: 'Azure',
+      account: core.subscriptionId ? { uid: core.subscriptionId, type_id: 13, type: 'Azure Subscription' } : undefined,
+      org: tenant ? { uid: tenant } : undefined,
+      region: region || undefined,
+    },
+    actor: undefined,
+    api: undefined,
+    user: undefined,
+    group: undefined,
+    entity: undefined,
+    policy: undefined,
+    service: undefined,
+    finding_info: undefined,
+    src_endpoint: undefined,
+    device: undefined,
+    http_request: undefined,
+    http_response: undefined,
+    resources: undefined,
+    observables: undefined,
+    remediation: undefined,
+    session: undefined,
+    auth_protocol_id: undefined,
+    auth_protocol: undefined,
+    auth_factors: undefined,
+    is_mfa: undefined,
+    is_remote: undefined,
+    logon_type_id: undefined,
+    logon_type: undefined,
+    status_id: undefined,
+    status: undefined,
+    status_code: undefined,
+    status_detail: undefined,
+    message: undefined,
+    duration: undefined,
+    start_time: undefined,
+    end_time: undefined,
     raw_data: raw,
+    unmapped: unmapped !== undefined && hasOwnKey(unmapped) ? unmapped : undefined,
   };
-  if (unmapped && hasOwnKey(unmapped)) ev.unmapped = unmapped;
+  const into = ev as Record<string, unknown>;
+  for (const k in body) {
+    const v = (body as Record<string, unknown>)[k];
+    // Empty objects/arrays are dropped, like compact().
+    if (v !== undefined) into[k] = some(v);
+  }
+  // `host` is the profile that admits `device` (and `actor` in findings); list it only when used.
+  if (ev.device !== undefined || (core.classUid === 2004 && ev.actor !== undefined)) ev.metadata.profiles = PROFILES_HOST;
   return ev;
 }
 
@@ -386,32 +553,142 @@ function isEmpty(o: Record<string, unknown>): boolean {
   return true;
 }
 
-/** Copies the keys of `src` not in `mapped` into a new object (the `unmapped` remainder). */
-export function remainder(src: JsonObject | undefined, mapped: ReadonlySet<string>): JsonObject | undefined {
-  if (!src) return undefined;
-  let out: JsonObject | undefined;
-  // for…in + hasOwn visits the same keys as Object.keys, in the same order, without allocating the key array.
-  for (const k in src) {
-    if (!Object.hasOwn(src, k) || mapped.has(k)) continue;
-    const v = src[k];
-    if (v === undefined || v === null || v === '') continue;
-    (out ??= {})[k] = v;
+// ---- unmapped
+/**
+ * What a mapper maps from one source object, for `unmapped` — in OCSF, the source attributes that were not mapped.
+ * A key is `true` when the mapper carries it into an OCSF attribute (or drops it deliberately as redundant with one it
+ * does carry; each mapper's spec says which), or a nested spec when only some of its members are mapped (for an array,
+ * the nested spec applies to each element; for a string holding JSON, to the parsed value). Keys not listed are
+ * unmapped. A key counts as mapped when the mapper reads it into an attribute, even if this record's value was
+ * unusable (raw_data keeps it). Alternative spellings of one field (`resultType`/`ResultType`) are all listed.
+ * In a nested spec, the key `''` says that a scalar in place of the object is mapped as a whole (an `identity` that
+ * is just the caller's name); otherwise such a scalar is unmapped.
+ */
+export interface ConsumedDef {
+  readonly [key: string]: true | ConsumedDef;
+}
+/** A compiled ConsumedDef (see consumed()). */
+export class Consumed {
+  /**
+   * Learned from the objects last reduced with this spec: when most of their members stay unmapped, cloning the
+   * object and clearing the mapped members is cheaper than adding the unmapped ones one by one to a new object (each
+   * addition is a hidden-class transition). Only speed depends on it, never the output.
+   */
+  wide = false;
+  constructor(private readonly keys: ReadonlyMap<string, true | Consumed>) {}
+  get(key: string): true | Consumed | undefined {
+    return this.keys.get(key);
   }
+}
+
+export function consumed(...defs: ConsumedDef[]): Consumed {
+  const m = new Map<string, true | Consumed>();
+  for (const k of new Set(defs.flatMap((d) => Object.keys(d)))) {
+    const parts = defs.map((d) => d[k]).filter((v) => v !== undefined);
+    // Fully mapped in one def wins over partly mapped in another.
+    m.set(k, parts.includes(true) ? true : consumed(...(parts as ConsumedDef[])));
+  }
+  return new Consumed(m);
+}
+
+/** Unmapped members above which a spec switches to cloning, and below which it switches back. */
+const WIDE = 12;
+const NARROW = 6;
+
+/**
+ * The attributes of `src` (an object, or a JSON string holding one) that `spec` does not map, with partly mapped
+ * members reduced to their unmapped rest; undefined when nothing is left. Null and empty-string values are not
+ * carried. Values are shared with the source record, not copied. The result may hold members set to undefined (they
+ * are absent once serialized).
+ */
+export function unmappedOf(src: unknown, spec: Consumed): JsonObject | undefined {
+  const o = isObj(src) ? src : obj(src);
+  if (o === undefined) return undefined;
+  return spec.wide ? unmappedByClone(o, spec) : unmappedByBuild(o, spec);
+}
+
+// No hasOwn checks below: `o` comes from JSON.parse, and Object.prototype has no enumerable property.
+function unmappedByBuild(o: JsonObject, spec: Consumed): JsonObject | undefined {
+  let out: JsonObject | undefined;
+  let n = 0;
+  for (const k in o) {
+    const v = o[k];
+    if (v === undefined || v === null || v === '') continue;
+    const s = spec.get(k);
+    if (s === true) continue;
+    const rest = s === undefined ? v : restOf(v, s);
+    if (rest === undefined) continue;
+    (out ??= {})[k] = rest;
+    n++;
+  }
+  if (n > WIDE) spec.wide = true;
   return out;
 }
 
-/** Record time: `time`, then LA `TimeGenerated`, then per-source alternatives. */
-export function recordTime(r: NormalizedRecord, ...alternatives: unknown[]): { time: number | undefined; original: string | undefined } {
+function unmappedByClone(o: JsonObject, spec: Consumed): JsonObject | undefined {
+  const out: JsonObject = { ...o };
+  let n = 0;
+  for (const k in o) {
+    const v = o[k];
+    if (v === undefined) continue;
+    if (v === null || v === '') {
+      out[k] = undefined;
+      continue;
+    }
+    const s = spec.get(k);
+    if (s === true) {
+      out[k] = undefined;
+      continue;
+    }
+    if (s !== undefined) {
+      const rest = restOf(v, s);
+      out[k] = rest;
+      if (rest === undefined) continue;
+    }
+    n++;
+  }
+  if (n < NARROW) spec.wide = false;
+  return n > 0 ? out : undefined;
+}
+
+function restOf(v: unknown, spec: Consumed): unknown {
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? arr(v) : undefined;
+  if (list !== undefined) {
+    let out: unknown[] | undefined;
+    const scalarMapped = spec.get('') === true;
+    for (const el of list) {
+      const r = isObj(el) ? unmappedOf(el, spec) : el === null || el === '' || scalarMapped ? undefined : el;
+      if (r !== undefined) (out ??= []).push(r);
+    }
+    return out;
+  }
+  const o = isObj(v) ? v : obj(v);
+  if (o !== undefined) return unmappedOf(o, spec);
+  // A scalar where an object was expected: unmapped, unless the spec maps the scalar form too.
+  return spec.get('') === true ? undefined : v;
+}
+
+/**
+ * Puts `value` into `unmapped` (creating it) as member `name` of the record's top level, or of its `properties` when
+ * `inProperties`: for members a spec marks as mapped that a mapper then could not map for this record.
+ */
+export function putUnmapped(unmapped: JsonObject | undefined, inProperties: boolean, name: string, value: unknown): JsonObject {
+  const out = unmapped ?? {};
+  if (!inProperties) out[name] = value;
+  else (isObj(out.properties) ? out.properties : (out.properties = {}))[name] = value;
+  return out;
+}
+
+/** Record time: `time`, then LA `TimeGenerated`, then up to two per-source alternatives. */
+export function recordTime(r: NormalizedRecord, alt1?: unknown, alt2?: unknown): { time: number | undefined; original: string | undefined } {
   const own = get(r.rec, 'time', 'Time', 'TimeGenerated', 'timeGenerated');
-  // Common case first, without building the candidate list.
   const t0 = parseTime(own);
   if (t0 !== undefined) return { time: t0, original: typeof own === 'string' ? own : undefined };
-  const candidates = [own, ...alternatives];
-  for (const c of candidates) {
-    const t = parseTime(c);
-    if (t !== undefined) return { time: t, original: typeof c === 'string' ? c : undefined };
-  }
-  const first = candidates.find((c) => c !== undefined);
+  const t1 = parseTime(alt1);
+  if (t1 !== undefined) return { time: t1, original: typeof alt1 === 'string' ? alt1 : undefined };
+  const t2 = parseTime(alt2);
+  if (t2 !== undefined) return { time: t2, original: typeof alt2 === 'string' ? alt2 : undefined };
+  const first = own !== undefined ? own : alt1 !== undefined ? alt1 : alt2;
   return { time: undefined, original: typeof first === 'string' ? first : undefined };
 }
 
