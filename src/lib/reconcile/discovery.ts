@@ -89,13 +89,24 @@ async function queryGraph(clients: AzureClients, subscriptionIds: readonly strin
   return { rows, reads };
 }
 
-export async function discover(clients: AzureClients, tenant: TenantRecord, automationResourceGroup: string, only?: readonly string[]): Promise<Discovery> {
+/**
+ * Subscriptions, then their resources and automation groups. `onSubscriptions` hears of the subscriptions as soon
+ * as they are known, so work that needs only them (the change feed) can run while Resource Graph pages.
+ */
+export async function discover(
+  clients: AzureClients,
+  tenant: TenantRecord,
+  automationResourceGroup: string,
+  only?: readonly string[],
+  onSubscriptions?: (subscriptions: readonly DiscoveredSubscription[]) => void,
+): Promise<Discovery> {
   const subs = await discoverSubscriptions(clients, tenant, only);
   const ids = subs.subscriptions.map((s) => s.subscriptionId);
   if (ids.length === 0) return { subscriptions: [], resources: [], automationGroups: [], reads: subs.reads };
+  onSubscriptions?.(subs.subscriptions);
   const resourcesQuery = `Resources | where type in~ (${DISCOVERED_TYPES.map(quote).join(', ')}) | project id, name, type, location, kind, sku, subscriptionId, resourceGroup | order by id asc`;
   const groupsQuery = `ResourceContainers | where type =~ 'microsoft.resources/subscriptions/resourcegroups' | where name =~ ${quote(automationResourceGroup)} | project id, name, type, location, subscriptionId | order by id asc`;
-  const [res, groups] = [await queryGraph(clients, ids, resourcesQuery), await queryGraph(clients, ids, groupsQuery)];
+  const [res, groups] = await Promise.all([queryGraph(clients, ids, resourcesQuery), queryGraph(clients, ids, groupsQuery)]);
   const resources: DiscoveredResource[] = [];
   for (const raw of res.rows) {
     const r = rowSchema.safeParse(raw);

@@ -5,7 +5,7 @@ import { ConnectorError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { CoverageEntry, CoverageState, HubAssignment, TenantRecord } from '../registry/types.js';
-import { FEED_LAG_MS, quietTargets, readChangeFeed, trustable } from './changeFeed.js';
+import { FEED_LAG_MS, quietTargets, readChangeFeed, trustable, type ChangeEvent } from './changeFeed.js';
 import { discover, type Discovery } from './discovery.js';
 import { createScopedLimiter } from './limiter.js';
 import { normalizeRegion, type ActionKind, type Change, type PlannedAction } from './plan.js';
@@ -80,6 +80,12 @@ function blockedAction(item: TargetItem, coverage: PlannedAction['coverage'], re
   return { target: item.target, resourceId: item.resourceId, subscriptionId: item.subscriptionId, region: item.region, kind: 'blocked', name: '', reason, coverage, detail };
 }
 
+/** What one subscription's change feed returned: the providers it covers and their events. */
+interface FeedResult {
+  providers: ReadonlySet<string>;
+  events: ChangeEvent[];
+}
+
 /** The plan line of a target the change feed vouches for: what the ledger says, without a read. */
 function trustedAction(item: TargetItem, prev: CoverageEntry): PlannedAction {
   const base = { target: item.target, resourceId: item.resourceId, subscriptionId: item.subscriptionId, region: item.region };
@@ -119,10 +125,22 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   /** Per observed target: when it was read, when our write finished, what it was reconciled to. */
   const observations = new Map<string, Pick<CoverageEntry, 'observedAt' | 'wroteAt' | 'desiredKey'>>();
 
+  const limiter = createScopedLimiter(settings.reconcile.concurrency, settings.reconcile.perSubscriptionConcurrency);
+  // The registry reads and the change feed need no discovery result beyond the subscriptions: start them early.
+  const stored = Promise.all([
+    deps.registry.listCoverage(tenant.tenantId),
+    deps.registry.listHubs(tenant.tenantId),
+    watching && !opts.full ? deps.registry.listChangeMarks(tenant.tenantId) : Promise.resolve([]),
+  ]);
+  stored.catch(() => undefined); // awaited below; not an unhandled rejection if discovery fails first
+  let feeds: Promise<Map<string, FeedResult>> | undefined;
+
   let discovery: Discovery | undefined;
   let previous: Map<string, CoverageEntry> | undefined;
   try {
-    discovery = await discover(deps.clients, tenant, settings.provider.automationResourceGroup, opts.subscriptionIds);
+    discovery = await discover(deps.clients, tenant, settings.provider.automationResourceGroup, opts.subscriptionIds, (subs) => {
+      if (watching && !opts.full) feeds = readFeeds(subs.map((x) => x.subscriptionId));
+    });
     reads += discovery.reads;
   } catch (e) {
     const err = classifyArmError(e, `discover subscriptions and resources of tenant ${tenant.tenantId}`);
@@ -136,11 +154,12 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   }
 
   // The previous ledger tells a first creation from a re-creation after someone deleted ours (drift → repaired).
-  previous = new Map((await deps.registry.listCoverage(tenant.tenantId)).map((e) => [`${e.target}|${e.resourceId.toLowerCase()}`, e]));
+  const [ledger, storedHubs] = await stored;
+  previous = new Map(ledger.map((e) => [`${e.target}|${e.resourceId.toLowerCase()}`, e]));
   const wasStreaming = new Set([...previous].filter(([, e]) => STREAMING.has(e.state)).map(([k]) => k));
   const { items, blocked } = targetItemsFor(tenant, discovery, settings.provider.automationResourceGroup);
   const hubs = new Map<string, HubAssignment>();
-  for (const h of await deps.registry.listHubs(tenant.tenantId)) if (h.state === 'ready') hubs.set(normalizeRegion(h.region), h);
+  for (const h of storedHubs) if (h.state === 'ready') hubs.set(normalizeRegion(h.region), h);
   const primaryRegion = normalizeRegion(tenant.regions[0] ?? [...hubs.keys()].sort()[0] ?? 'unknown');
   const provisioning = new Map<string, Promise<HubAssignment | undefined>>();
   const hubFor = async (region: string): Promise<HubAssignment | undefined> => {
@@ -158,8 +177,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     return p;
   };
 
-  const limiter = createScopedLimiter(settings.reconcile.concurrency, settings.reconcile.perSubscriptionConcurrency);
-  if (watching && !opts.full) trusted = await trustedByChangeFeed();
+  if (feeds) trusted = trustedByChangeFeed(await feeds);
   const plan: PlannedAction[] = [...blocked];
   let done = 0;
   const total = items.length;
@@ -225,40 +243,61 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   return finish(plan, result);
 
   /**
-   * Targets the run takes from the ledger instead of reading them: trusted entries (changeFeed.ts) in
-   * subscriptions whose activity log was read without a gap since the last run and shows nothing new for them.
-   * A subscription without a recent mark, or whose log cannot be read, is read in full.
+   * Each subscription's activity log since its mark, one query per provider that can change a target the ledger
+   * holds there, side by side within the subscription's share of the limiter. No mark, a mark older than the
+   * resync period, or nothing watched → no entry (the subscription is read in full).
    */
-  async function trustedByChangeFeed(): Promise<Map<string, CoverageEntry>> {
-    const marks = new Map((await deps.registry.listChangeMarks(tenant!.tenantId)).map((m) => [m.subscriptionId.toLowerCase(), Date.parse(m.through)]));
-    const bySub = new Map<string, Map<string, { resourceId: string; prev: CoverageEntry & { observedAt: string }; providers: readonly string[] }>>();
-    for (const item of items) {
-      const t = targetFor(item.target);
-      const hub = hubs.get(item.hubRegion ?? primaryRegion);
-      const prev = previous?.get(keyOf(item));
-      if (!t.feedProviders || !hub || !trustable(prev, t.desiredKey(item, hub, settings.prefix), runStart, resyncMs)) continue;
-      const sub = item.subscriptionId.toLowerCase();
-      let m = bySub.get(sub);
-      if (!m) bySub.set(sub, (m = new Map()));
-      m.set(keyOf(item), { resourceId: item.resourceId, prev, providers: t.feedProviders });
+  async function readFeeds(subscriptionIds: readonly string[]): Promise<Map<string, FeedResult>> {
+    const [ledger, , marks] = await stored;
+    const markOf = new Map(marks.map((m) => [m.subscriptionId.toLowerCase(), Date.parse(m.through)]));
+    const providersOf = new Map<string, Set<string>>();
+    for (const e of ledger) {
+      const p = targetFor(e.target).feedProviders;
+      if (!p) continue;
+      const sub = e.subscriptionId.toLowerCase();
+      const set = providersOf.get(sub) ?? new Set<string>();
+      for (const x of p) set.add(x);
+      providersOf.set(sub, set);
     }
-    const out = new Map<string, CoverageEntry>();
+    const out = new Map<string, FeedResult>();
+    const to = now();
     await Promise.all(
-      [...bySub].map(async ([sub, candidates]) => {
-        const mark = marks.get(sub);
-        if (mark === undefined || !(runStart.getTime() - mark < resyncMs)) return;
-        const providers = [...new Set([...candidates.values()].flatMap((c) => c.providers))].sort();
+      subscriptionIds.map(async (sub) => {
+        const mark = markOf.get(sub);
+        const providers = [...(providersOf.get(sub) ?? [])].sort();
+        if (mark === undefined || !(runStart.getTime() - mark < resyncMs) || providers.length === 0) return;
         try {
-          // One query per provider, side by side within the subscription's share of the limiter.
-          const to = now();
-          const feeds = await Promise.all(providers.map((p) => limiter.run(sub, () => readChangeFeed(deps.clients, sub, p, new Date(mark - FEED_LAG_MS), to))));
-          reads += feeds.reduce((n, f) => n + f.reads, 0);
-          for (const k of quietTargets(candidates, feeds.flatMap((f) => f.events))) out.set(k, candidates.get(k)!.prev);
+          const got = await Promise.all(providers.map((p) => limiter.run(sub, () => readChangeFeed(deps.clients, sub, p, new Date(mark - FEED_LAG_MS), to))));
+          reads += got.reduce((n, f) => n + f.reads, 0);
+          out.set(sub, { providers: new Set(providers), events: got.flatMap((f) => f.events) });
         } catch (e) {
           log.warn('reconcile.changeFeedUnavailable', { subscriptionId: sub, error: classifyArmError(e, `read the activity log of subscription ${sub}`).message });
         }
       }),
     );
+    return out;
+  }
+
+  /**
+   * Targets the run takes from the ledger instead of reading them: trusted entries (changeFeed.ts) in
+   * subscriptions whose activity log was read without a gap since the last run and shows nothing new for them.
+   */
+  function trustedByChangeFeed(feedsBySub: ReadonlyMap<string, FeedResult>): Map<string, CoverageEntry> {
+    const bySub = new Map<string, Map<string, { resourceId: string; prev: CoverageEntry & { observedAt: string } }>>();
+    for (const item of items) {
+      const t = targetFor(item.target);
+      const hub = hubs.get(item.hubRegion ?? primaryRegion);
+      const prev = previous?.get(keyOf(item));
+      const feed = feedsBySub.get(item.subscriptionId.toLowerCase());
+      if (!feed || !t.feedProviders?.every((p) => feed.providers.has(p))) continue;
+      if (!hub || !trustable(prev, t.desiredKey(item, hub, settings.prefix), runStart, resyncMs)) continue;
+      const sub = item.subscriptionId.toLowerCase();
+      let m = bySub.get(sub);
+      if (!m) bySub.set(sub, (m = new Map()));
+      m.set(keyOf(item), { resourceId: item.resourceId, prev });
+    }
+    const out = new Map<string, CoverageEntry>();
+    for (const [sub, candidates] of bySub) for (const k of quietTargets(candidates, feedsBySub.get(sub)!.events)) out.set(k, candidates.get(k)!.prev);
     return out;
   }
 
