@@ -1,4 +1,7 @@
-import type { ArmSimulator, RecordedRequest } from '../../sim/armSimulator.js';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { RecordedRequest } from '../../sim/armSimulator.js';
+import type { Scenario } from '../../sim/scenario.js';
 import { reconcileBound, type Bound, type BucketCalls } from './reconcileBound.js';
 
 /**
@@ -106,7 +109,6 @@ export async function runReconcileBench(_root: string, quick: boolean): Promise<
   let mods;
   try {
     mods = await Promise.all([
-      import('../../sim/armSimulator.js'),
       import('../../sim/generateScenario.js'),
       import('../../src/lib/azure/clientFactory.js'),
       import('../../src/lib/config/settings.js'),
@@ -117,15 +119,15 @@ export async function runReconcileBench(_root: string, quick: boolean): Promise<
   } catch (e) {
     return { ok: false, reason: `reconciler or ARM simulator not loadable: ${(e as Error).message.slice(0, 300)}` };
   }
-  const [{ startArmSimulator }, { generateScenario }, { createAzureClients, staticTokenCredential }, { parseSettings }, { ensureTenantHub }, { reconcileTenant }, { createMemoryRegistry }] = mods;
+  const [{ generateScenario }, { createAzureClients, staticTokenCredential }, { parseSettings }, { ensureTenantHub }, { reconcileTenant }, { createMemoryRegistry }] = mods;
   const subscriptions = quick ? 2 : 100;
   const resources = quick ? 20 : 10_000;
   const latencyMs = quick ? 5 : 50;
   const scenario = generateScenario({ subscriptions, resources, tenants: 1, seed: 42 });
   const tenantId = scenario.tenants[0]!.tenantId;
-  let sim: ArmSimulator | undefined;
+  let sim: WorkerSim | undefined;
   try {
-    sim = await startArmSimulator({ scenario, latencyMs: 0, throttle: true });
+    sim = await startSimWorker(scenario);
     const settings = parseSettings({
       MDR_PROVIDER_TENANT_ID: scenario.provider.tenantId,
       MDR_PROVIDER_SUBSCRIPTION_ID: scenario.provider.subscriptionId,
@@ -149,15 +151,15 @@ export async function runReconcileBench(_root: string, quick: boolean): Promise<
     // Hubs are onboarding's job, provisioned before the measured runs (and without latency).
     for (const region of ['westeurope', 'northeurope']) await ensureTenantHub(onboarding, tenantId, region);
     const deps = { settings, registry, clients, ensureHub: async (t: { tenantId: string }, region: string) => (await ensureTenantHub(onboarding, t.tenantId, region)).hub };
-    sim.setLatency(latencyMs);
+    await sim.setLatency(latencyMs);
     const concurrency = settings.reconcile.concurrency;
     const perSub = settings.reconcile.perSubscriptionConcurrency;
     const run = async (now?: () => Date): Promise<ReconcileRunStats> => {
-      sim!.clearRequests();
+      await sim!.clearRequests();
       const t0 = process.hrtime.bigint();
       const report = await reconcileTenant(tenantId, now ? { ...deps, now } : deps);
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-      return statsOf(sim!.requests, wall, resources, latencyMs, concurrency, perSub, report);
+      return statsOf(await sim!.requests(), wall, resources, latencyMs, concurrency, perSub, report);
     };
     const firstRun = await run();
     const steadyState = await run();
@@ -176,4 +178,38 @@ export async function runReconcileBench(_root: string, quick: boolean): Promise<
   } finally {
     await sim?.stop();
   }
+}
+
+/** The simulator in a worker thread (simWorker.ts), driven by messages; one command at a time. */
+interface WorkerSim {
+  url: string;
+  ca: string;
+  setLatency(ms: number): Promise<void>;
+  clearRequests(): Promise<void>;
+  requests(): Promise<RecordedRequest[]>;
+  stop(): Promise<void>;
+}
+
+async function startSimWorker(scenario: Scenario): Promise<WorkerSim> {
+  const worker = new Worker(new URL('./simWorker.js', import.meta.url), { workerData: { scenario } });
+  const next = async <T>(): Promise<T> => {
+    const [msg] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e as Error))])) as [T];
+    return msg;
+  };
+  const ready = await next<{ url: string; ca: string }>();
+  const call = async <T>(command: object): Promise<T> => {
+    worker.postMessage(command);
+    return next<T>();
+  };
+  return {
+    url: ready.url,
+    ca: ready.ca,
+    setLatency: async (ms) => void (await call({ op: 'setLatency', ms })),
+    clearRequests: async () => void (await call({ op: 'clearRequests' })),
+    requests: async () => (await call<{ requests: RecordedRequest[] }>({ op: 'requests' })).requests,
+    stop: async () => {
+      await call({ op: 'stop' });
+      await worker.terminate();
+    },
+  };
 }
