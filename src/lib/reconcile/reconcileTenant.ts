@@ -139,7 +139,9 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   let previous: Map<string, CoverageEntry> | undefined;
   try {
     discovery = await discover(deps.clients, tenant, settings.provider.automationResourceGroup, opts.subscriptionIds, (subs) => {
-      if (watching && !opts.full) feeds = readFeeds(subs.map((x) => x.subscriptionId));
+      if (!watching || opts.full) return;
+      feeds = readFeeds(subs.map((x) => x.subscriptionId));
+      feeds.catch(() => undefined); // awaited below; a run that fails before then must not leave an unhandled rejection
     });
     reads += discovery.reads;
   } catch (e) {

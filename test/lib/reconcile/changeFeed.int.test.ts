@@ -135,6 +135,17 @@ describe('reconcile with the activity log as change feed (scenario acme)', () =>
     expect(x.writes()).toEqual([]);
   });
 
+  it('fails the run cleanly when Resource Graph and the registry fail while the feed is being read', async () => {
+    const x = await converged();
+    x.sim.setFaults({ rate500: 1, paths: /ResourceGraph/i });
+    const registry = { ...x.registry, listChangeMarks: async () => Promise.reject(new Error('table storage unavailable')) };
+    // A transient discovery failure throws (the queue retries the item); the feed started alongside must not leave a
+    // stray rejection behind (vitest fails the run on one).
+    await expect(reconcileTenant(ACME, { ...x.deps, registry })).rejects.toMatchObject({ kind: 'transient' });
+    x.sim.setFaults(undefined);
+    await new Promise((r) => setTimeout(r, 50));
+  });
+
   it('reads a subscription in full when it has no change-feed mark yet', async () => {
     h = await startHarness({ scenario: loadFixtureScenario('acme.scenario.json') });
     await reconcileTenant(ACME, h.deps);
