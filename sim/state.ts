@@ -52,12 +52,12 @@ export class SimState {
   /** Function app settings by lower-cased site id. */
   readonly appSettings = new Map<string, Record<string, string>>();
   readonly asyncOperations = new Map<string, AsyncOperation>();
-  /** Subscription activity log: one event per successful write/delete/action (armSimulator records them). */
-  readonly activityLog: SimActivityEvent[] = [];
-  /** Lower-cased subscription id → its events, oldest first (what ActivityLogs_List reads). */
+  /**
+   * The subscription activity log: lower-cased subscription id → one event per successful write/delete/action
+   * (armSimulator records them), oldest first — what ActivityLogs_List reads.
+   */
   private readonly activityBySub = new Map<string, SimActivityEvent[]>();
   recordActivity(e: SimActivityEvent): void {
-    this.activityLog.push(e);
     const key = lower(e.subscriptionId);
     const list = this.activityBySub.get(key);
     if (list) list.push(e);
