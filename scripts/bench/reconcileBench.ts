@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { RecordedRequest } from '../../sim/armSimulator.js';
 import type { Scenario } from '../../sim/scenario.js';
@@ -192,14 +191,18 @@ interface WorkerSim {
 
 async function startSimWorker(scenario: Scenario): Promise<WorkerSim> {
   const worker = new Worker(new URL('./simWorker.js', import.meta.url), { workerData: { scenario } });
-  const next = async <T>(): Promise<T> => {
-    const [msg] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e as Error))])) as [T];
-    return msg;
-  };
-  const ready = await next<{ url: string; ca: string }>();
-  const call = async <T>(command: object): Promise<T> => {
+  // The worker answers each message with exactly one reply, in order: one queue of waiters, one listener each.
+  const waiting: { resolve: (m: unknown) => void; reject: (e: Error) => void }[] = [];
+  worker.on('message', (m: unknown) => waiting.shift()?.resolve(m));
+  worker.on('error', (e: Error) => {
+    for (const w of waiting.splice(0)) w.reject(e);
+  });
+  const reply = <T>(): Promise<T> => new Promise<T>((resolve, reject) => waiting.push({ resolve: resolve as (m: unknown) => void, reject }));
+  const ready = await reply<{ url: string; ca: string }>();
+  const call = <T>(command: object): Promise<T> => {
+    const r = reply<T>();
     worker.postMessage(command);
-    return next<T>();
+    return r;
   };
   return {
     url: ready.url,
