@@ -51,6 +51,9 @@ function storageError(e: unknown, action: string): ConnectorError {
   return new ConnectorError('transient', msg, { cause: err, code, statusCode });
 }
 
+/** Rows per entity-group transaction (Table service limit). */
+const TRANSACTION_ROWS = 100;
+
 const rowKeyOf = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export function createTableRegistry(opts: { tablePrefix: string; clientFor: TableClientFactory }): TenantRegistry {
@@ -123,6 +126,26 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
     }
   }
 
+  /**
+   * Upserts many rows: one entity-group transaction per partition and 100 rows (the service's limit), instead of a
+   * round trip per row. A reconcile that re-read thousands of targets writes their ledger rows this way.
+   */
+  async function upsertAll(name: string, rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    const client = await table(name);
+    const byPartition = new Map<string, Row[]>();
+    for (const r of rows) byPartition.set(r.partitionKey, [...(byPartition.get(r.partitionKey) ?? []), r]);
+    for (const [pk, group] of byPartition) {
+      for (let i = 0; i < group.length; i += TRANSACTION_ROWS) {
+        try {
+          await client.submitTransaction(group.slice(i, i + TRANSACTION_ROWS).map((r) => ['upsert', r, 'Replace'] as const));
+        } catch (e) {
+          throw storageError(e, `upsert ${group.length} rows into ${name} ${pk}`);
+        }
+      }
+    }
+  }
+
   async function remove(name: string, pk: string, rk: string): Promise<void> {
     const client = await table(name);
     try {
@@ -191,12 +214,14 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
         throw storageError(e, `list ${names.coverage} ${tenantId}`);
       }
       const keep = new Set<string>();
+      const changed: Row[] = [];
       for (const e of entries) {
         const rowKey = rowKeyOf(`${e.target}|${e.resourceId.toLowerCase()}`);
         keep.add(rowKey);
         const data = JSON.stringify(coverageEntrySchema.parse(e)); // canonical key order, so equal entries compare equal
-        if (stored.get(rowKey) !== data) await upsert(names.coverage, { partitionKey: tenantId, rowKey, state: e.state, data });
+        if (stored.get(rowKey) !== data) changed.push({ partitionKey: tenantId, rowKey, state: e.state, data });
       }
+      await upsertAll(names.coverage, changed);
       const replaced = new Set((opts?.replaceSubscriptions ?? []).map((s) => s.toLowerCase()));
       if (!opts?.replaceAll && replaced.size === 0) return;
       for (const [rowKey, data] of stored) {
@@ -209,10 +234,10 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
       return (await list(names.changeFeed, changeMarkSchema, odata`PartitionKey eq ${tenantId}`)).map((m) => strip(m) as ChangeMark);
     },
     async putChangeMarks(tenantId, marks) {
-      for (const m of marks) {
-        const data = changeMarkSchema.parse({ ...m, tenantId });
-        await upsert(names.changeFeed, { partitionKey: tenantId, rowKey: m.subscriptionId.toLowerCase(), data: JSON.stringify(data) });
-      }
+      await upsertAll(
+        names.changeFeed,
+        marks.map((m) => ({ partitionKey: tenantId, rowKey: m.subscriptionId.toLowerCase(), data: JSON.stringify(changeMarkSchema.parse({ ...m, tenantId })) })),
+      );
     },
     async listLastSeen(tenantId) {
       return (await list(names.lastSeen, lastSeenSchema, odata`PartitionKey eq ${tenantId}`)).map((l) => strip(l) as LastSeen);
