@@ -117,7 +117,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   let reads = 0;
   let writes = 0;
   const errors: ReconcileReport['errors'] = [];
-  const keyOf = (item: TargetItem) => `${item.target}|${item.resourceId.toLowerCase()}`;
+  const keyOf = (item: Pick<TargetItem, 'target' | 'resourceId'>) => `${item.target}|${item.resourceId.toLowerCase()}`;
   const resyncMs = settings.reconcile.resyncHours * 3_600_000;
   const watching = resyncMs > 0 && !dryRun;
   const runStart = now();
@@ -157,7 +157,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
 
   // The previous ledger tells a first creation from a re-creation after someone deleted ours (drift → repaired).
   const [ledger, storedHubs] = await stored;
-  previous = new Map(ledger.map((e) => [`${e.target}|${e.resourceId.toLowerCase()}`, e]));
+  previous = new Map(ledger.map((e) => [keyOf(e), e]));
   const wasStreaming = new Set([...previous].filter(([, e]) => STREAMING.has(e.state)).map(([k]) => k));
   const { items, blocked } = targetItemsFor(tenant, discovery, settings.provider.automationResourceGroup);
   const hubs = new Map<string, HubAssignment>();
@@ -222,7 +222,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       return undefined; // deleted mid-run: nothing to cover
     }
     let action = toAction(item, planned.changes);
-    if (action.kind === 'create' && wasStreaming.has(`${item.target}|${item.resourceId.toLowerCase()}`))
+    if (action.kind === 'create' && wasStreaming.has(keyOf(item)))
       action = { ...action, coverage: 'repaired', reason: `ours was deleted since the last run; ${action.reason}` };
     const toWrite = planned.changes.filter((c) => WRITE_KINDS.has(c.kind));
     if (watching) observations.set(keyOf(item), seen);
@@ -290,10 +290,10 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       const t = targetFor(item.target);
       const hub = hubs.get(item.hubRegion ?? primaryRegion);
       const prev = previous?.get(keyOf(item));
-      const feed = feedsBySub.get(item.subscriptionId.toLowerCase());
+      const sub = item.subscriptionId.toLowerCase();
+      const feed = feedsBySub.get(sub);
       if (!feed || !t.feedProviders?.every((p) => feed.providers.has(p))) continue;
       if (!hub || !trustable(prev, t.desiredKey(item, hub, settings.prefix), runStart, resyncMs)) continue;
-      const sub = item.subscriptionId.toLowerCase();
       let m = bySub.get(sub);
       if (!m) bySub.set(sub, (m = new Map()));
       m.set(keyOf(item), { resourceId: item.resourceId, prev });
@@ -321,22 +321,23 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     const at = now().toISOString();
     if (r.plan.length > 0 || !opts.subscriptionIds) {
       const entries: CoverageEntry[] = r.plan.map((a) => {
-        const key = `${a.target}|${a.resourceId.toLowerCase()}`;
+        const key = keyOf(a);
         const prev = previous?.get(key);
         // A vouched target keeps its entry; only the ledger's own clock moves it on (a `created` past its grace).
         if (trusted.has(key) && prev) return carryOver(prev, a.coverage === 'streaming' ? { ...prev, state: 'streaming', detail: undefined, updatedAt: at } : prev, now());
-        return carryOver(prev, {
-        ...pickObservation(prev, observations.get(key)),
-        tenantId: tenant!.tenantId,
-        resourceId: a.resourceId,
-        target: a.target,
-        subscriptionId: a.subscriptionId,
-        region: a.region,
-        state: a.coverage,
-        detail: a.coverage === 'streaming' ? undefined : (a.detail ? `${a.reason}: ${a.detail}` : a.reason),
-        settingName: a.name || undefined,
-        updatedAt: at,
-      }, now());
+        const next: CoverageEntry = {
+          ...pickObservation(prev, observations.get(key)),
+          tenantId: tenant!.tenantId,
+          resourceId: a.resourceId,
+          target: a.target,
+          subscriptionId: a.subscriptionId,
+          region: a.region,
+          state: a.coverage,
+          detail: a.coverage === 'streaming' ? undefined : a.detail ? `${a.reason}: ${a.detail}` : a.reason,
+          settingName: a.name || undefined,
+          updatedAt: at,
+        };
+        return carryOver(prev, next, now());
       });
       // A discovery failure leaves the previous ledger in place rather than erasing it.
       if (r.result !== 'failed' || entries.length > 0) await deps.registry.putCoverage(tenant!.tenantId, entries, opts.subscriptionIds ? { replaceSubscriptions: opts.subscriptionIds } : { replaceAll: true });
