@@ -28,6 +28,17 @@ export interface ChangeEvent {
   resourceId: string;
   /** Lower-cased operation, e.g. `microsoft.insights/diagnosticsettings/delete`. */
   operation: string;
+  /** For a diagnostic-setting event: the resource it sits on and the setting's name (lower-cased). */
+  setting?: { on: string; name: string };
+}
+
+const SETTING_SUFFIX = /\/providers\/microsoft\.insights\/diagnosticsettings\/([^/]+)$/;
+
+/** An activity-log event as the feed keeps it: ids and operation lower-cased, a setting's resource split off once. */
+export function changeEvent(resourceId: string, operation: string, at: number): ChangeEvent {
+  const id = resourceId.toLowerCase().replace(/\/+$/, '');
+  const m = SETTING_SUFFIX.exec(id);
+  return { at, resourceId: id, operation: operation.toLowerCase(), ...(m ? { setting: { on: id.slice(0, m.index), name: m[1]! } } : {}) };
 }
 
 /** A short fingerprint of a desired configuration (destination hub, categories…). */
@@ -51,8 +62,6 @@ export function trustable(prev: CoverageEntry | undefined, desiredKey: string, n
   return !!prev && TRUSTABLE.has(prev.state) && prev.observedAt !== undefined && prev.desiredKey === desiredKey && !resyncDue(prev.resourceId, prev.observedAt, now, resyncMs);
 }
 
-const SETTING_SUFFIX = /\/providers\/microsoft\.insights\/diagnosticsettings\/([^/]+)$/;
-
 /**
  * Is the event news for this target? A diagnostic-setting event concerns exactly the resource it sits on; a
  * write or delete of a resource (an account re-created, a vault deleted) concerns that resource and everything
@@ -62,12 +71,12 @@ const SETTING_SUFFIX = /\/providers\/microsoft\.insights\/diagnosticsettings\/([
 export function isNews(e: ChangeEvent, targetId: string, prev: CoverageEntry & { observedAt: string }): boolean {
   if (e.at <= Date.parse(prev.observedAt) - FEED_SKEW_MS) return false;
   const target = targetId.toLowerCase();
-  const setting = SETTING_SUFFIX.exec(e.resourceId);
+  const { setting } = e;
   if (setting) {
-    if (e.resourceId.slice(0, setting.index) !== target) return false;
+    if (setting.on !== target) return false;
     // Our write happened before its response reached us: an event of it cannot be later than wroteAt. No skew
     // allowance here, so a customer's change right after ours still counts; a skewed clock costs one extra read.
-    const ownWrite = e.operation.endsWith('/write') && setting[1] === prev.settingName?.toLowerCase() && prev.wroteAt !== undefined && e.at <= Date.parse(prev.wroteAt);
+    const ownWrite = e.operation.endsWith('/write') && setting.name === prev.settingName?.toLowerCase() && prev.wroteAt !== undefined && e.at <= Date.parse(prev.wroteAt);
     return !ownWrite;
   }
   if (!e.operation.endsWith('/write') && !e.operation.endsWith('/delete')) return false;
@@ -95,8 +104,7 @@ export function quietTargets<K>(candidates: ReadonlyMap<K, { resourceId: string;
   }
   const quiet = new Set(candidates.keys());
   for (const e of events) {
-    const setting = SETTING_SUFFIX.exec(e.resourceId);
-    for (const k of byId.get(setting ? e.resourceId.slice(0, setting.index) : e.resourceId) ?? []) {
+    for (const k of byId.get(e.setting?.on ?? e.resourceId) ?? []) {
       const c = candidates.get(k);
       if (c && quiet.has(k) && isNews(e, c.resourceId, c.prev)) quiet.delete(k);
     }
@@ -116,7 +124,7 @@ export async function readChangeFeed(clients: AzureClients, subscriptionId: stri
     for (const ev of page) {
       const at = ev.eventTimestamp?.getTime();
       if (at === undefined || !ev.resourceId) continue;
-      events.push({ at, resourceId: ev.resourceId.toLowerCase().replace(/\/+$/, ''), operation: (ev.operationName?.value ?? '').toLowerCase() });
+      events.push(changeEvent(ev.resourceId, ev.operationName?.value ?? '', at));
     }
   }
   return { events, reads };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FEED_SKEW_MS, isNews, quietTargets, resyncDue, trustable, type ChangeEvent } from '../../../src/lib/reconcile/changeFeed.js';
+import { FEED_SKEW_MS, changeEvent, isNews, quietTargets, resyncDue, trustable, type ChangeEvent } from '../../../src/lib/reconcile/changeFeed.js';
 import type { CoverageEntry } from '../../../src/lib/registry/types.js';
 
 const SUB = '/subscriptions/11111111-1111-1111-1111-111111111111';
@@ -17,7 +17,7 @@ function entry(resourceId: string, over: Partial<CoverageEntry> = {}): CoverageE
   } as CoverageEntry & { observedAt: string };
 }
 const setting = (resourceId: string, name: string) => `${resourceId}/providers/microsoft.insights/diagnosticSettings/${name}`.toLowerCase();
-const ev = (resourceId: string, operation: string, at: number): ChangeEvent => ({ resourceId: resourceId.toLowerCase(), operation: operation.toLowerCase(), at });
+const ev = (resourceId: string, operation: string, at: number): ChangeEvent => changeEvent(resourceId, operation, at);
 
 describe('isNews: which activity-log events force a re-read of a target', () => {
   it('counts a delete or a foreign write of a setting on the target made after it was read', () => {
