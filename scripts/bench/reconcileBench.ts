@@ -114,11 +114,12 @@ export async function runReconcileBench(_root: string, quick: boolean): Promise<
       import('../../src/lib/onboarding/onboardTenant.js'),
       import('../../src/lib/reconcile/reconcileTenant.js'),
       import('../../src/lib/registry/memoryRegistry.js'),
+      import('../../src/lib/registry/types.js'),
     ]);
   } catch (e) {
     return { ok: false, reason: `reconciler or ARM simulator not loadable: ${(e as Error).message.slice(0, 300)}` };
   }
-  const [{ generateScenario }, { createAzureClients, staticTokenCredential }, { parseSettings }, { ensureTenantHub }, { reconcileTenant }, { createMemoryRegistry }] = mods;
+  const [{ generateScenario }, { createAzureClients, staticTokenCredential }, { parseSettings }, { ensureTenantHub }, { reconcileTenant }, { createMemoryRegistry }, { tenantOptionsSchema }] = mods;
   const subscriptions = quick ? 2 : 100;
   const resources = quick ? 20 : 10_000;
   const latencyMs = quick ? 5 : 50;
@@ -141,7 +142,7 @@ export async function runReconcileBench(_root: string, quick: boolean): Promise<
       displayName: 'Bench',
       regions: ['westeurope'],
       entraWorkspaceIds: [],
-      options: { activityLog: true, storage: true, keyVault: true, entraDataExport: true, defenderAlerts: true, storageServices: ['blob', 'queue', 'table', 'file'] },
+      options: tenantOptionsSchema.parse({}), // the defaults: every source, every storage service
       status: 'active',
       createdAt: '2026-11-01T00:00:00Z',
       updatedAt: '2026-11-01T00:00:00Z',

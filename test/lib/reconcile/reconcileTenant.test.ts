@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../../src/lib/config/settings.js';
 import { reconcileTenant } from '../../../src/lib/reconcile/reconcileTenant.js';
 import { teardownTenantExports } from '../../../src/lib/reconcile/teardown.js';
-import type { HubAssignment, TenantRecord } from '../../../src/lib/registry/types.js';
+import { tenantOptionsSchema, type HubAssignment, type TenantRecord } from '../../../src/lib/registry/types.js';
 import { fakeArm, seededRegistry, type FakeArmState } from './fakeArm.js';
 
 const TENANT = 'aaaaaaaa-0000-0000-0000-000000000001';
@@ -28,7 +28,7 @@ const tenant: TenantRecord = {
   displayName: 'Acme',
   regions: ['westeurope'],
   entraWorkspaceIds: [],
-  options: { activityLog: true, storage: true, keyVault: true, entraDataExport: true, defenderAlerts: true, storageServices: ['blob', 'queue', 'table', 'file'] },
+  options: tenantOptionsSchema.parse({}), // the defaults: every source, every storage service
   status: 'active',
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:00Z',

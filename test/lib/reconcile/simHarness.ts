@@ -8,7 +8,7 @@ import { ensureTenantHub } from '../../../src/lib/onboarding/onboardTenant.js';
 import type { ReconcileDeps } from '../../../src/lib/reconcile/reconcileTenant.js';
 import { createMemoryRegistry } from '../../../src/lib/registry/memoryRegistry.js';
 import type { TenantRegistry } from '../../../src/lib/registry/tenantRegistry.js';
-import type { TenantRecord } from '../../../src/lib/registry/types.js';
+import { tenantOptionsSchema, type TenantRecord } from '../../../src/lib/registry/types.js';
 
 export const ACME = 'aaaaaaaa-0000-0000-0000-000000000001';
 export const S1 = 'aaaaaaaa-1111-0000-0000-000000000001';
@@ -36,7 +36,7 @@ export function tenantRecord(tenantId = ACME, over: Partial<TenantRecord> = {}):
     displayName: 'Acme',
     regions: ['westeurope'],
     entraWorkspaceIds: [],
-    options: { activityLog: true, storage: true, keyVault: true, entraDataExport: true, defenderAlerts: true, storageServices: ['blob', 'queue', 'table', 'file'] },
+    options: tenantOptionsSchema.parse({}), // the defaults: every source, every storage service
     status: 'active',
     createdAt: '2026-11-01T00:00:00Z',
     updatedAt: '2026-11-01T00:00:00Z',
