@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { makeCoverageCommand } from '../../../src/cli/commands/coverage.js';
 import { makeReconcileCommand } from '../../../src/cli/commands/reconcile.js';
-import { parseSettings } from '../../../src/lib/config/settings.js';
 import type { CliIo } from '../../../src/cli/types.js';
-import type { TenantRecord } from '../../../src/lib/registry/types.js';
-import { fakeArm, seededRegistry } from '../../lib/reconcile/fakeArm.js';
+import { ONE_SUB_TENANT, oneSubscriptionTenant } from '../../lib/reconcile/fakeArm.js';
 
-const T = 'aaaaaaaa-0000-0000-0000-000000000001';
-const SUB = '00000000-0000-0000-0000-000000000001';
-const P = 'bbbbbbbb-0000-0000-0000-000000000001';
-const settings = parseSettings({ MDR_PROVIDER_TENANT_ID: P, MDR_PROVIDER_SUBSCRIPTION_ID: P, MDR_INGEST_PRINCIPAL_ID: P, AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
-const NS = `/subscriptions/${P}/resourceGroups/r/providers/Microsoft.EventHub/namespaces/n`;
-const tenant = {
-  tenantId: T,
-  displayName: 'Acme',
-  regions: ['westeurope'],
-  entraWorkspaceIds: [],
-  options: { activityLog: true, storage: false, keyVault: false, entraDataExport: false, defenderAlerts: false, storageServices: [] },
-  status: 'active',
-  createdAt: 'x',
-  updatedAt: 'x',
-} satisfies TenantRecord;
+const T = ONE_SUB_TENANT;
 
 function io() {
   const out: string[] = [];
@@ -30,9 +14,8 @@ function io() {
 }
 
 async function deps() {
-  const arm = fakeArm({ subscriptions: [{ subscriptionId: SUB, tenantId: T }], resources: [], groups: [], settings: {}, exports: {}, automations: [] });
-  const registry = await seededRegistry([tenant], [{ tenantId: T, region: 'westeurope', namespace: 'n', namespaceId: NS, hub: 'h', consumerGroup: 'c', namespaceRuleId: `${NS}/authorizationRules/d`, sendRuleId: `${NS}/eventhubs/h/authorizationRules/s`, state: 'ready', createdAt: 'x' }]);
-  return { arm, registry, factory: async () => ({ settings, registry, clients: arm.clients }) };
+  const { arm, registry, deps: reconcileDeps } = await oneSubscriptionTenant();
+  return { arm, registry, factory: async () => reconcileDeps };
 }
 
 describe('azure-mdr reconcile', () => {

@@ -1,3 +1,4 @@
+import { parseSettings } from '../../../src/lib/config/settings.js';
 import type { DiagnosticSettingsResource } from '@azure/arm-monitor';
 import type { AzureClients } from '../../../src/lib/azure/clientFactory.js';
 import { createMemoryRegistry } from '../../../src/lib/registry/memoryRegistry.js';
@@ -134,4 +135,31 @@ export async function seededRegistry(tenants: TenantRecord[], hubs: HubAssignmen
   for (const t of tenants) await registry.putTenant({ ...t, etag: undefined });
   for (const h of hubs) await registry.putHub(h);
   return registry;
+}
+
+export const ONE_SUB_TENANT = 'aaaaaaaa-0000-0000-0000-000000000001';
+export const ONE_SUB = '00000000-0000-0000-0000-000000000001';
+
+/**
+ * The smallest reconcilable tenant: one subscription, only its activity log enabled, a ready westeurope hub, on a
+ * fake ARM with nothing in it yet (the HTTP and CLI tests drive the reconciler through it).
+ */
+export async function oneSubscriptionTenant() {
+  const P = 'bbbbbbbb-0000-0000-0000-000000000001';
+  const NS = `/subscriptions/${P}/resourceGroups/r/providers/Microsoft.EventHub/namespaces/n`;
+  const settings = parseSettings({ MDR_PROVIDER_TENANT_ID: P, MDR_PROVIDER_SUBSCRIPTION_ID: P, MDR_INGEST_PRINCIPAL_ID: P, AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
+  const tenant: TenantRecord = {
+    tenantId: ONE_SUB_TENANT,
+    displayName: 'Acme',
+    regions: ['westeurope'],
+    entraWorkspaceIds: [],
+    options: { activityLog: true, storage: false, keyVault: false, entraDataExport: false, defenderAlerts: false, storageServices: [] },
+    status: 'active',
+    createdAt: 'x',
+    updatedAt: 'x',
+  };
+  const hub: HubAssignment = { tenantId: ONE_SUB_TENANT, region: 'westeurope', namespace: 'n', namespaceId: NS, hub: 'h', consumerGroup: 'c', namespaceRuleId: `${NS}/authorizationRules/d`, sendRuleId: `${NS}/eventhubs/h/authorizationRules/s`, state: 'ready', createdAt: 'x' };
+  const arm = fakeArm({ subscriptions: [{ subscriptionId: ONE_SUB, tenantId: ONE_SUB_TENANT }], resources: [], groups: [], settings: {}, exports: {}, automations: [] });
+  const registry = await seededRegistry([tenant], [hub]);
+  return { arm, registry, settings, deps: { settings, registry, clients: arm.clients } };
 }

@@ -1,35 +1,14 @@
 import azf from '@azure/functions';
 import { describe, expect, it } from 'vitest';
-import { parseSettings } from '../../../src/lib/config/settings.js';
 import { handleReconcileWorkItem } from '../../../src/lib/reconcile/fanOut.js';
 import { createCoverageHttpHandler, createReconcileHttpHandler } from '../../../src/lib/reconcile/httpHandlers.js';
 import { ValidationError } from '../../../src/lib/errors.js';
-import type { TenantRecord } from '../../../src/lib/registry/types.js';
-import { fakeArm, seededRegistry } from './fakeArm.js';
+import { ONE_SUB, ONE_SUB_TENANT, oneSubscriptionTenant } from './fakeArm.js';
 
 const { HttpRequest, InvocationContext } = azf;
-const T = 'aaaaaaaa-0000-0000-0000-000000000001';
-const SUB = '00000000-0000-0000-0000-000000000001';
-const P = 'bbbbbbbb-0000-0000-0000-000000000001';
-const settings = parseSettings({ MDR_PROVIDER_TENANT_ID: P, MDR_PROVIDER_SUBSCRIPTION_ID: P, MDR_INGEST_PRINCIPAL_ID: P, AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
-const tenant = {
-  tenantId: T,
-  displayName: 'Acme',
-  regions: ['westeurope'],
-  entraWorkspaceIds: [],
-  options: { activityLog: true, storage: false, keyVault: false, entraDataExport: false, defenderAlerts: false, storageServices: [] },
-  status: 'active',
-  createdAt: 'x',
-  updatedAt: 'x',
-} satisfies TenantRecord;
-const NS = `/subscriptions/${P}/resourceGroups/r/providers/Microsoft.EventHub/namespaces/n`;
-const hub = { tenantId: T, region: 'westeurope', namespace: 'n', namespaceId: NS, hub: 'h', consumerGroup: 'c', namespaceRuleId: `${NS}/authorizationRules/d`, sendRuleId: `${NS}/eventhubs/h/authorizationRules/s`, state: 'ready' as const, createdAt: 'x' };
-
-async function setup() {
-  const arm = fakeArm({ subscriptions: [{ subscriptionId: SUB, tenantId: T }], resources: [], groups: [], settings: {}, exports: {}, automations: [] });
-  const registry = await seededRegistry([tenant], [hub]);
-  return { arm, registry, deps: { settings, registry, clients: arm.clients } };
-}
+const T = ONE_SUB_TENANT;
+const SUB = ONE_SUB;
+const setup = oneSubscriptionTenant;
 const ctx = () => new InvocationContext({ invocationId: 'i', functionName: 'f' });
 const req = (method: string, url: string, id: string) => new HttpRequest({ method, url, params: { id } });
 
