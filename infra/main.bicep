@@ -1,8 +1,8 @@
 // Provider-side deployment of azure-mdr-connector (resource-group scope: the Function App's resource group).
 //
 //   Function App (Flex Consumption, Node 22, system-assigned identity) + plan
-//   storage account (AzureWebJobsStorage by identity, no shared keys): deployment container, registry tables,
-//     reconcile queue, OCSF output and dead-letter containers
+//   storage account (AzureWebJobsStorage by identity, no shared keys): deployment container, host containers,
+//     registry tables, reconcile and onboarding queues, OCSF output and dead-letter containers (blob roles per container)
 //   Log Analytics workspace + workspace-based Application Insights (Entra-only ingestion)
 //   downstream Event Hubs namespace + hub `ocsf-events` (when MDR_OUTPUT_MODE is eventhub or both)
 //   pool resource group (module): first namespace per region + the identity's pool roles
@@ -153,6 +153,12 @@ param healthSchedule string = '0 */10 * * * *'
 @maxValue(10080)
 param silenceThresholdMinutes int = 120
 
+@description('MDR_ONBOARDING_QUEUE: work items of onboardings that outlast an HTTP request (a new pool namespace).')
+param onboardingQueue string = 'mdr-onboarding'
+
+@description('Let the app rewrite its own ingest bindings when hubs change (custom role with Microsoft.Web/sites/config/write on the site). That action also covers the authentication settings (authsettingsV2), so code running in the app could switch Easy Auth off. Default false: an operator runs `azure-mdr bindings` with their own identity after onboarding (docs/security.md).')
+param selfUpdateBindings bool = false
+
 // ---------------------------------------------------------------- hosting
 @description('Flex Consumption: upper bound of instances (also bounds concurrent ARM calls against customers).')
 @minValue(1)
@@ -182,8 +188,13 @@ var tags = { 'mdr-managed-by': 'azure-mdr-connector' }
 var deploymentContainer = 'app-package'
 var deployDownstream = outputMode != 'blob'
 
+// Containers the Functions host itself uses with an identity-based AzureWebJobsStorage: leases, timer and checkpoint
+// state, and the host/function keys. Created here so the app needs no account-wide right to create containers.
+var hostContainers = ['azure-webjobs-hosts', 'azure-webjobs-secrets']
+
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
@@ -215,10 +226,31 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
     // Dead letters are the only copy of records that could not be delivered: protect them from accidental delete.
     deleteRetentionPolicy: { enabled: true, days: 14 }
     containerDeleteRetentionPolicy: { enabled: true, days: 14 }
+    // The app identity can write its own deployment package (Flex needs it, see raDeployment): versions keep every
+    // package that was ever there, so a replaced one can be found and restored.
+    isVersioningEnabled: true
   }
 }
 
-resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for c in [deploymentContainer, outputContainer, deadLetterContainer]: {
+resource deploymentContainerRes 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deploymentContainer
+  properties: { publicAccess: 'None' }
+}
+
+resource outputContainerRes 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: outputContainer
+  properties: { publicAccess: 'None' }
+}
+
+resource deadLetterContainerRes 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deadLetterContainer
+  properties: { publicAccess: 'None' }
+}
+
+resource hostContainerRes 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for c in hostContainers: {
   parent: blobService
   name: c
   properties: { publicAccess: 'None' }
@@ -232,6 +264,11 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 resource reconcileQueueResource 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
   name: reconcileQueue
+}
+
+resource onboardingQueueResource 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: onboardingQueue
 }
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
@@ -358,16 +395,56 @@ module pool 'modules/pool.bicep' = {
 }
 
 // ---------------------------------------------------------------- role assignments of the app identity (this RG)
-// Functions host with an identity-based AzureWebJobsStorage: blob leases, host keys and the Flex deployment
-// package. The host documents Storage Blob Data Owner for this (Contributor is not enough for its lease/ACL use).
-resource raBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, site.id, roles.storageBlobDataOwner)
-  scope: storage
+// Blob data roles are granted per container, never on the account: docs/security.md has the table of every role,
+// its scope, why, and what an attacker holding it could do (test/infra/securityRoles.test.ts keeps the two equal).
+
+// Functions host with an identity-based AzureWebJobsStorage: blob leases, timer/checkpoint state and keys live in
+// these two containers. The host documents Storage Blob Data Owner for AzureWebJobsStorage.
+resource raHostBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (c, i) in hostContainers: {
+  name: guid(storage.id, c, site.id, roles.storageBlobDataOwner)
+  scope: hostContainerRes[i]
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
     principalId: site.identity.principalId
     principalType: 'ServicePrincipal'
-    description: 'azure-mdr-connector: Functions host storage, deployment package, OCSF blob output, dead letters.'
+    description: 'azure-mdr-connector: Functions host storage (${c}).'
+  }
+}]
+
+// Flex Consumption reads the package from this container with the identity named in
+// functionAppConfig.deployment.storage.authentication, and writes it there on every publish (OneDeploy).
+resource raDeployment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, deploymentContainer, site.id, roles.storageBlobDataContributor)
+  scope: deploymentContainerRes
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: site.identity.principalId
+    principalType: 'ServicePrincipal'
+    description: 'azure-mdr-connector: Flex Consumption deployment package.'
+  }
+}
+
+// OCSF blob output (MDR_OUTPUT_MODE blob/both).
+resource raOutput 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, outputContainer, site.id, roles.storageBlobDataContributor)
+  scope: outputContainerRes
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: site.identity.principalId
+    principalType: 'ServicePrincipal'
+    description: 'azure-mdr-connector: OCSF blob output.'
+  }
+}
+
+// Dead letters (original bytes of what could not be normalized).
+resource raDeadLetter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, deadLetterContainer, site.id, roles.storageBlobDataContributor)
+  scope: deadLetterContainerRes
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: site.identity.principalId
+    principalType: 'ServicePrincipal'
+    description: 'azure-mdr-connector: dead letters.'
   }
 }
 
@@ -419,8 +496,9 @@ resource raDownstream 'Microsoft.Authorization/roleAssignments@2022-04-01' = if 
   }
 }
 
-// Self-update of app settings when the hub set changes (appSettingsSync.ts). Custom role, scoped to the site only.
-resource raSelfUpdate 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+// Self-update of app settings when the hub set changes (appSettingsSync.ts), only with selfUpdateBindings=true.
+// Custom role, scoped to the site only; its config/write also covers authsettingsV2 (docs/security.md).
+resource raSelfUpdate 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (selfUpdateBindings) {
   name: guid(site.id, 'mdr-app-settings-writer')
   scope: site
   properties: {
@@ -470,7 +548,8 @@ var desiredAppSettings = {
   MDR_OFFER_NAME: offerName
   MDR_AUTOMATION_RESOURCE_GROUP: automationResourceGroup
   MDR_RESOURCE_PREFIX: resourcePrefix
-  MDR_FUNCTION_APP_RESOURCE_ID: site.id
+  // Without it the app logs the binding change and an operator runs `azure-mdr bindings --app <id>`.
+  MDR_FUNCTION_APP_RESOURCE_ID: selfUpdateBindings ? site.id : ''
   // pool
   MDR_EH_POOL_RESOURCE_GROUP: poolResourceGroupName
   MDR_EH_POOL_NAME_PREFIX: poolNamePrefix
@@ -490,6 +569,8 @@ var desiredAppSettings = {
   MDR_RECONCILE_PER_SUBSCRIPTION_CONCURRENCY: string(reconcilePerSubscriptionConcurrency)
   MDR_RECONCILE_SPLIT_SUBSCRIPTIONS: string(reconcileSplitSubscriptions)
   MDR_RECONCILE_LAZY_HUBS: reconcileLazyHubs ? 'true' : 'false'
+  // onboarding
+  MDR_ONBOARDING_QUEUE: onboardingQueue
   // ingest (MDR_INGEST_BINDINGS and MDR_EHNS_* are maintained by the app; see modules/appSettings.bicep)
   MDR_OUTPUT_MODE: outputMode
   MDR_DOWNSTREAM_EVENTHUB_CONNECTION: 'MDR_DOWNSTREAM'
@@ -511,7 +592,7 @@ module appSettings 'modules/appSettings.bicep' = {
     current: appExists ? list('${resourceId('Microsoft.Web/sites', appName)}/config/appsettings', '2024-04-01').properties : {}
   }
   // Start the host only once it can reach its storage and the pool.
-  dependsOn: [raBlob, raQueue, raTable, raMetrics, pool, containers]
+  dependsOn: [raHostBlob, raDeployment, raOutput, raDeadLetter, raQueue, raTable, raMetrics, pool, hostContainerRes, onboardingQueueResource]
 }
 
 // ---------------------------------------------------------------- Easy Auth in front of the HTTP API (optional)

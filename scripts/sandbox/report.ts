@@ -45,7 +45,7 @@ export function sandboxReport(r: SandboxResult): string {
         ['display name', t.displayName],
         ['status', t.status],
         ['regions (up front)', t.regions.join(', ')],
-        ['onboarding', `PUT /api/tenants/{id} → HTTP ${r.onboarding.status}; app settings ${r.onboarding.appSettings || 'n/a'}`],
+        ['onboarding', `PUT /api/tenants/{id} → HTTP ${r.onboarding.longPath.accepted}, operation ${r.onboarding.longPath.operation} after ${r.onboarding.longPath.polls} poll(s); retried PUT → HTTP ${r.onboarding.status}; app settings ${r.onboarding.appSettings || 'n/a'}`],
         ['last reconcile', t.lastReconcile ? `${t.lastReconcile.result} at ${t.lastReconcile.at}` : 'never'],
       ],
     ),

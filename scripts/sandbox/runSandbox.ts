@@ -20,7 +20,9 @@ import { ocsfClassName, validateOcsfEvent } from '../../src/lib/ingest/ocsf/vali
 import type { DeadLetter, OcsfEvent } from '../../src/lib/ingest/types.js';
 import { memoryLogger, type Logger } from '../../src/lib/log.js';
 import { syncIngestAppSettings, type AppSettingsSyncResult } from '../../src/lib/onboarding/appSettingsSync.js';
-import { createGetTenantHandler, createPutTenantHandler } from '../../src/lib/onboarding/httpHandlers.js';
+import { createGetOperationHandler, createGetTenantHandler, createPutTenantHandler } from '../../src/lib/onboarding/httpHandlers.js';
+import { createOnboardingQueueHandler, storageOnboardingQueue } from '../../src/lib/onboarding/longOnboarding.js';
+import { QueueClient } from '@azure/storage-queue';
 import { ensureTenantHub } from '../../src/lib/onboarding/onboardTenant.js';
 import { coverageReport, type CoverageReport } from '../../src/lib/reconcile/coverageReport.js';
 import { reconcileTenant, type ReconcileDeps } from '../../src/lib/reconcile/reconcileTenant.js';
@@ -80,7 +82,7 @@ export interface SandboxResult {
   startedAt: string;
   durationMs: number;
   tenant: TenantRecord;
-  onboarding: { status: number; changed: boolean; appSettings: string };
+  onboarding: { status: number; changed: boolean; appSettings: string; longPath: { accepted: number; operation: string; polls: number } };
   hubs: HubAssignment[];
   reconcile: { runs: ReconcileRun[]; converged: boolean };
   appSettings: AppSettingsSyncResult | undefined;
@@ -224,18 +226,42 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
 
     // ---- onboarding through the HTTP handler
     progress(`onboarding tenant ${customer.displayName} (${tenantId}) through PUT /api/tenants/{id}…`);
-    const onboardingDeps = { settings, registry, clients, logger, lroPollMs: 50 };
+    // Long path first: the pool is empty, so onboarding must create a namespace. The PUT answers 202, the work item
+    // goes through the real storage queue (Azurite) to the queue handler, and the operation is polled until done.
+    const onboardingQueue = settings.onboarding.queue;
+    const onboardingDeps = { settings, registry, clients, logger, lroPollMs: 50, onboardingQueue: storageOnboardingQueue(services.storage, onboardingQueue) };
     const put = createPutTenantHandler(onboardingDeps);
-    const putRes = await put(
+    const putRequest = () =>
       new HttpRequest({
         method: 'PUT',
         url: `http://localhost/api/tenants/${tenantId}`,
         params: { id: tenantId },
         headers: { 'content-type': 'application/json' },
         body: { string: JSON.stringify({ displayName: customer.displayName }) },
-      }),
-      invocationContext('putTenant'),
-    );
+      });
+    const accepted = await put(putRequest(), invocationContext('putTenant'));
+    if (accepted.status !== 202) throw new Error(`onboarding into an empty pool should take the long path (202), got ${problemText(accepted)}`);
+    const operationId = String((json(accepted).operation as { id?: unknown } | undefined)?.id ?? '');
+    detail(`HTTP 202: operation ${operationId} (${String((accepted.headers as Record<string, string> | undefined)?.['operation-location'] ?? '')})`);
+    const queue = new QueueClient(azurite.connectionString, onboardingQueue);
+    const continueOnboarding = createOnboardingQueueHandler(onboardingDeps);
+    const getOperation = createGetOperationHandler(onboardingDeps);
+    let operation = 'NotStarted';
+    let polls = 0;
+    while ((operation === 'NotStarted' || operation === 'Running') && polls < 20) {
+      polls++;
+      const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 8 });
+      for (const m of receivedMessageItems) {
+        await continueOnboarding(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')), invocationContext('onboarding-continue', { dequeueCount: m.dequeueCount }));
+        await queue.deleteMessage(m.messageId, m.popReceipt);
+      }
+      const st = await getOperation(new HttpRequest({ method: 'GET', url: `http://localhost/api/tenants/${tenantId}/operations/${operationId}`, params: { id: tenantId, operationId } }), invocationContext('getOperation'));
+      operation = String(json(st).status ?? 'unknown');
+    }
+    if (operation !== 'Succeeded') throw new Error(`onboarding operation ${operationId} ended ${operation}`);
+    detail(`operation ${operationId}: ${operation} after ${polls} poll(s)`);
+    // Quick path: the namespace is ready now, so the same PUT (a client retry) runs within the request.
+    const putRes = await put(putRequest(), invocationContext('putTenant'));
     if (putRes.status !== 201 && putRes.status !== 200) throw new Error(`onboarding failed: ${problemText(putRes)}`);
     const putBody = json(putRes);
     detail(`HTTP ${putRes.status}: hubs ${((putBody.hubs as HubAssignment[] | undefined) ?? []).map((h) => `${h.region}→${h.namespace}/${h.hub}`).join(', ')}`);
@@ -442,7 +468,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
       startedAt: new Date(started).toISOString(),
       durationMs: 0,
       tenant,
-      onboarding: { status: putRes.status ?? 0, changed: Boolean(putBody.changed), appSettings: String(putBody.appSettings ?? '') },
+      onboarding: { status: putRes.status ?? 0, changed: Boolean(putBody.changed), appSettings: String(putBody.appSettings ?? ''), longPath: { accepted: accepted.status ?? 0, operation, polls } },
       hubs,
       reconcile: { runs, converged },
       appSettings,

@@ -1,11 +1,14 @@
 import { app } from '@azure/functions';
 import { appServices } from '../lib/app/appServices.js';
 import { withRequestLog } from '../lib/http/requestLog.js';
-import { createGetOnboardingHandler, createListTenantsHandler, createTenantRouteHandler } from '../lib/onboarding/httpHandlers.js';
+import { createGetOnboardingHandler, createGetOperationHandler, createListTenantsHandler, createTenantRouteHandler } from '../lib/onboarding/httpHandlers.js';
+import { storageOnboardingQueue } from '../lib/onboarding/longOnboarding.js';
 
 // Onboarding API. Function-level keys at least; put Entra ID (Easy Auth) in front in production (docs/onboarding.md).
-const deps = appServices();
+const services = appServices();
+const deps = { ...services, onboardingQueue: storageOnboardingQueue(services.storage, services.settings.onboarding.queue) };
 
 app.http('tenants-list', { route: 'tenants', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenants-list', createListTenantsHandler(deps)) });
 app.http('tenant', { route: 'tenants/{id}', methods: ['GET', 'PUT', 'DELETE'], authLevel: 'function', handler: withRequestLog('tenant', createTenantRouteHandler(deps)) });
 app.http('tenant-onboarding', { route: 'tenants/{id}/onboarding', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenant-onboarding', createGetOnboardingHandler(deps)) });
+app.http('tenant-operation', { route: 'tenants/{id}/operations/{operationId}', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenant-operation', createGetOperationHandler(deps)) });

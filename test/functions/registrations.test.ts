@@ -64,6 +64,8 @@ describe('the built Function App', () => {
         'tenant-coverage',
         'tenant-health',
         'tenant-onboarding',
+        'tenant-operation',
+        'onboarding-continue',
         'tenant-reconcile',
         'tenants-list',
       ].sort(),

@@ -96,6 +96,8 @@ export const envSchema = z.object({
   MDR_TABLE_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,19}$/, 'expected up to 20 letters/digits starting with a letter').default('mdr'),
   // ---- reconcile
   MDR_RECONCILE_SCHEDULE: ncrontab.default('0 */15 * * * *'),
+  /** Work items of onboardings that outlast an HTTP request (docs/onboarding.md "Long onboarding"). */
+  MDR_ONBOARDING_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'expected a queue name (3-63 lowercase letters, digits, -)').default('mdr-onboarding'),
   MDR_RECONCILE_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'expected a queue name (3-63 lowercase letters, digits, -)').default('mdr-reconcile'),
   MDR_RECONCILE_CONCURRENCY: int(16, 1, 128),
   MDR_RECONCILE_PER_SUBSCRIPTION_CONCURRENCY: int(4, 1, 32),
@@ -199,6 +201,9 @@ export function parseSettings(env: Record<string, string | undefined>) {
       connectionString: e.AzureWebJobsStorage,
       accountName: e.AzureWebJobsStorage__accountName,
       tablePrefix: e.MDR_TABLE_PREFIX,
+    },
+    onboarding: {
+      queue: e.MDR_ONBOARDING_QUEUE,
     },
     reconcile: {
       schedule: e.MDR_RECONCILE_SCHEDULE,

@@ -7,6 +7,7 @@ import { problem, type HttpHandler } from '../http/problem.js';
 import { problemFromError } from '../http/problemFromError.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
+import { beginLongOnboarding, operationPath, publicOperation, type OnboardingQueue } from './longOnboarding.js';
 import { offboardTenant, type TeardownFn } from './offboardTenant.js';
 import { onboardTenant } from './onboardTenant.js';
 import { onboardingTemplate } from './onboardingTemplate.js';
@@ -21,7 +22,12 @@ export interface OnboardingHttpDeps {
   teardown?: TeardownFn;
   /** LRO poll interval for namespace creation (tests shorten it). */
   lroPollMs?: number;
+  /** Where onboardings that outlast the request go (202 + operation); without it every PUT runs to the end. */
+  onboardingQueue?: OnboardingQueue;
 }
+
+/** Seconds a client waits between polls of an onboarding operation. */
+const OPERATION_RETRY_AFTER_SECONDS = 10;
 
 function loggerFor(deps: OnboardingHttpDeps, ctx: InvocationContext): Logger {
   return deps.logger ?? contextLogger(ctx);
@@ -73,6 +79,14 @@ export function createPutTenantHandler(deps: OnboardingHttpDeps): HttpHandler {
       throw new ValidationError('The body is not valid JSON', [{ field: '(body)', message: 'expected a JSON object' }]);
     }
     const { tenantId, request } = parseTenantRequest(req.params.tenantId ?? req.params.id, body, deps.settings.provider.tenantId);
+    if (deps.onboardingQueue) {
+      const op = await beginLongOnboarding({ ...deps, onboardingQueue: deps.onboardingQueue }, tenantId, request);
+      if (op) {
+        const url = operationPath(tenantId, op.operationId);
+        log.info('onboarding.accepted', { tenantId, operationId: op.operationId, status: op.status });
+        return { status: 202, headers: { location: url, 'operation-location': url, 'retry-after': String(OPERATION_RETRY_AFTER_SECONDS) }, jsonBody: { operation: publicOperation(op) } };
+      }
+    }
     const existed = (await deps.registry.getTenant(tenantId)) !== undefined;
     const r = await onboardTenant({ ...deps, logger: log.child({ tenantId }) }, tenantId, request);
     return {
@@ -127,6 +141,21 @@ export function createGetOnboardingHandler(deps: OnboardingHttpDeps): HttpHandle
       throw new ValidationError('Invalid managementGroupId', [{ field: 'managementGroupId', message: 'expected a management group id (1-90 letters, digits, - _ . ( ))' }]);
     const m = onboardingTemplate(deps.settings, mgParam ?? tenant.managementGroupId ?? tenant.tenantId);
     return { status: 200, jsonBody: { tenantId, managementGroupId: mgParam ?? tenant.managementGroupId ?? tenant.tenantId, template: m.template, commands: m.commands, removal: m.removal } };
+  });
+}
+
+/** GET /api/tenants/{id}/operations/{operationId} — an onboarding operation's status and, once done, its result. */
+export function createGetOperationHandler(deps: OnboardingHttpDeps): HttpHandler {
+  return wrap(deps, 'getOperation', async (req): Promise<HttpResponseInit> => {
+    const tenantId = tenantIdParam(req);
+    const operationId = req.params.operationId ?? '';
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(operationId))
+      throw new ValidationError('Invalid operation id', [{ field: 'operationId', message: 'expected the id from the Operation-Location of a 202 response' }]);
+    const op = (await deps.registry.listOperations(tenantId)).find((o) => o.operationId === operationId);
+    if (!op) throw new ConnectorError('not-found', `Onboarding operation ${operationId} of tenant ${tenantId} does not exist`);
+    const running = op.status === 'NotStarted' || op.status === 'Running';
+    const headers: Record<string, string> = running ? { 'retry-after': String(OPERATION_RETRY_AFTER_SECONDS) } : {};
+    return { status: 200, headers, jsonBody: publicOperation(op) };
   });
 }
 

@@ -30,7 +30,7 @@ export interface OnboardResult {
 }
 
 /** Deep equality independent of key order (records read back from Table storage come in schema order). */
-function canonical(v: unknown): unknown {
+export function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]));
   return v;

@@ -44,6 +44,22 @@ export interface OnboardingMaterial {
 }
 
 /**
+ * The ids of every subscription beneath management group `mg`, at any depth. `show-sub-under-mg` lists direct
+ * children only; the Entities API (`az account management-group entities list`, POST
+ * /providers/Microsoft.Management/getEntities) returns every group and subscription the caller can see with
+ * `parentNameChain`, the names of all its ancestors, so a subscription is beneath `mg` when the chain contains it.
+ * Subscriptions come back with type `/subscriptions` (older API versions wrote
+ * `Microsoft.Management/managementGroups/subscriptions`). The JMESPath sits in single quotes, so its literals use
+ * backticks; `mg` is validated (letters, digits, - _ . ( )) before it gets here.
+ */
+export function subscriptionsBeneath(mg: string): string {
+  return (
+    "az account management-group entities list --query '[?(type==`\"/subscriptions\"` || type==`\"Microsoft.Management/managementGroups/subscriptions\"`) " +
+    `&& contains(parentNameChain || \`[]\`, \`"${mg}"\`)].name' -o tsv`
+  );
+}
+
+/**
  * The customer's management-group deployment: two DeployIfNotExists policies (automation resource group; Lighthouse
  * delegation to the provider, existence checked on managedByTenantId), their assignments with system-assigned
  * identities, and role assignments for those identities at the management group only.
@@ -93,6 +109,8 @@ export function onboardingTemplate(settings: TemplateSettings, managementGroupId
                   name: "[parameters('resourceGroupName')]",
                   location: "[parameters('resourceGroupLocation')]",
                   tags: { 'mdr-managed-by': p.offerName },
+                  // Older Microsoft.Resources schemas (2019-10-01) require `properties` on a resource group; {} is valid in all.
+                  properties: {},
                 },
               ],
             },
@@ -167,16 +185,41 @@ export function onboardingTemplate(settings: TemplateSettings, managementGroupId
 
   const policyId = (name: string) => `[extensionResourceId(managementGroup().id, 'Microsoft.Authorization/policyDefinitions', '${name}')]`;
   const assignmentId = (name: string) => `[extensionResourceId(managementGroup().id, 'Microsoft.Authorization/policyAssignments', '${name}')]`;
+  /**
+   * The policy identity's role at the management group, in a nested deployment that receives the principal id as a
+   * parameter: a role assignment's name must be known when its deployment starts (reference() cannot name a
+   * resource), and here the name is derived from the principal. Removing the policy assignment deletes its
+   * identity; the next onboarding creates a new one, whose role assignment then gets a new name. A name fixed per
+   * assignment would collide with the old assignment, which ARM refuses to re-point (RoleAssignmentUpdateNotPermitted).
+   */
   const identityRole = (assignment: string, role: string) => ({
-    type: 'Microsoft.Authorization/roleAssignments',
-    apiVersion: '2022-04-01',
-    name: `[guid(managementGroup().id, '${assignment}', '${role}')]`,
+    type: 'Microsoft.Resources/deployments',
+    apiVersion: '2022-09-01',
+    name: `${assignment}-role`,
+    location: "[parameters('deploymentLocation')]",
     dependsOn: [assignmentId(assignment)],
     properties: {
-      roleDefinitionId: `[tenantResourceId('Microsoft.Authorization/roleDefinitions', '${role}')]`,
-      principalId: `[reference(${assignmentId(assignment).slice(1, -1)}, '2022-06-01', 'full').identity.principalId]`,
-      principalType: 'ServicePrincipal',
-      description: `Lets the ${assignment} policy identity remediate subscriptions under this management group.`,
+      mode: 'Incremental',
+      expressionEvaluationOptions: { scope: 'Inner' },
+      parameters: { principalId: { value: `[reference(${assignmentId(assignment).slice(1, -1)}, '2022-06-01', 'full').identity.principalId]` } },
+      template: {
+        $schema: TEMPLATE_SCHEMA,
+        contentVersion: '1.0.0.0',
+        parameters: { principalId: { type: 'string' } },
+        resources: [
+          {
+            type: 'Microsoft.Authorization/roleAssignments',
+            apiVersion: '2022-04-01',
+            name: `[guid(managementGroup().id, parameters('principalId'), '${role}')]`,
+            properties: {
+              roleDefinitionId: `[tenantResourceId('Microsoft.Authorization/roleDefinitions', '${role}')]`,
+              principalId: "[parameters('principalId')]",
+              principalType: 'ServicePrincipal',
+              description: `Lets the ${assignment} policy identity remediate subscriptions under this management group.`,
+            },
+          },
+        ],
+      },
     },
   });
 
@@ -276,20 +319,32 @@ export function onboardingTemplate(settings: TemplateSettings, managementGroupId
   };
 
   const mg = managementGroupId ?? '<management-group-id>';
-  const assignment = (n: string) => `/providers/Microsoft.Management/managementGroups/${mg}/providers/Microsoft.Authorization/policyAssignments/${n}`;
+  const mgScope = `/providers/Microsoft.Management/managementGroups/${mg}`;
+  const assignment = (n: string) => `${mgScope}/providers/Microsoft.Authorization/policyAssignments/${n}`;
+  const eachSubscription = `for sub in $(${subscriptionsBeneath(mg)}); do `;
   const commands = [
     `az deployment mg create --management-group-id ${mg} --location westeurope --name ${settings.prefix}-onboarding --template-file ${settings.prefix}-onboarding.json`,
-    `for sub in $(az account management-group subscription show-sub-under-mg --name ${mg} --query "[].name" -o tsv); do ` +
-      `az provider register --namespace Microsoft.ManagedServices --subscription "$sub" && ` +
+    // Every subscription at any depth below the group; the delegation's resource provider must be registered
+    // (--wait: until it is) before the Lighthouse remediation deploys a registration definition there.
+    eachSubscription +
+      `az provider register --namespace Microsoft.ManagedServices --subscription "$sub" --wait && ` +
       `az policy remediation create --name ${settings.prefix}-automation-rg --subscription "$sub" --policy-assignment ${assignment(names.rgAssignment)} --resource-discovery-mode ReEvaluateCompliance && ` +
       `az policy remediation create --name ${settings.prefix}-lighthouse --subscription "$sub" --policy-assignment ${assignment(names.lighthouseAssignment)} --resource-discovery-mode ReEvaluateCompliance; done`,
   ];
+  // Removal leaves nothing that would stop a later onboarding: the policy identities' role assignments (their
+  // principals die with the policy assignments), the assignments, and in every subscription the registration
+  // assignments AND definitions of this provider (a definition left behind satisfies the policy's existence check,
+  // so no new delegation would be deployed).
   const removal = [
-    `az policy assignment delete --name ${names.lighthouseAssignment} --scope /providers/Microsoft.Management/managementGroups/${mg}`,
-    `az policy assignment delete --name ${names.rgAssignment} --scope /providers/Microsoft.Management/managementGroups/${mg}`,
-    `for sub in $(az account management-group subscription show-sub-under-mg --name ${mg} --query "[].name" -o tsv); do ` +
+    `for a in ${names.lighthouseAssignment} ${names.rgAssignment}; do pid=$(az policy assignment show --name "$a" --scope ${mgScope} --query identity.principalId -o tsv) && ` +
+      `for id in $(az role assignment list --scope ${mgScope} --query "[?principalId=='$pid'].id" -o tsv); do az role assignment delete --ids "$id"; done; done`,
+    `az policy assignment delete --name ${names.lighthouseAssignment} --scope ${mgScope}`,
+    `az policy assignment delete --name ${names.rgAssignment} --scope ${mgScope}`,
+    eachSubscription +
       `for a in $(az managedservices assignment list --subscription "$sub" --include-definition true --query "[?properties.registrationDefinition.properties.managedByTenantId=='${p.tenantId}'].name" -o tsv); do ` +
-      `az managedservices assignment delete --assignment "$a" --subscription "$sub"; done; done`,
+      `az managedservices assignment delete --assignment "$a" --subscription "$sub"; done; ` +
+      `for d in $(az managedservices definition list --subscription "$sub" --query "[?properties.managedByTenantId=='${p.tenantId}'].name" -o tsv); do ` +
+      `az managedservices definition delete --definition "$d" --subscription "$sub"; done; done`,
   ];
   return { template, commands, removal, names };
 }

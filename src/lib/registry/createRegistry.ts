@@ -53,6 +53,8 @@ export function lazyRegistry(load: () => Promise<TenantRegistry>): TenantRegistr
     putCoverage: forward('putCoverage'),
     listChangeMarks: forward('listChangeMarks'),
     putChangeMarks: forward('putChangeMarks'),
+    listOperations: forward('listOperations'),
+    putOperation: forward('putOperation'),
     listLastSeen: forward('listLastSeen'),
     recordLastSeen: forward('recordLastSeen'),
   };

@@ -1,6 +1,6 @@
 import { ConnectorError } from '../errors.js';
 import type { TenantRegistry } from './tenantRegistry.js';
-import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, OnboardingOperation, TenantRecord } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
 
 /**
@@ -16,6 +16,7 @@ export function createMemoryRegistry(): TenantRegistry {
   const coverage = new Map<string, Map<string, CoverageEntry>>();
   const changeMarks = new Map<string, ChangeMark>();
   const lastSeen = new Map<string, LastSeen>();
+  const operations = new Map<string, OnboardingOperation>();
   const clone = <T>(v: T): T => structuredClone(v);
 
   function conditionalPut<T extends { etag?: string }>(map: Map<string, T>, key: string, value: T, what: string): T {
@@ -71,6 +72,12 @@ export function createMemoryRegistry(): TenantRegistry {
     },
     async putChangeMarks(tenantId, marks) {
       for (const m of marks) changeMarks.set(`${tenantId}|${m.subscriptionId.toLowerCase()}`, clone({ ...m, tenantId }));
+    },
+    async listOperations(tenantId) {
+      return [...operations.values()].filter((o) => o.tenantId === tenantId).map(clone);
+    },
+    async putOperation(op) {
+      return conditionalPut(operations, `${op.tenantId}|${op.operationId}`, op, 'operation');
     },
     async listLastSeen(tenantId) {
       return [...lastSeen.values()].filter((l) => l.tenantId === tenantId).map(clone);

@@ -9,11 +9,13 @@ import {
   hubAssignmentSchema,
   lastSeenSchema,
   namespaceRecordSchema,
+  onboardingOperationSchema,
   tenantRecordSchema,
   type ChangeMark,
   type CoverageEntry,
   type HubAssignment,
   type LastSeen,
+  type OnboardingOperation,
 } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
 
@@ -24,6 +26,7 @@ import { mergeLastSeen } from './mergeLastSeen.js';
  *   Namespaces PK region     RK namespace       Coverage  PK tenantId  RK sha256(target|resourceId)
  *   LastSeen   PK tenantId   RK sha256(source|category)
  *   ChangeFeed PK tenantId   RK subscriptionId (lower-case)
+ *   Operations PK tenantId   RK operationId
  * Conditional writes use the entity etag; the service's 409/412 become ConnectorError 'conflict'.
  */
 export type TableClientFactory = (tableName: string) => TableClient;
@@ -64,6 +67,7 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
     coverage: `${opts.tablePrefix}Coverage`,
     lastSeen: `${opts.tablePrefix}LastSeen`,
     changeFeed: `${opts.tablePrefix}ChangeFeed`,
+    operations: `${opts.tablePrefix}Operations`,
   };
   const ready = new Map<string, Promise<TableClient>>();
   const table = (name: string): Promise<TableClient> => {
@@ -238,6 +242,14 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
         names.changeFeed,
         marks.map((m) => ({ partitionKey: tenantId, rowKey: m.subscriptionId.toLowerCase(), data: JSON.stringify(changeMarkSchema.parse({ ...m, tenantId })) })),
       );
+    },
+    async listOperations(tenantId) {
+      return list(names.operations, onboardingOperationSchema, odata`PartitionKey eq ${tenantId}`) as Promise<OnboardingOperation[]>;
+    },
+    async putOperation(op) {
+      const data = strip(op);
+      const etag = await conditionalPut(names.operations, { partitionKey: op.tenantId, rowKey: op.operationId, status: op.status, data: JSON.stringify(data) }, op.etag);
+      return { ...data, etag };
     },
     async listLastSeen(tenantId) {
       return (await list(names.lastSeen, lastSeenSchema, odata`PartitionKey eq ${tenantId}`)).map((l) => strip(l) as LastSeen);

@@ -1,4 +1,4 @@
-import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, OnboardingOperation, TenantRecord } from './types.js';
 
 /**
  * The registry port. Implementations: tableRegistry.ts (Azure Table storage, production and integration
@@ -34,6 +34,11 @@ export interface TenantRegistry {
   listChangeMarks(tenantId: string): Promise<ChangeMark[]>;
   /** Upserts the marks of these subscriptions; others are kept. */
   putChangeMarks(tenantId: string, marks: ChangeMark[]): Promise<void>;
+
+  // long-running onboarding operations
+  listOperations(tenantId: string): Promise<OnboardingOperation[]>;
+  /** Create (no etag: 'conflict' if it exists) or conditional replace (etag). */
+  putOperation(op: OnboardingOperation): Promise<OnboardingOperation>;
 
   // ingest last-seen (stream health)
   listLastSeen(tenantId: string): Promise<LastSeen[]>;

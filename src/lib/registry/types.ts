@@ -126,6 +126,30 @@ export const changeMarkSchema = z.object({
 });
 export type ChangeMark = z.infer<typeof changeMarkSchema>;
 
+/**
+ * An onboarding that outlasts its HTTP request (a new pool namespace can take minutes): `PUT /api/tenants/{id}`
+ * answers 202 with its status URL, a queue-triggered function carries it out, `GET …/operations/{id}` reports it.
+ * Status values as in the Azure REST API guidelines' long-running operations (NotStarted, Running, Succeeded, Failed).
+ */
+export const onboardingOperationSchema = z.object({
+  tenantId: z.string(),
+  operationId: z.string(),
+  /** Canonical hash of the request body: a retried PUT with the same body gets the same operation. */
+  requestHash: z.string(),
+  /** The validated TenantRequest, replayed by the worker. */
+  request: z.record(z.string(), z.unknown()),
+  status: z.enum(['NotStarted', 'Running', 'Succeeded', 'Failed']),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** What the worker is doing or waiting for. */
+  progress: z.string().optional(),
+  attempts: z.number().int().default(0),
+  result: z.object({ hubs: z.array(hubAssignmentSchema), changed: z.boolean(), appSettings: z.string() }).optional(),
+  error: z.object({ kind: z.string(), message: z.string() }).optional(),
+  etag: z.string().optional(),
+});
+export type OnboardingOperation = z.infer<typeof onboardingOperationSchema>;
+
 /** What ingest last saw per tenant/source/category (stream health compares it with expectations). */
 export const lastSeenSchema = z.object({
   tenantId: z.string(),

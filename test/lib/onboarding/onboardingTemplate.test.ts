@@ -66,14 +66,21 @@ describe('onboardingTemplate', () => {
 
   it('assigns Owner only to the Lighthouse policy identity, at the management-group scope', () => {
     const t = generated();
-    const roleAssignments = resources(t).filter((r) => r.type === 'Microsoft.Authorization/roleAssignments');
-    const owners = roleAssignments.filter((r) => String(props(r).roleDefinitionId).includes(OWNER));
+    // Each policy identity's role sits in a nested deployment that receives the identity's principal id.
+    const roleDeployments = resources(t).filter((r) => r.type === 'Microsoft.Resources/deployments');
+    const inner = (d: Obj) => ((props(d).template as Obj).resources as Obj[])[0]!;
+    const owners = roleDeployments.filter((d) => String(props(inner(d)).roleDefinitionId).includes(OWNER));
     expect(owners).toHaveLength(1);
     const owner = owners[0]!;
     expect(owner.scope).toBeUndefined(); // deployment scope = the management group, nothing wider or narrower
-    expect(String(props(owner).principalId)).toMatch(/^\[reference\(extensionResourceId\(managementGroup\(\)\.id, 'Microsoft\.Authorization\/policyAssignments', '[^']+'\), '[^']+', 'full'\)\.identity\.principalId\]$/);
+    expect(inner(owner).scope).toBeUndefined();
+    expect(resources(t).filter((r) => r.type === 'Microsoft.Authorization/roleAssignments')).toEqual([]);
+    const principal = String(((props(owner).parameters as Obj).principalId as Obj).value);
+    expect(principal).toMatch(/^\[reference\(extensionResourceId\(managementGroup\(\)\.id, 'Microsoft\.Authorization\/policyAssignments', '[^']+'\), '[^']+', 'full'\)\.identity\.principalId\]$/);
     const lhAssignment = resources(t).find((r) => r.type === 'Microsoft.Authorization/policyAssignments' && String(props(r).policyDefinitionId).includes('lighthouse'));
-    expect(String(props(owner).principalId)).toContain(`'${String(lhAssignment!.name)}'`);
+    expect(principal).toContain(`'${String(lhAssignment!.name)}'`);
+    // the role assignment's name follows the principal (re-onboarding creates a new identity, hence a new name)
+    expect(String(inner(owner).name)).toContain("parameters('principalId')");
     // the delegation itself never carries Owner
     const auths = JSON.stringify((t.variables as Obj).managedByAuthorizations);
     expect(auths).not.toContain(OWNER);
@@ -94,5 +101,7 @@ describe('onboardingTemplate', () => {
     expect(m.commands.join('\n')).toContain('az policy remediation create');
     expect(m.commands.join('\n')).toContain('/providers/Microsoft.Management/managementGroups/contoso-root/providers/Microsoft.Authorization/policyAssignments/');
     expect(m.removal.join('\n')).toContain("managedByTenantId=='11111111-1111-1111-1111-111111111111'");
+    expect(m.removal.join('\n')).toContain('az managedservices definition delete');
+    expect(m.commands.join('\n')).not.toContain('show-sub-under-mg');
   });
 });

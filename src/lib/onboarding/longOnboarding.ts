@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import type { InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import type { Settings } from '../config/settings.js';
+import { ConnectorError, ensureError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { contextLogger } from '../observability/contextLogger.js';
+import type { TenantRegistry } from '../registry/tenantRegistry.js';
+import type { OnboardingOperation } from '../registry/types.js';
+import type { StorageTarget } from '../storage/storageClients.js';
+import { choosePoolSlot, namespaceResourceId } from './namespacePool.js';
+import { canonical, onboardTenant, type OnboardingDeps } from './onboardTenant.js';
+import { tenantRequestSchema, type TenantRequest } from './tenantRequest.js';
+
+/**
+ * Onboardings that outlast the HTTP request. Azure's front end drops an HTTP-triggered function's response after
+ * 230 seconds whatever functionTimeout says (MicrosoftDocs/azure-docs includes/functions-timeout-duration.md), and
+ * a new Event Hubs namespace can take minutes. So when the pool must grow (or a namespace the tenant needs is still
+ * being created), `PUT /api/tenants/{id}` records an operation in the registry, queues it and answers 202 with
+ * the operation's URL (Location, Operation-Location, Retry-After: the async pattern of the Azure REST API
+ * guidelines); the queue function `onboarding-continue` runs the same onboardTenant; `GET …/operations/{id}`
+ * reports NotStarted, Running, Succeeded (with the hubs) or Failed (with the problem).
+ */
+
+export const onboardingWorkItemSchema = z.object({ tenantId: z.string().uuid(), operationId: z.string().regex(/^[0-9a-f-]{36}$/) }).strict();
+export type OnboardingWorkItem = z.infer<typeof onboardingWorkItemSchema>;
+
+/** Where onboarding work items go: the `MDR_ONBOARDING_QUEUE` storage queue in the app, a list in tests. */
+export interface OnboardingQueue {
+  send(item: OnboardingWorkItem): Promise<void>;
+}
+
+/** The storage queue the `onboarding-continue` function reads. The Functions queue extension expects base64 text
+ * by default (host.json extensions.queues.messageEncoding, default base64). */
+export function storageOnboardingQueue(storage: StorageTarget, queueName: string): OnboardingQueue {
+  let client: Promise<import('@azure/storage-queue').QueueClient> | undefined;
+  const get = () =>
+    (client ??= import('@azure/storage-queue').then(async ({ QueueClient }) => {
+      const q = storage.kind === 'connectionString' ? new QueueClient(storage.connectionString, queueName) : new QueueClient(`${storage.url('queue')}/${queueName}`, storage.credential);
+      await q.createIfNotExists();
+      return q;
+    }));
+  return {
+    async send(item) {
+      const q = await get();
+      await q.sendMessage(Buffer.from(JSON.stringify(item), 'utf8').toString('base64'));
+    },
+  };
+}
+
+const requestHash = (request: TenantRequest) => createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex');
+
+/** A deterministic id per (tenant, n-th operation): two identical PUTs racing create the same row, one wins. */
+function operationIdFor(tenantId: string, n: number): string {
+  const h = createHash('sha256').update(`${tenantId}|${n}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const isActive = (o: OnboardingOperation) => o.status === 'NotStarted' || o.status === 'Running';
+
+/**
+ * Pure-ish check before any write: will provisioning outlast the request? True when a region the tenant needs has
+ * no ready namespace with a slot for it (the pool grows: a namespace create takes minutes) or its slot is in a
+ * namespace still being created.
+ */
+export async function needsLongOnboarding(deps: { settings: Pick<Settings, 'pool' | 'provider'>; registry: TenantRegistry }, tenantId: string, request: TenantRequest): Promise<boolean> {
+  const current = await deps.registry.getTenant(tenantId);
+  const regions = request.regions ?? current?.regions ?? deps.settings.pool.regions;
+  const namespaces = await deps.registry.listNamespaces();
+  for (const region of regions) {
+    const d = choosePoolSlot(namespaces, tenantId, region, deps.settings.pool, (n) => namespaceResourceId(deps.settings, n));
+    if (d.kind === 'grow') return true;
+    if ((d.kind === 'use' || d.kind === 'already') && d.namespace.state !== 'ready') return true;
+  }
+  return false;
+}
+
+/**
+ * The operation for this PUT: the tenant's active one when the body is the same (a retry), a new one otherwise.
+ * A different body while one is active is a conflict (the client waits for it or polls it). Returns whether the
+ * work item must be (re)queued: a NotStarted operation is queued again on every retry, the worker ignores repeats.
+ */
+export async function startOnboardingOperation(
+  deps: { registry: TenantRegistry; now?: () => Date },
+  tenantId: string,
+  request: TenantRequest,
+): Promise<OnboardingOperation> {
+  const hash = requestHash(request);
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const ops = await deps.registry.listOperations(tenantId);
+    const active = ops.find(isActive);
+    if (active) {
+      if (active.requestHash === hash) return active;
+      throw new ConnectorError('conflict', `Onboarding operation ${active.operationId} of tenant ${tenantId} is still ${active.status} with a different request; poll it until it ends, then send this one again`);
+    }
+    try {
+      return await deps.registry.putOperation({ tenantId, operationId: operationIdFor(tenantId, ops.length), requestHash: hash, request: request as Record<string, unknown>, status: 'NotStarted', createdAt: now, updatedAt: now, attempts: 0 });
+    } catch (e) {
+      if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
+    }
+  }
+  throw new ConnectorError('transient', `Could not record the onboarding operation of ${tenantId} (contention); retry the request`);
+}
+
+/**
+ * The PUT's long path: when the tenant has an operation under way, or provisioning will outlast the request, the
+ * (existing or new) operation, queued; undefined when the onboarding can run within the request.
+ */
+export async function beginLongOnboarding(
+  deps: { settings: Pick<Settings, 'pool' | 'provider'>; registry: TenantRegistry; onboardingQueue: OnboardingQueue; now?: () => Date },
+  tenantId: string,
+  request: TenantRequest,
+): Promise<OnboardingOperation | undefined> {
+  const underWay = (await deps.registry.listOperations(tenantId)).some(isActive);
+  if (!underWay && !(await needsLongOnboarding(deps, tenantId, request))) return undefined;
+  const op = await startOnboardingOperation(deps, tenantId, request);
+  // Queued again on every retry while it has not started: a lost message cannot strand it; the worker ignores repeats.
+  if (op.status === 'NotStarted') await deps.onboardingQueue.send({ tenantId, operationId: op.operationId });
+  return op;
+}
+
+/** The operation as `GET /api/tenants/{id}/operations/{operationId}` shows it (no etag, no stored request). */
+export function publicOperation(op: OnboardingOperation): Record<string, unknown> {
+  const { etag: _e, request: _r, requestHash: _h, ...rest } = op;
+  return { id: op.operationId, ...rest };
+}
+
+export const operationPath = (tenantId: string, operationId: string) => `/api/tenants/${tenantId}/operations/${operationId}`;
+
+/** Replaces the stored operation with `patch` applied, re-reading on an etag conflict. */
+async function update(registry: TenantRegistry, op: OnboardingOperation, patch: (o: OnboardingOperation) => Partial<OnboardingOperation>): Promise<OnboardingOperation> {
+  let current = op;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await registry.putOperation({ ...current, ...patch(current), updatedAt: new Date().toISOString() });
+    } catch (e) {
+      if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
+      const fresh = (await registry.listOperations(op.tenantId)).find((o) => o.operationId === op.operationId);
+      if (!fresh) throw e;
+      current = fresh;
+    }
+  }
+  throw new ConnectorError('transient', `could not update onboarding operation ${op.operationId} (contention)`);
+}
+
+/**
+ * The queue worker: runs the operation's onboarding to its end and records the outcome. A repeated message for a
+ * finished operation does nothing. A transient failure is rethrown while the host still retries (the operation
+ * stays Running and says why), and recorded as Failed on the last delivery; anything else fails the operation.
+ */
+export async function runOnboardingOperation(deps: OnboardingDeps, message: unknown, delivery: { dequeueCount: number; maxDequeueCount: number }): Promise<OnboardingOperation | undefined> {
+  const log = deps.logger ?? silentLogger;
+  const item = onboardingWorkItemSchema.parse(typeof message === 'string' ? JSON.parse(message) : message);
+  const op = (await deps.registry.listOperations(item.tenantId)).find((o) => o.operationId === item.operationId);
+  if (!op) throw new ConnectorError('permanent', `onboarding operation ${item.operationId} of tenant ${item.tenantId} does not exist`);
+  if (!isActive(op)) return op;
+  const running = await update(deps.registry, op, (o) => ({ status: 'Running', attempts: o.attempts + 1, progress: 'provisioning the tenant hubs (a new pool namespace takes minutes)' }));
+  try {
+    const request = tenantRequestSchema.parse(running.request);
+    const r = await onboardTenant({ ...deps, logger: log.child({ tenantId: op.tenantId, operationId: op.operationId }) }, op.tenantId, request);
+    const done = await update(deps.registry, running, () => ({ status: 'Succeeded', progress: 'done', result: { hubs: r.hubs, changed: r.changed, appSettings: r.appSettings?.status ?? 'unchanged' } }));
+    log.info('onboarding.operation_succeeded', { tenantId: op.tenantId, operationId: op.operationId, hubs: r.hubs.length });
+    return done;
+  } catch (e) {
+    const err = ensureError(e);
+    const kind = e instanceof ConnectorError ? e.kind : 'internal';
+    if (kind === 'transient' && delivery.dequeueCount < delivery.maxDequeueCount) {
+      await update(deps.registry, running, () => ({ progress: `retrying after: ${err.message}` }));
+      throw err;
+    }
+    log.error('onboarding.operation_failed', { tenantId: op.tenantId, operationId: op.operationId, kind, error: err.message });
+    return update(deps.registry, running, () => ({ status: 'Failed', progress: 'failed', error: { kind, message: kind === 'internal' ? 'unexpected error; see the app log' : err.message } }));
+  }
+}
+
+/** Queue trigger `onboarding-continue` (src/functions/onboardingQueue.ts). maxDequeueCount matches host.json. */
+export function createOnboardingQueueHandler(deps: OnboardingDeps, maxDequeueCount = 5) {
+  return async (message: unknown, ctx: InvocationContext): Promise<void> => {
+    const dequeueCount = Number(ctx.triggerMetadata?.dequeueCount ?? 1);
+    await runOnboardingOperation({ ...deps, logger: deps.logger ?? contextLogger(ctx) }, message, { dequeueCount, maxDequeueCount });
+  };
+}
+

@@ -1,0 +1,112 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSettings } from '../../src/lib/config/settings.js';
+import { onboardingTemplate } from '../../src/lib/onboarding/onboardingTemplate.js';
+import { bicepDeclarations, bicepParams, objectBody, objectEntries, type BicepParam } from '../support/bicep.js';
+import { azDeployments, markdownCommands, shellCommands, type AzDeployment } from '../support/shellCommands.js';
+
+// Every `az deployment … create` in the docs is checked against the template it deploys: each -p/--parameters
+// name must be a parameter of that template, and every required parameter (no default) must be given.
+const root = path.resolve(import.meta.dirname, '../..');
+const read = (rel: string) => readFileSync(path.join(root, rel), 'utf8');
+const docFiles = ['README.md', 'infra/README.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+const settings = parseSettings({
+  MDR_PROVIDER_TENANT_ID: '11111111-1111-1111-1111-111111111111',
+  MDR_PROVIDER_SUBSCRIPTION_ID: '22222222-2222-2222-2222-222222222222',
+  MDR_INGEST_PRINCIPAL_ID: '33333333-3333-3333-3333-333333333333',
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+});
+
+/** Parameters of the customer's onboarding template (the JSON the API hands out), in the Bicep reader's shape. */
+function onboardingParams(): Map<string, BicepParam> {
+  const params = onboardingTemplate(settings, 'contoso-root').template.parameters as Record<string, { type: string; defaultValue?: unknown }>;
+  return new Map(Object.entries(params).map(([name, p]) => [name, { name, type: p.type, required: !('defaultValue' in p) }]));
+}
+
+/** The parameters of the template a documented command deploys; undefined for a file the docs should not name. */
+function templateParams(file: string): Map<string, BicepParam> | undefined {
+  if (file.endsWith('.bicep')) return bicepParams(read(file));
+  if (/(^|\/)[a-z0-9]+-onboarding\.json$/.test(file)) return onboardingParams();
+  return undefined;
+}
+
+/** What is wrong with one deployment command: unknown parameters, missing required ones, an unknown template. */
+export function deploymentProblems(d: AzDeployment, paramsOf: (file: string) => Map<string, BicepParam> | undefined): string[] {
+  if (!d.templateFile) return [`${d.source}: no --template-file`];
+  const params = paramsOf(d.templateFile);
+  if (!params) return [`${d.source}: deploys ${d.templateFile}, a template this test does not know`];
+  const problems: string[] = [];
+  for (const name of d.parameters.keys()) if (!params.has(name)) problems.push(`${d.source}: ${d.templateFile} has no parameter ${name}`);
+  if (d.parameterFiles.length === 0)
+    for (const p of params.values()) if (p.required && !d.parameters.has(p.name)) problems.push(`${d.source}: required parameter ${p.name} of ${d.templateFile} is not given`);
+  return problems;
+}
+
+describe('deployment commands in the docs', () => {
+  const deployments = docFiles.flatMap((f) => azDeployments(markdownCommands(read(f), f)));
+
+  it('are found in README, infra/README and docs (both the provider and the customer deployment)', () => {
+    const files = new Set(deployments.map((d) => d.templateFile));
+    expect(files).toContain('infra/main.bicep');
+    expect([...files].some((f) => f?.endsWith('-onboarding.json'))).toBe(true);
+    const sources = new Set(deployments.map((d) => d.source.split(':')[0]));
+    expect(sources).toContain('README.md');
+    expect(sources).toContain('infra/README.md');
+    expect(sources).toContain('docs/onboarding.md');
+  });
+
+  it('pass only parameters the deployed template declares, and every required one', () => {
+    expect(deployments.flatMap((d) => deploymentProblems(d, templateParams))).toEqual([]);
+  });
+
+  it('refuse an unknown parameter and report a missing required one (the README mistake this test guards against)', () => {
+    const doc = [
+      '```sh',
+      'az deployment group create -g mdr-app -f infra/main.bicep \\',
+      "  -p providerTenantId=<t> ingestPrincipalId=<group> poolNamePrefix=x poolRegions='[\"westeurope\"]'",
+      '```',
+    ].join('\n');
+    const [d] = azDeployments(markdownCommands(doc, 'old-readme.md'));
+    expect(d?.parameters.get('poolRegions')).toBe('["westeurope"]');
+    expect(deploymentProblems(d!, templateParams)).toEqual([
+      'old-readme.md:2: infra/main.bicep has no parameter ingestPrincipalId',
+      'old-readme.md:2: required parameter ingestGroupObjectId of infra/main.bicep is not given',
+    ]);
+  });
+
+  it('include the commands the API hands the customer, checked against the template it hands out with them', () => {
+    const m = onboardingTemplate(settings, 'contoso-root');
+    const ds = azDeployments(m.commands.flatMap((c, i) => shellCommands(c, `commands[${i}]`)));
+    expect(ds).toHaveLength(1);
+    expect(ds[0]).toMatchObject({ scope: 'mg', templateFile: 'mdr-onboarding.json' });
+    expect(ds.flatMap((d) => deploymentProblems(d, templateParams))).toEqual([]);
+  });
+});
+
+describe('module calls in infra/*.bicep', () => {
+  const files = ['infra/main.bicep', ...readdirSync(path.join(root, 'infra/modules')).map((f) => `infra/modules/${f}`)];
+
+  it('pass exactly the parameters each module declares, every required one included', () => {
+    const problems: string[] = [];
+    let calls = 0;
+    for (const file of files) {
+      for (const mod of bicepDeclarations(read(file)).filter((d) => d.kind === 'module')) {
+        calls++;
+        const target = path.posix.join(path.posix.dirname(file), mod.target);
+        const declared = bicepParams(read(target));
+        const given = objectEntries(objectBody(mod.properties.get('params')) ?? '');
+        for (const name of given.keys()) if (!declared.has(name)) problems.push(`${file} module ${mod.symbol}: ${target} has no parameter ${name}`);
+        for (const p of declared.values()) if (p.required && !given.has(p.name)) problems.push(`${file} module ${mod.symbol}: required ${p.name} of ${target} not given`);
+      }
+    }
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(problems).toEqual([]);
+  });
+
+  it('reads parameter declarations: a default or a nullable type makes a parameter optional', () => {
+    const ps = bicepParams(["@minLength(3)", 'param a string', "param b string = 'x'", 'param c int?', 'param d object = {', '  k: 1', '}'].join('\n'));
+    expect([...ps.values()].map((p) => [p.name, p.required])).toEqual([['a', true], ['b', false], ['c', false], ['d', false]]);
+  });
+});
