@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ConnectorError } from '../errors.js';
 import { tamperEvidenceSchema, type ChangeSignal, type TamperEvidence } from './changeSignals.js';
@@ -34,7 +34,7 @@ export const markerSchema = z
     /** ms epoch when the item's message becomes visible. */
     dueAt: z.number(),
     work: workSchema,
-    /** Signal uid (first 16 hex chars) → ms epoch it was taken. */
+    /** Signal uid (16 characters of its hash) → ms epoch it was taken. */
     seen: z.record(z.string(), z.number()),
     previous: z.object({ itemId: z.string(), work: workSchema }).strict().optional(),
   })
@@ -70,7 +70,7 @@ export interface PendingWork {
   abandon(tenantId: string, itemId: string): Promise<void>;
 }
 
-const seenKey = (uid: string) => uid.slice(0, 16);
+const seenKey = (uid: string) => createHash('sha256').update(uid).digest('base64url').slice(0, 16);
 const isConflict = (e: unknown) => e instanceof ConnectorError && e.kind === 'conflict';
 const MAX_ATTEMPTS = 20;
 const backoff = (attempt: number) => new Promise<void>((r) => setTimeout(r, Math.min(200, 5 * 2 ** attempt) * Math.random()));
