@@ -42,14 +42,17 @@ const REPAIRED_STATES = new Set<CoverageEntry['state']>(['repaired', 'created'])
 
 /**
  * Was this change undone by us? Yes when this run re-created or updated an object of that name on that target
- * (the plan decided it is ours and wrong), or the ledger shows we re-wrote that object after the change (the timer
- * got there first). A change by the app itself, or one nothing had to undo, is no tamper.
+ * (the plan decided it is ours and wrong), or — when the app knows its own identity — the ledger shows we re-wrote
+ * that object after the change (the timer got there first). Without `self` that second test cannot tell a stranger's
+ * change from the event of our own re-write (both precede wroteAt), so it is not made. A change by the app itself,
+ * or one nothing had to undo, is no tamper.
  */
 export function repairOf(e: TamperEvidence, plan: readonly PlannedAction[], before: readonly CoverageEntry[], self: ReadonlySet<string>, now: number): TamperRepair | undefined {
   if ((e.caller?.uid && self.has(e.caller.uid)) || (e.caller?.appId && self.has(e.caller.appId))) return undefined;
   const name = e.objectName.toLowerCase();
   const a = plan.find((x) => REPAIRS.has(x.kind) && sameId(x.resourceId, e.on) && x.name.toLowerCase() === name);
   if (a) return { target: a.target, resourceId: a.resourceId, subscriptionId: a.subscriptionId, name: a.name, reason: a.reason, at: now, now: true };
+  if (self.size === 0) return undefined;
   const prev = before.find((x) => sameId(x.resourceId, e.on) && REPAIRED_STATES.has(x.state) && x.settingName?.toLowerCase() === name && x.wroteAt !== undefined && Date.parse(x.wroteAt) >= e.at);
   if (prev) return { target: prev.target, resourceId: prev.resourceId, subscriptionId: prev.subscriptionId, name: prev.settingName!, reason: prev.detail ?? prev.state, at: Date.parse(prev.wroteAt!), now: false };
   return undefined;
