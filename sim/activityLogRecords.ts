@@ -31,12 +31,15 @@ const uuidOf = (s: string): string => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
 
+/** The `oid` claim of a caller's records (a stable id per bearer token). */
+export const simObjectId = (principal: string): string => uuidOf(`oid:${principal}`);
+
 /** The token `simulator-token` (staticTokenCredential's default) is the app; any other token is a person in the customer's tenant. */
 export function simIdentity(state: SimState, principal: string, subscriptionId: string): SimIdentity {
   const app = principal === 'simulator-token';
   const n = createHash('sha256').update(principal).digest()[0]! % 250;
   return {
-    objectId: uuidOf(`oid:${principal}`),
+    objectId: simObjectId(principal),
     appId: uuidOf(`appid:${principal}`),
     tenantId: app ? state.providerTenantId : (state.subscription(subscriptionId)?.homeTenantId ?? state.providerTenantId),
     name: app ? 'mdr-connector (managed identity)' : `${principal}@customer.example`,

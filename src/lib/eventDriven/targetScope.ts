@@ -34,7 +34,7 @@ export function normalizeArmId(id: unknown): string | undefined {
 export const subscriptionOf = (armId: string): string => armId.split('/')[2] ?? '';
 
 /** Limits that keep a scope inside one queue message and one table entity. */
-export const SCOPE_LIMITS = { resourceIds: 200, resourceIdsPerSubscription: 50, subscriptionIds: 1000 } as const;
+export const SCOPE_LIMITS = { resourceIds: 500, resourceIdsPerSubscription: 50, subscriptionIds: 1000 } as const;
 
 export const targetScopeSchema = z
   .object({

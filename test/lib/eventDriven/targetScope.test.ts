@@ -48,12 +48,25 @@ describe('target scope', () => {
   });
 
   it('keeps the total of named resources within its limit by taking the busiest subscriptions whole', () => {
-    const subs = Array.from({ length: 10 }, (_, i) => `aaaaaaaa-${String(i).padStart(4, '0')}-0000-0000-000000000001`);
-    const ids = subs.flatMap((s, i) => Array.from({ length: 20 + i }, (_, k) => `/subscriptions/${s}/resourcegroups/g/providers/microsoft.keyvault/vaults/v${k}`));
+    // Each subscription stays under its own limit; together they exceed the total.
+    const per = SCOPE_LIMITS.resourceIdsPerSubscription - 5;
+    const n = Math.ceil(SCOPE_LIMITS.resourceIds / per) + 1;
+    const subs = Array.from({ length: n }, (_, i) => `aaaaaaaa-${String(i).padStart(4, '0')}-0000-0000-000000000001`);
+    const ids = subs.flatMap((s, i) => Array.from({ length: per - (i === 0 ? 0 : 1) }, (_, k) => `/subscriptions/${s}/resourcegroups/g/providers/microsoft.keyvault/vaults/v${k}`));
+    expect(ids.length).toBeGreaterThan(SCOPE_LIMITS.resourceIds);
     const m = mergeScopes(scope({ resourceIds: ids }), emptyScope());
     expect(m.resourceIds.length).toBeLessThanOrEqual(SCOPE_LIMITS.resourceIds);
     // Every named resource is still covered, either named or by its whole subscription.
     for (const id of ids) expect(inScope(item(id, id.split('/')[2]!), m)).toBe(true);
-    expect(m.subscriptionIds).toContain(subs[9]);
+    // The busiest went whole first, and no more of them than it took to get under the limit.
+    expect(m.subscriptionIds[0]).toBe(subs[0]);
+    let left = ids.length;
+    let needed = 0;
+    for (const s of subs) {
+      if (left <= SCOPE_LIMITS.resourceIds) break;
+      left -= ids.filter((id) => id.includes(s)).length;
+      needed++;
+    }
+    expect(m.subscriptionIds).toHaveLength(needed);
   });
 });
