@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
-import { ConnectorError, ensureError } from '../errors.js';
+import { ConnectorError } from '../errors.js';
+import { storageError } from '../registry/storageError.js';
 import { markerSchema, type Marker, type MarkerTable } from './pendingWork.js';
 
 /**
@@ -16,15 +17,6 @@ interface MarkerRow {
   rowKey: string;
   chunks: number;
   [d: string]: unknown;
-}
-
-function storageError(e: unknown, action: string): ConnectorError {
-  const err = ensureError(e);
-  const status = (err as { statusCode?: unknown }).statusCode;
-  const msg = `${action}: ${err.message.split('\n')[0]}`;
-  if (status === 409 || status === 412) return new ConnectorError('conflict', msg, { cause: err, statusCode: status });
-  if (status === 404) return new ConnectorError('not-found', msg, { cause: err, statusCode: status });
-  return new ConnectorError(typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429 ? 'permanent' : 'transient', msg, { cause: err, statusCode: typeof status === 'number' ? status : undefined });
 }
 
 function toRow(tenantId: string, marker: Marker): MarkerRow {
@@ -74,7 +66,7 @@ export function createTableMarkerTable(opts: { tablePrefix: string; client: (tab
         if (!e.etag) throw new ConnectorError('transient', `read ${name}: the service returned no etag`);
         return { marker: fromRow(e, tenantId), etag: e.etag };
       } catch (e) {
-        const err = e instanceof ConnectorError ? e : storageError(e, `read ${name} ${tenantId}`);
+        const err = storageError(e, `read ${name} ${tenantId}`);
         if (err.kind === 'not-found') return undefined;
         throw err;
       }
