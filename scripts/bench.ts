@@ -1,7 +1,8 @@
 /**
  * `npm run bench` — ingest throughput vs a JSON parse+stringify baseline, reconcile at scale against the ARM
- * simulator, and cold start of the built function entry, in one process run (bench/README.md explains every number).
- *   npm run bench [-- --json] [--write] [--quick] [--only ingest|reconcile|coldstart]
+ * simulator, event-driven coverage latency, and cold start of the built function entry, in one process run
+ * (bench/README.md explains every number).
+ *   npm run bench [-- --json] [--write] [--quick] [--only ingest|reconcile|events|coldstart]
  * --json prints one JSON object on stdout; --write also writes bench/RESULTS.md; --quick uses tiny sizes (smoke test).
  * Exit code 0 unless a section crashed: missing targets are reported, not failed (benchmarks are not tests).
  */
@@ -10,10 +11,11 @@ import { parseArgs } from 'node:util';
 import { runColdStartBench } from './bench/coldStartBench.js';
 import { defaultIngestOptions, runIngestBench } from './bench/ingestBench.js';
 import { runReconcileBench } from './bench/reconcileBench.js';
+import { runEventDrivenBench } from './bench/eventDrivenBench.js';
 import { repoRoot } from './bench/repoRoot.js';
 import { formatTable, machineInfo, writeResultsMarkdown, type BenchResults } from './bench/results.js';
 
-const SECTIONS = ['ingest', 'reconcile', 'coldstart'] as const;
+const SECTIONS = ['ingest', 'reconcile', 'events', 'coldstart'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -37,7 +39,7 @@ export function parseBenchArgs(argv: readonly string[], root: string): BenchOpti
 
 export async function runBench(o: BenchOptions, progress: (line: string) => void = () => {}): Promise<BenchResults> {
   const want = (s: Section) => o.only === undefined || o.only === s;
-  const r: BenchResults = { date: new Date().toISOString(), machine: machineInfo(), quick: o.quick, ingest: null, reconcile: null, coldStart: null, skipped: {} };
+  const r: BenchResults = { date: new Date().toISOString(), machine: machineInfo(), quick: o.quick, ingest: null, reconcile: null, eventDriven: null, coldStart: null, skipped: {} };
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') progress('note: run node with --expose-gc (npm run bench does) for GC between rounds');
   if (want('ingest')) {
     progress('ingest…');
@@ -53,6 +55,12 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
     if (rec.ok) r.reconcile = rec.result;
     else r.skipped.reconcile = rec.reason;
   } else r.skipped.reconcile = `not selected (--only ${o.only})`;
+  if (want('events')) {
+    progress('event-driven coverage…');
+    const ev = await runEventDrivenBench(o.root, o.quick);
+    if (ev.ok) r.eventDriven = ev.result;
+    else r.skipped.eventDriven = ev.reason;
+  } else r.skipped.eventDriven = `not selected (--only ${o.only})`;
   return r;
 }
 

@@ -181,16 +181,18 @@ export async function runReconcileBench(_root: string, quick: boolean): Promise<
 }
 
 /** The simulator in a worker thread (simWorker.ts), driven by messages; one command at a time. */
-interface WorkerSim {
+export interface WorkerSim {
   url: string;
   ca: string;
   setLatency(ms: number): Promise<void>;
   clearRequests(): Promise<void>;
   requests(): Promise<RecordedRequest[]>;
+  /** Worker commands beyond these (simWorker.ts), answered with one message. */
+  call<T>(command: object): Promise<T>;
   stop(): Promise<void>;
 }
 
-async function startSimWorker(scenario: Scenario): Promise<WorkerSim> {
+export async function startSimWorker(scenario: Scenario): Promise<WorkerSim> {
   const worker = new Worker(new URL('./simWorker.js', import.meta.url), { workerData: { scenario } });
   // The worker answers each message with exactly one reply, in order: one queue of waiters, one listener each.
   const waiting: { resolve: (m: unknown) => void; reject: (e: Error) => void }[] = [];
@@ -211,6 +213,7 @@ async function startSimWorker(scenario: Scenario): Promise<WorkerSim> {
     setLatency: async (ms) => void (await call({ op: 'setLatency', ms })),
     clearRequests: async () => void (await call({ op: 'clearRequests' })),
     requests: async () => (await call<{ requests: RecordedRequest[] }>({ op: 'requests' })).requests,
+    call,
     stop: async () => {
       await call({ op: 'stop' });
       await worker.terminate();

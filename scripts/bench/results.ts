@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import type { ColdStartResult } from './coldStartBench.js';
 import type { IngestBenchResult } from './ingestBench.js';
 import type { ReconcileBenchResult } from './reconcileBench.js';
+import type { EventDrivenBenchResult } from './eventDrivenBench.js';
 
 /** The one JSON object `npm run bench -- --json` prints; a section is null (with a reason) when it did not run. */
 export interface BenchResults {
@@ -11,6 +12,7 @@ export interface BenchResults {
   quick: boolean;
   ingest: IngestBenchResult | null;
   reconcile: ReconcileBenchResult | null;
+  eventDriven: EventDrivenBenchResult | null;
   coldStart: ColdStartResult | null;
   /** Why a section is null (not selected with --only, or could not run). */
   skipped: Record<string, string>;
@@ -56,6 +58,17 @@ export function tableRows(r: BenchResults): [string, string, string][] {
     rows.push(['reconcile.boundSeconds (first + steady)', String(c.boundSeconds), '']);
     rows.push(['reconcile.ratioToBound (first + steady)', String(c.ratioToBound), `≤ 1.5 (${pass(c.ratioToBound <= 1.5)})`]);
   } else rows.push(['reconcile', 'null', r.skipped.reconcile ?? '']);
+  if (r.eventDriven) {
+    const e = r.eventDriven;
+    rows.push(['eventDriven.events (subscriptions, ingest batches over s)', `${e.events} (${e.subscriptions}, ${e.ingestBatches} over ${e.arrivalSeconds} s)`, '']);
+    rows.push(['eventDriven.covered', `${e.covered} / ${e.events}`, `all (${pass(e.covered === e.events)})`]);
+    rows.push(['eventDriven.p50Seconds (arrival at ingest → covered)', String(e.p50Seconds), '']);
+    rows.push(['eventDriven.p99Seconds', String(e.p99Seconds), `≤ 60 (${pass(e.p99Seconds <= 60)})`]);
+    rows.push(['eventDriven.maxSeconds', String(e.maxSeconds), '']);
+    rows.push(['eventDriven.workItems (coalescing window s, max queue poll s)', `${e.workItems} (${e.delaySeconds}, ${e.maxPollingSeconds})`, '']);
+    rows.push(['eventDriven ARM reads / writes / 429', `${e.armReads} / ${e.armWrites} / ${e.throttled429}`, '']);
+    rows.push(['eventDriven: Azure activity-log delivery before arrival', '3–20 min (Microsoft docs)', 'not in the figures above']);
+  } else rows.push(['eventDriven', 'null', r.skipped.eventDriven ?? '']);
   if (r.coldStart) {
     const c = r.coldStart;
     rows.push(['coldStart.importMs', String(c.importMs), `< 500 (${pass(c.importMs < 500)})`]);

@@ -125,11 +125,39 @@ export function sandboxReport(r: SandboxResult): string {
     );
   else out.push(`Failed: ${a.problem ?? `HTTP ${a.status}`}.`, '');
 
+  const ed = r.eventDriven;
+  out.push('## Event-driven coverage and tamper response', '');
+  out.push(
+    `After convergence, \`customer-admin\` created a storage account and deleted our activity-log diagnostic setting. The ` +
+      `${ed.records} activity-log record(s) of those changes (Event Hub form of Microsoft's activity log schema) went through the ingest ` +
+      `handler; their change signals became ${ed.workItems} targeted work item(s) on the reconcile queue (coalescing window ` +
+      `${ed.delaySeconds} s, queue polling up to ${ed.maxPollingSeconds} s as host.json sets it), run by the reconcile queue handler. ` +
+      `Latency is from the records' arrival at ingest to the simulator's time of our PUT. In Azure, add the activity log's own ` +
+      `delivery delay before arrival: Microsoft documents 3 to 20 minutes for activity logs (Azure Monitor, "Log data ingestion time").`,
+    '',
+  );
+  out.push(table(['change', 'arrived at ingest', 'our setting back', 'latency'], ed.changes.map((c) => [c.change, c.arrivedAt, c.coveredAt ?? 'not covered', c.latencyMs === undefined ? '—' : `${(c.latencyMs / 1000).toFixed(1)} s`])), '');
+  if (ed.finding) {
+    out.push(
+      table(
+        ['tamper finding', 'value'],
+        [
+          ['title', ed.finding.title],
+          ['uid', `\`${ed.finding.uid}\``],
+          ['caller', ed.finding.caller ?? '?'],
+          ['caller IP', ed.finding.callerIp ?? '?'],
+          ['OCSF 1.8 valid', ed.finding.valid ? 'yes' : `no: ${ed.finding.errors.slice(0, 2).join(', ')}`],
+          ['ledger', ed.ledgerTamper ? `activity-log entry records it (${ed.ledgerTamper.operation} at ${ed.ledgerTamper.at}, repaired ${ed.ledgerTamper.repairedAt ?? '?'})` : 'not recorded'],
+        ],
+      ),
+      '',
+    );
+  }
   out.push('## ARM calls made', '', 'Counted by the simulator, which enforces ARM\'s per-subscription read/write limits (429 with Retry-After when exceeded).', '');
   const rows = r.arm.byPhase.map((p) => [p.phase, p.counts.reads, p.counts.writes, p.counts.deletes, p.counts.status429]);
   rows.push(['**total**', r.arm.total.reads, r.arm.total.writes, r.arm.total.deletes, r.arm.total.status429]);
   out.push(table(['phase', 'reads', 'writes', 'deletes', '429s'], rows), '');
 
-  out.push('## Files', '', `- \`${basename(r.files.events)}\`: one OCSF event per line`, `- \`${basename(r.files.deadLetters)}\`: one dead letter per line`, `- \`${basename(r.files.coverage)}\`: the coverage ledger (same JSON as \`azure-mdr coverage --json\`)`, '');
+  out.push('## Files', '', `- \`${basename(r.files.events)}\`: one OCSF event per line`, `- \`${basename(r.files.deadLetters)}\`: one dead letter per line`, `- \`${basename(r.files.coverage)}\`: the coverage ledger (same JSON as \`azure-mdr coverage --json\`)`, `- \`${basename(r.files.eventDriven)}\`: the event-driven step, with the tamper finding as written`, '');
   return `${out.join('\n')}\n`;
 }

@@ -25,6 +25,7 @@ import { createOnboardingQueueHandler, storageOnboardingQueue } from '../../src/
 import { QueueClient } from '@azure/storage-queue';
 import { ensureTenantHub } from '../../src/lib/onboarding/onboardTenant.js';
 import { coverageReport, type CoverageReport } from '../../src/lib/reconcile/coverageReport.js';
+import { normalizeRegion } from '../../src/lib/reconcile/plan.js';
 import { reconcileTenant, type ReconcileDeps } from '../../src/lib/reconcile/reconcileTenant.js';
 import { bindingsFromRegistry } from '../../src/lib/registry/bindingsFromRegistry.js';
 import { createRegistry } from '../../src/lib/registry/createRegistry.js';
@@ -34,6 +35,7 @@ import { storageTarget } from '../../src/lib/storage/storageClients.js';
 import { repoRoot } from '../bench/repoRoot.js';
 import { sandboxReport } from './report.js';
 import { sandboxTelemetry, type TelemetryMessage } from './sandboxTelemetry.js';
+import { runEventDrivenDemo, sandboxAppPrincipalId, type EventDrivenResult } from './eventDrivenDemo.js';
 
 const { HttpRequest, InvocationContext } = azf;
 
@@ -78,7 +80,7 @@ export interface ReconcileRun {
 export interface SandboxResult {
   scenarioPath: string;
   outDir: string;
-  files: { events: string; deadLetters: string; coverage: string; report: string };
+  files: { events: string; deadLetters: string; coverage: string; report: string; eventDriven: string };
   startedAt: string;
   durationMs: number;
   tenant: TenantRecord;
@@ -112,6 +114,8 @@ export interface SandboxResult {
   };
   health: HealthRunReport;
   alert: { status: number; alertName: string; subscriptionId: string; result?: AlertStateResult; confirmedStatus?: string; problem?: string } | { skipped: string };
+  /** After convergence: a storage account created and our activity-log setting deleted, seen through ingest, covered again. */
+  eventDriven: EventDrivenResult;
   arm: { total: ArmCounts; byPhase: { phase: string; counts: ArmCounts }[] };
   /** Checks that failed (empty on success). */
   problems: string[];
@@ -165,8 +169,9 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
     deadLetters: join(outDir, 'dead-letters.ndjson'),
     coverage: join(outDir, 'coverage.json'),
     report: join(outDir, 'report.md'),
+    eventDriven: join(outDir, 'event-driven.json'),
   };
-  const STEPS = 7;
+  const STEPS = 8;
   let step = 0;
   const progress = (msg: string) => say(`[${++step}/${STEPS}] ${msg}`);
   const detail = (msg: string) => say(`      ${msg}`);
@@ -205,6 +210,9 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
       MDR_EH_POOL_REGIONS: region,
       AzureWebJobsStorage: azurite.connectionString,
       MDR_TABLE_PREFIX: 'sandbox',
+      // Event-driven coverage: a short coalescing window, and the app's identity as the simulator's records name it.
+      MDR_EVENT_DRIVEN_DELAY_SECONDS: '2',
+      MDR_APP_PRINCIPAL_IDS: sandboxAppPrincipalId(sim, subscriptions[0]!.subscriptionId),
       ...(functionAppId ? { MDR_FUNCTION_APP_RESOURCE_ID: functionAppId } : {}),
     };
     const settings: Settings = parseSettings(env);
@@ -432,6 +440,26 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
     }
     endPhase('health and alert state');
 
+    // ---- event-driven coverage and tamper response
+    progress('event-driven coverage: a new storage account and a deleted setting of ours, through the activity log…');
+    const demoSub = subscriptions[0]!;
+    const demoRg = demoSub.resourceGroups.find((g) => normalizeRegion(g.location) === normalizeRegion(region) && g.name.toLowerCase() !== settings.provider.automationResourceGroup.toLowerCase()) ?? demoSub.resourceGroups[0];
+    const eventDriven = await runEventDrivenDemo({
+      root,
+      sim,
+      services,
+      ensureHub: deps.ensureHub!,
+      tenantId,
+      subscriptionId: demoSub.subscriptionId,
+      resourceGroup: demoRg?.name ?? 'rg-sandbox',
+      region: demoRg?.location ?? region,
+      binding: bindings.find((b) => normalizeRegion(b.region) === normalizeRegion(region)) ?? bindings[0]!,
+      blobClient,
+      connectionString: azurite.connectionString,
+      say: detail,
+    });
+    endPhase('event-driven coverage');
+
     // The tenant as the API shows it after all of this.
     const getRes = await createGetTenantHandler(onboardingDeps)(new HttpRequest({ method: 'GET', url: `http://localhost/api/tenants/${tenantId}`, params: { id: tenantId } }), invocationContext('getTenant'));
     const tenant = (await registry.getTenant(tenantId))!;
@@ -460,6 +488,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
     if (invalidEvents.length > 0) problems.push(`${invalidEvents.length} event(s) are not valid OCSF (first: ${invalidEvents[0]!.uid}: ${invalidEvents[0]!.errors.slice(0, 2).join(', ')})`);
     if (records !== events.length + deadLetters.length) problems.push(`accounting: ${records} records in, but ${events.length} events + ${deadLetters.length} dead letters were written`);
     if ('problem' in alert && alert.problem) problems.push(`alert-state sync failed: ${alert.problem}`);
+    problems.push(...eventDriven.problems);
 
     const result: SandboxResult = {
       scenarioPath,
@@ -494,6 +523,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
       },
       health,
       alert,
+      eventDriven,
       arm: { total: armCounts(sim), byPhase: phases },
       problems,
     };
@@ -503,6 +533,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
     await writeFile(files.events, events.map((e) => `${JSON.stringify(e)}\n`).join(''));
     await writeFile(files.deadLetters, deadLetters.map((d) => `${JSON.stringify(d)}\n`).join(''));
     await writeFile(files.coverage, `${JSON.stringify(coverage, null, 2)}\n`);
+    await writeFile(files.eventDriven, `${JSON.stringify(eventDriven, null, 2)}\n`);
     await writeFile(files.report, sandboxReport(result));
     return result;
   } finally {

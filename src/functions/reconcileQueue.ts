@@ -1,13 +1,18 @@
-import { app } from '@azure/functions';
+import { app, output } from '@azure/functions';
 import { appServices } from '../lib/app/appServices.js';
+import { eventDrivenStores, reconcileQueueExtras } from '../lib/eventDriven/eventDrivenServices.js';
 import { lazyHubProvisioner } from '../lib/onboarding/lazyHub.js';
 import { createReconcileQueueHandler } from '../lib/reconcile/triggerHandlers.js';
 
-// One tenant (or a batch of its subscriptions) per message; after host.json maxDequeueCount → <queue>-poison.
+// One tenant (or a batch of its subscriptions, or an event-driven targeted item) per message; after host.json
+// maxDequeueCount → <queue>-poison. Tamper findings of targeted items go where OCSF events go.
 const services = appServices();
+const { settings } = services;
+const downstream = settings.ingest.outputMode === 'blob' ? undefined : output.eventHub({ eventHubName: settings.ingest.downstreamEventHub, connection: settings.ingest.downstreamConnection });
 
 app.storageQueue('reconcile-tenant', {
-  queueName: services.settings.reconcile.queue,
+  queueName: settings.reconcile.queue,
   connection: 'AzureWebJobsStorage',
-  handler: createReconcileQueueHandler(services, lazyHubProvisioner(services)),
+  extraOutputs: downstream ? [downstream] : [],
+  handler: createReconcileQueueHandler(services, lazyHubProvisioner(services), reconcileQueueExtras(services, eventDrivenStores(services), downstream)),
 });

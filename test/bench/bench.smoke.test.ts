@@ -14,7 +14,7 @@ const benchJs = join(root, 'dist', 'scripts', 'bench.js');
 const isNum = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 
 describe('npm run bench -- --quick --json', () => {
-  it('prints one JSON object with the ingest, reconcile and cold-start fields and exits 0', async () => {
+  it('prints one JSON object with the ingest, reconcile, event-driven and cold-start fields and exits 0', async () => {
     expect(existsSync(benchJs), `${benchJs} missing: run npm run build`).toBe(true);
     const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', benchJs, '--quick', '--json'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
     const lines = stdout.trim().split('\n');
@@ -42,6 +42,16 @@ describe('npm run bench -- --quick --json', () => {
       expect(r.reconcile.ratioToBound).toBeCloseTo((r.reconcile.firstRun.wallSeconds + r.reconcile.steadyState.wallSeconds) / r.reconcile.boundSeconds, 2);
     }
 
+    // Event-driven coverage: measured or null with a reason; when measured, every creation event was covered.
+    if (r.eventDriven === null) expect(r.skipped.eventDriven).toMatch(/\w/);
+    else {
+      for (const k of ['p50Seconds', 'p99Seconds', 'maxSeconds', 'workItems', 'armWrites']) expect(isNum(r.eventDriven[k]), `eventDriven.${k}`).toBe(true);
+      expect(r.eventDriven.covered).toBe(r.eventDriven.events);
+      expect(r.eventDriven.p50Seconds).toBeLessThanOrEqual(r.eventDriven.p99Seconds);
+      expect(r.eventDriven.workItems).toBeLessThan(r.eventDriven.events);
+      expect(r.eventDriven.azureActivityLogDelivery).toContain('3 to 20 minutes');
+    }
+
     expect(isNum(r.coldStart.importMs)).toBe(true);
     expect(r.coldStart.modules).toBeGreaterThan(0);
     expect(r.coldStart.files.length).toBeGreaterThan(0);
@@ -49,6 +59,6 @@ describe('npm run bench -- --quick --json', () => {
 
   it('rejects an unknown --only section with a message naming the choices', async () => {
     const run = promisify(execFile)(process.execPath, [benchJs, '--only', 'nope'], { cwd: root });
-    await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining('ingest, reconcile, coldstart') });
+    await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining('ingest, reconcile, events, coldstart') });
   });
 });

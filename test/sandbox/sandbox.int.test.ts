@@ -117,4 +117,18 @@ describe('npm run sandbox on scenarios/example.json (in-process)', () => {
     expect('confirmedStatus' in result.alert && result.alert.confirmedStatus).toBe('InProgress');
     expect(result.arm.total.writes).toBeGreaterThan(0);
   });
+
+  it('covers a new storage account and puts back a deleted setting of ours from their activity-log records, with a tamper finding the ledger records', () => {
+    const ed = result.eventDriven;
+    expect(ed.changes).toHaveLength(2);
+    for (const c of ed.changes) expect(c.latencyMs, c.change).toBeGreaterThanOrEqual(0);
+    // Both changes arrived in one ingest batch: one targeted item covers them.
+    expect(ed.workItems).toBe(1);
+    expect(ed.finding).toMatchObject({ valid: true, caller: expect.stringContaining('customer-admin'), callerIp: expect.stringMatching(/^203\.0\.113\./) });
+    expect(validateOcsfEvent(ed.finding!.event).errors).toEqual([]);
+    expect(ed.ledgerTamper).toMatchObject({ findingUid: ed.finding!.uid, operation: 'microsoft.insights/diagnosticsettings/delete' });
+    const written = JSON.parse(readFileSync(join(outDir, 'event-driven.json'), 'utf8')) as { finding: { uid: string } };
+    expect(written.finding.uid).toBe(ed.finding!.uid);
+    expect(readFileSync(join(outDir, 'report.md'), 'utf8')).toContain('## Event-driven coverage and tamper response');
+  });
 });

@@ -6,7 +6,8 @@ import { defaultCliDeps, type CliDepsFactory } from './reconcileDeps.js';
 const usage = `usage: azure-mdr coverage --tenant <id> [--json]
 
 Shows the coverage ledger of a tenant as the last reconcile recorded it: per export target its state
-(streaming, created, repaired, slots-exhausted, no-hub-in-region, unsupported, forbidden, failed) and why.
+(streaming, created, repaired, slots-exhausted, no-hub-in-region, unsupported, forbidden, failed) and why, and the
+last tamper with our object there (deleted or re-pointed by someone else: when, by whom, from where, finding uid).
 
   --tenant <id>   the tenant GUID
   --json          print JSON (the same document as GET /api/tenants/{id}/coverage)

@@ -104,6 +104,20 @@ export const envSchema = z.object({
   MDR_RECONCILE_SPLIT_SUBSCRIPTIONS: int(50, 1, 10_000),
   MDR_RECONCILE_LAZY_HUBS: bool(true),
   MDR_RECONCILE_RESYNC_HOURS: int(24, 0, 24 * 30),
+  // ---- event-driven coverage and tamper response (docs/reconcile.md#event-driven-coverage)
+  MDR_EVENT_DRIVEN: bool(true),
+  MDR_EVENT_DRIVEN_DELAY_SECONDS: int(10, 0, 300),
+  MDR_APP_PRINCIPAL_IDS: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const ids = s.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x.length > 0);
+      if (ids.some((x) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(x))) {
+        ctx.addIssue({ code: 'custom', message: 'expected a comma list of object or client ids (GUIDs)' });
+        return z.NEVER;
+      }
+      return ids;
+    }),
   // ---- ingest
   MDR_INGEST_BINDINGS: z.string().default('[]'),
   MDR_OUTPUT_MODE: z.enum(['eventhub', 'blob', 'both']).default('blob'),
@@ -213,6 +227,12 @@ export function parseSettings(env: Record<string, string | undefined>) {
       splitSubscriptions: e.MDR_RECONCILE_SPLIT_SUBSCRIPTIONS,
       lazyHubs: e.MDR_RECONCILE_LAZY_HUBS,
       resyncHours: e.MDR_RECONCILE_RESYNC_HOURS,
+    },
+    eventDriven: {
+      enabled: e.MDR_EVENT_DRIVEN,
+      delaySeconds: e.MDR_EVENT_DRIVEN_DELAY_SECONDS,
+      /** Identities whose activity-log records are the app's own writes: configured object/client ids plus AZURE_CLIENT_ID. */
+      selfPrincipalIds: [...new Set([...e.MDR_APP_PRINCIPAL_IDS, ...(e.AZURE_CLIENT_ID ? [e.AZURE_CLIENT_ID] : [])])],
     },
     ingest: {
       bindings: bindings.data,

@@ -7,6 +7,7 @@ import { createBlobOutputs } from './outputs/blobOutputs.js';
 import { createEventHubOutput } from './outputs/eventHubOutput.js';
 import { combineOutputs } from './outputs/memoryOutputs.js';
 import { lazyOnce } from '../lazy.js';
+import type { OcsfEvent } from './types.js';
 
 /**
  * The Event Hub trigger handler (cardinality "many") for one binding. The registration file wires it:
@@ -30,6 +31,11 @@ export interface IngestHandlerDeps {
   now?: () => number;
   /** Called with the batch result (stream-health `lastSeen` recording). Errors here fail the invocation. */
   onBatch?: (result: IngestBatchResult, context: InvocationContext) => Promise<void> | void;
+  /**
+   * Event-driven coverage (src/lib/eventDriven/ingestHook.ts): the events of a batch whose outputs were written, with
+   * the tenant's known subscriptions. Called after onBatch.
+   */
+  onEvents?: (events: readonly OcsfEvent[], subscriptionIds: readonly string[], context: InvocationContext) => Promise<void>;
 }
 
 function asArray(v: unknown): unknown[] {
@@ -78,6 +84,14 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
       const out = deps.eventHubOutput!;
       eventWriters.push(createEventHubOutput((events) => context.extraOutputs.set(out, events)));
     }
+    const written: OcsfEvent[] = [];
+    if (deps.onEvents)
+      eventWriters.push({
+        writeEvents: (b) => {
+          for (const ev of b.events) written.push(ev);
+          return Promise.resolve();
+        },
+      });
     const outputs = combineOutputs(eventWriters, { writeDeadLetters: (dls) => blobOut.writeDeadLetters(dls) });
     const subscriptionIds = deps.subscriptionIds ? await deps.subscriptionIds(deps.binding.tenantId) : [];
     const result = await handleIngestBatch({
@@ -90,5 +104,6 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
       logger: log,
     });
     if (deps.onBatch) await deps.onBatch(result, context);
+    if (deps.onEvents && written.length > 0) await deps.onEvents(written, subscriptionIds, context);
   };
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { ingestTriggers } from '../onboarding/ingestTriggers.js';
 import { createIngestHandler } from './ingestHandler.js';
 import { lazyOnce } from '../lazy.js';
+import { eventDrivenStores, ingestChangeHook } from '../eventDriven/eventDrivenServices.js';
 
 /** How long a tenant's known subscription list (from the coverage ledger) is reused before re-reading it. */
 const SUBSCRIPTIONS_TTL_MS = 5 * 60_000;
@@ -36,6 +37,9 @@ export function ingestRegistrations(services: AppServices, env: Record<string, s
     return storage.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(storage.connectionString) : new BlobServiceClient(storage.url('blob'), storage.credential);
   });
 
+  // Event-driven coverage: change signals of each batch → targeted reconcile items (src/lib/eventDriven).
+  const stores = settings.eventDriven.enabled ? eventDrivenStores(services) : undefined;
+
   const subscriptionCache = new Map<string, { at: number; ids: string[] }>();
   const subscriptionIds = async (tenantId: string): Promise<string[]> => {
     const hit = subscriptionCache.get(tenantId);
@@ -55,6 +59,7 @@ export function ingestRegistrations(services: AppServices, env: Record<string, s
       deadLetterContainer: settings.ingest.deadLetterContainer,
       eventHubOutput: downstream,
       subscriptionIds,
+      onEvents: ingestChangeHook(services, stores, binding.tenantId),
       onBatch: async (result) => {
         const now = new Date().toISOString();
         await registry.recordLastSeen(

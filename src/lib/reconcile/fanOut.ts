@@ -4,15 +4,22 @@ import { ValidationError } from '../errors.js';
 import type { TenantRecord } from '../registry/types.js';
 import { silentLogger } from '../log.js';
 import { reconcileTenant, type ReconcileDeps, type ReconcileReport } from './reconcileTenant.js';
+import { targetedWorkSchema } from '../eventDriven/signalSink.js';
+import { runTargetedWorkItem, type TargetedRunExtras } from '../eventDriven/targetedRun.js';
 
-/** A reconcile queue message: one tenant, optionally narrowed to some of its subscriptions (large tenants). */
+/**
+ * A reconcile queue message: one tenant, optionally narrowed to some of its subscriptions (large tenants), or a
+ * targeted item of event-driven coverage (src/lib/eventDriven: the targets that activity-log changes named).
+ */
 export const reconcileWorkItemSchema = z
   .object({
     tenantId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'tenantId must be a tenant GUID'),
     subscriptionIds: z.array(z.string().regex(/^[0-9a-fA-F-]{36}$/, 'each subscriptionId must be a subscription GUID')).min(1).optional(),
     dryRun: z.boolean().optional(),
+    targeted: targetedWorkSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => !(m.targeted && (m.subscriptionIds || m.dryRun)), { message: 'a targeted item carries its own scope: no subscriptionIds or dryRun', path: ['targeted'] });
 export type ReconcileWorkItem = z.infer<typeof reconcileWorkItemSchema>;
 
 /**
@@ -71,7 +78,7 @@ export function parseWorkItem(message: unknown): ReconcileWorkItem {
  * offboarded tenant ends quietly (nothing to do); a transient error propagates so the host retries and,
  * after maxDequeueCount, moves the message to `<queue>-poison`; per-target failures are in the report.
  */
-export async function handleReconcileWorkItem(message: unknown, deps: ReconcileDeps): Promise<ReconcileReport | undefined> {
+export async function handleReconcileWorkItem(message: unknown, deps: ReconcileDeps & TargetedRunExtras): Promise<ReconcileReport | undefined> {
   const item = parseWorkItem(message);
   const log = (deps.logger ?? silentLogger).child({ tenantId: item.tenantId });
   const tenant = await deps.registry.getTenant(item.tenantId);
@@ -79,5 +86,6 @@ export async function handleReconcileWorkItem(message: unknown, deps: ReconcileD
     log.warn('reconcile.skipped', { reason: tenant ? `tenant is ${tenant.status}` : 'tenant not registered' });
     return undefined;
   }
+  if (item.targeted) return (await runTargetedWorkItem(tenant, item.targeted, { ...deps, logger: log })).report;
   return reconcileTenant(tenant, deps, { subscriptionIds: item.subscriptionIds, dryRun: item.dryRun });
 }

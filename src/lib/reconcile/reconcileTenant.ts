@@ -5,6 +5,7 @@ import { ConnectorError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { CoverageEntry, CoverageState, HubAssignment, TenantRecord } from '../registry/types.js';
+import { scopeTargets, type TargetScope } from '../eventDriven/targetScope.js';
 import { FEED_LAG_MS, quietTargets, readChangeFeed, trustable, type ChangeEvent } from './changeFeed.js';
 import { discover, type Discovery } from './discovery.js';
 import { createScopedLimiter } from './limiter.js';
@@ -37,6 +38,11 @@ export interface ReconcileOptions {
   full?: boolean;
   /** Work item split: only these subscriptions (coverage of others is kept). */
   subscriptionIds?: readonly string[];
+  /**
+   * Event-driven run (src/lib/eventDriven): only the targets in this scope, each read fresh. Their ledger entries are
+   * upserted; every other entry, the change-feed marks and tenant.lastReconcile are left as they are.
+   */
+  targeted?: TargetScope;
   onProgress?: (p: ReconcileProgress) => void;
 }
 
@@ -130,7 +136,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   const stored = Promise.all([
     deps.registry.listCoverage(tenant.tenantId),
     deps.registry.listHubs(tenant.tenantId),
-    watching && !opts.full ? deps.registry.listChangeMarks(tenant.tenantId) : Promise.resolve([]),
+    watching && !opts.full && !opts.targeted ? deps.registry.listChangeMarks(tenant.tenantId) : Promise.resolve([]),
   ]);
   stored.catch(() => undefined); // awaited below; not an unhandled rejection if discovery fails first
   let feeds: Promise<Map<string, FeedResult>> | undefined;
@@ -139,7 +145,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   let previous: Map<string, CoverageEntry> | undefined;
   try {
     discovery = await discover(deps.clients, tenant, settings.provider.automationResourceGroup, opts.subscriptionIds, (subs) => {
-      if (!watching || opts.full) return;
+      if (!watching || opts.full || opts.targeted) return;
       feeds = readFeeds(subs.map((x) => x.subscriptionId));
       feeds.catch(() => undefined); // awaited below; a run that fails before then must not leave an unhandled rejection
     });
@@ -151,6 +157,8 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     return finish([], 'failed');
   }
   if (discovery.subscriptions.length === 0) {
+    // A change signal naming a subscription this tenant does not (or no longer) delegate: nothing to do.
+    if (opts.targeted) return finish([], 'succeeded');
     errors.push({ resourceId: `tenant/${tenant.tenantId}`, message: 'no enabled subscription of this tenant is visible: is the Lighthouse delegation in place?' });
     return finish([], 'failed');
   }
@@ -159,7 +167,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   const [ledger, storedHubs] = await stored;
   previous = new Map(ledger.map((e) => [keyOf(e), e]));
   const wasStreaming = new Set([...previous].filter(([, e]) => STREAMING.has(e.state)).map(([k]) => k));
-  const { items, blocked } = targetItemsFor(tenant, discovery, settings.provider.automationResourceGroup);
+  const { items, blocked } = scopeTargets(targetItemsFor(tenant, discovery, settings.provider.automationResourceGroup), opts.targeted, ledger);
   const hubs = new Map<string, HubAssignment>();
   for (const h of storedHubs) if (h.state === 'ready') hubs.set(normalizeRegion(h.region), h);
   const primaryRegion = normalizeRegion(tenant.regions[0] ?? [...hubs.keys()].sort()[0] ?? 'unknown');
@@ -319,7 +327,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
 
   async function record(r: ReconcileReport): Promise<void> {
     const at = now().toISOString();
-    if (r.plan.length > 0 || !opts.subscriptionIds) {
+    if (r.plan.length > 0 || (!opts.subscriptionIds && !opts.targeted)) {
       const entries: CoverageEntry[] = r.plan.map((a) => {
         const key = keyOf(a);
         const prev = previous?.get(key);
@@ -336,13 +344,17 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
           detail: a.coverage === 'streaming' ? undefined : a.detail ? `${a.reason}: ${a.detail}` : a.reason,
           settingName: a.name || undefined,
           updatedAt: at,
+          ...(prev?.tamper ? { tamper: prev.tamper } : {}),
         };
         return carryOver(prev, next, now());
       });
       // A discovery failure leaves the previous ledger in place rather than erasing it.
-      if (r.result !== 'failed' || entries.length > 0) await deps.registry.putCoverage(tenant!.tenantId, entries, opts.subscriptionIds ? { replaceSubscriptions: opts.subscriptionIds } : { replaceAll: true });
+      if (r.result !== 'failed' || entries.length > 0)
+        await deps.registry.putCoverage(tenant!.tenantId, entries, opts.targeted ? {} : opts.subscriptionIds ? { replaceSubscriptions: opts.subscriptionIds } : { replaceAll: true });
     }
     // Every change before runStart is now reflected: either read after it, or vouched quiet by the feed.
+    // A targeted run read only its scope: it says nothing about the rest of each subscription's feed, nor of the tenant.
+    if (opts.targeted) return;
     if (watching && r.result !== 'failed' && discovery)
       await deps.registry.putChangeMarks(tenant!.tenantId, discovery.subscriptions.map((s) => ({ tenantId: tenant!.tenantId, subscriptionId: s.subscriptionId, through: runStart.toISOString() })));
     const summary: Record<string, number> = { ...r.counts } as Record<string, number>;

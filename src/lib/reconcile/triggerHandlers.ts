@@ -5,6 +5,7 @@ import { contextLogger } from '../observability/contextLogger.js';
 import { syncIngestAppSettings } from '../onboarding/appSettingsSync.js';
 import { buildFanOut, handleReconcileWorkItem } from './fanOut.js';
 import type { EnsureHub } from './reconcileTenant.js';
+import type { TargetedRunExtras } from '../eventDriven/targetedRun.js';
 
 /**
  * Timer: one queue message per tenant (or per batch of subscriptions of a large tenant). It also re-derives the
@@ -33,12 +34,12 @@ export function createFanOutTimerHandler(services: AppServices, queue: StorageQu
  * `<queue>-poison`); an invalid message throws a validation error whose message is the poison reason.
  * Per-target failures (403 on one subscription, a 404 mid-run) are coverage states, not invocation failures.
  */
-export function createReconcileQueueHandler(services: AppServices, ensureHub?: EnsureHub) {
+export function createReconcileQueueHandler(services: AppServices, ensureHub?: EnsureHub, eventDriven?: (ctx: InvocationContext) => TargetedRunExtras) {
   return async (message: unknown, ctx: InvocationContext): Promise<void> => {
     const log = contextLogger(ctx, { dequeueCount: ctx.triggerMetadata?.dequeueCount });
     const started = Date.now();
     try {
-      const report = await handleReconcileWorkItem(message, { ...services, logger: log, ensureHub });
+      const report = await handleReconcileWorkItem(message, { ...services, logger: log, ensureHub, ...eventDriven?.(ctx) });
       if (report) log.info('reconcile.done', { tenantId: report.tenantId, counts: report.counts, durationMs: Date.now() - started });
     } catch (e) {
       const kind = e instanceof ConnectorError ? e.kind : 'unknown';

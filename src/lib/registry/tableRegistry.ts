@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { TableClient, odata, type TableEntityResult } from '@azure/data-tables';
 import type { z } from 'zod';
-import { ConnectorError, ensureError } from '../errors.js';
+import { ConnectorError } from '../errors.js';
+import { storageError } from './storageError.js';
 import type { TenantRegistry } from './tenantRegistry.js';
 import {
   changeMarkSchema,
@@ -36,22 +37,6 @@ interface Row {
   rowKey: string;
   data: string;
   [k: string]: unknown;
-}
-
-/** data-tables errors carry no `code`; the HTTP status and service code sit on statusCode / details (mechanics §5). */
-function storageError(e: unknown, action: string): ConnectorError {
-  if (e instanceof ConnectorError) return e;
-  const err = ensureError(e);
-  const status = (err as { statusCode?: unknown }).statusCode;
-  const details = (err as { details?: { errorCode?: unknown; odataError?: { code?: unknown } } }).details;
-  const svcCode = details?.errorCode ?? details?.odataError?.code;
-  const code = typeof svcCode === 'string' ? svcCode : undefined;
-  const statusCode = typeof status === 'number' ? status : undefined;
-  const msg = `${action}: ${code ?? err.message.split('\n')[0]}`;
-  if (statusCode === 409 || statusCode === 412) return new ConnectorError('conflict', msg, { cause: err, code, statusCode });
-  if (statusCode === 404) return new ConnectorError('not-found', msg, { cause: err, code, statusCode });
-  if (statusCode === 403 || statusCode === 401 || statusCode === 400) return new ConnectorError('permanent', msg, { cause: err, code, statusCode });
-  return new ConnectorError('transient', msg, { cause: err, code, statusCode });
 }
 
 /** Rows per entity-group transaction (Table service limit). */

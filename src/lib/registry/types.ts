@@ -112,6 +112,22 @@ export const coverageEntrySchema = z.object({
   wroteAt: z.string().optional(),
   /** Fingerprint of the desired configuration it was reconciled to (hub, categories): a change forces a read. */
   desiredKey: z.string().optional(),
+  /** The last tamper with our object here (deleted or re-pointed by someone else), as its Detection Finding reported it. */
+  tamper: z
+    .object({
+      /** When the change happened (the activity-log event time). */
+      at: z.string(),
+      operation: z.string(),
+      /** ARM id of the object changed. */
+      object: z.string(),
+      caller: z.string().optional(),
+      callerIp: z.string().optional(),
+      /** metadata.uid of the OCSF Detection Finding. */
+      findingUid: z.string(),
+      /** When the event-driven run found it and put ours back. */
+      repairedAt: z.string().optional(),
+    })
+    .optional(),
 });
 export type CoverageEntry = z.infer<typeof coverageEntrySchema>;
 

@@ -33,6 +33,12 @@ describe('coverageReport', () => {
     expect(r.entries.map((e) => e.resourceId)).toEqual(['/subscriptions/s', '/subscriptions/s/kv', '/subscriptions/s/x/a', '/subscriptions/s/x/b']);
   });
 
+  it('shows the last tamper of a target: when, by whom, from where and the finding', () => {
+    const tampered: CoverageEntry = { ...entry('activity-log', 'repaired', '/subscriptions/s'), tamper: { at: '2026-12-01T10:00:00.000Z', operation: 'microsoft.insights/diagnosticsettings/delete', object: '/subscriptions/s/providers/microsoft.insights/diagnosticsettings/mdr-export', caller: 'mallory@acme.example', callerIp: '198.51.100.7', findingUid: 'f00d' } };
+    const line = formatCoverageTable(coverageReport('t', [tampered])).split('\n').find((l) => l.startsWith('activity-log'));
+    expect(line).toContain('TAMPERED 2026-12-01T10:00:00Z by mallory@acme.example from 198.51.100.7 (finding f00d)');
+  });
+
   it('prints one line per target with the reason and a totals line', () => {
     const text = formatCoverageTable(coverageReport('t', entries));
     expect(text.split('\n').filter((l) => /^(storage|activity|keyvault)/.test(l))).toHaveLength(4);

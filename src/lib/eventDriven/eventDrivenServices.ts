@@ -1,0 +1,75 @@
+import type { EventHubOutput, InvocationContext } from '@azure/functions';
+import type { TableClient } from '@azure/data-tables';
+import type { BlobServiceClient } from '@azure/storage-blob';
+import type { AppServices } from '../app/appServices.js';
+import { createBlobOutputs } from '../ingest/outputs/blobOutputs.js';
+import { createEventHubOutput } from '../ingest/outputs/eventHubOutput.js';
+import type { OcsfEvent } from '../ingest/types.js';
+import { lazyOnce } from '../lazy.js';
+import { isHttpConnectionString } from '../registry/createRegistry.js';
+import { createIngestChangeHook } from './ingestHook.js';
+import { createPendingWork, type PendingWork } from './pendingWork.js';
+import { createTableMarkerTable } from './pendingWorkTable.js';
+import { createSignalSink, type SignalSink } from './signalSink.js';
+import type { TargetedRunExtras } from './targetedRun.js';
+import { storageWorkQueue, type WorkQueue } from './workQueue.js';
+
+/**
+ * Composition of event-driven coverage from the app's services: the pending-work table and the reconcile queue in
+ * the app's own storage account, the ingest hook, and the queue handler's extras (claim, findings output, requeue).
+ * SDKs load on first use.
+ */
+export interface EventDrivenStores {
+  pending: PendingWork;
+  queue: WorkQueue;
+  sink: SignalSink;
+  self: ReadonlySet<string>;
+}
+
+export function eventDrivenStores(services: Pick<AppServices, 'settings' | 'storage'>): EventDrivenStores {
+  const { settings, storage } = services;
+  const client = async (name: string): Promise<TableClient> => {
+    const { TableClient } = await import('@azure/data-tables');
+    return storage.kind === 'connectionString'
+      ? TableClient.fromConnectionString(storage.connectionString, name, { allowInsecureConnection: isHttpConnectionString(storage.connectionString) })
+      : new TableClient(storage.url('table'), name, storage.credential);
+  };
+  const pending = createPendingWork(createTableMarkerTable({ tablePrefix: settings.storage.tablePrefix, client }), { delayMs: settings.eventDriven.delaySeconds * 1000 });
+  const queue = storageWorkQueue(storage, settings.reconcile.queue);
+  return { pending, queue, sink: createSignalSink({ pending, queue, delaySeconds: settings.eventDriven.delaySeconds }), self: new Set(settings.eventDriven.selfPrincipalIds) };
+}
+
+/** The ingest handler's `onEvents` for one hub binding, or undefined when event-driven coverage is off. */
+export function ingestChangeHook(services: Pick<AppServices, 'settings' | 'storage'>, stores: EventDrivenStores | undefined, tenantId: string) {
+  if (!services.settings.eventDriven.enabled || !stores) return undefined;
+  return createIngestChangeHook({ tenantId, sink: stores.sink, self: stores.self, automationResourceGroup: services.settings.provider.automationResourceGroup });
+}
+
+/**
+ * The reconcile queue handler's extras. Findings go where OCSF events go (settings.ingest.outputMode): blob, and/or
+ * the downstream hub through `downstream` (declared in the queue function's extraOutputs).
+ */
+export function reconcileQueueExtras(services: Pick<AppServices, 'settings' | 'storage'>, stores: EventDrivenStores | undefined, downstream?: EventHubOutput): ((ctx: InvocationContext) => TargetedRunExtras) | undefined {
+  if (!stores) return undefined;
+  const { settings, storage } = services;
+  const blobs = lazyOnce(async () => {
+    const { BlobServiceClient } = await import('@azure/storage-blob');
+    const client: BlobServiceClient = storage.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(storage.connectionString) : new BlobServiceClient(storage.url('blob'), storage.credential);
+    return createBlobOutputs({ serviceClient: client, eventsContainer: settings.ingest.outputContainer, deadLetterContainer: settings.ingest.deadLetterContainer });
+  });
+  const mode = settings.ingest.outputMode;
+  return (ctx) => ({
+    pending: stores.pending,
+    requeue: stores.queue,
+    self: stores.self,
+    writeFindings: async (tenantId: string, findings: OcsfEvent[]) => {
+      // One blob per finding (named by its uid): a redelivered item rewrites the same blob.
+      const batches = findings.map((f) => ({ tenantId, partitionId: undefined, firstSequenceNumber: undefined, batchId: `tamper-${f.metadata.uid}`, events: [f] }));
+      if (mode === 'blob' || mode === 'both') for (const b of batches) await (await blobs()).writeEvents(b);
+      if ((mode === 'eventhub' || mode === 'both') && downstream) {
+        const out = createEventHubOutput((events) => ctx.extraOutputs.set(downstream, events));
+        for (const b of batches) await out.writeEvents(b);
+      }
+    },
+  });
+}
