@@ -23,6 +23,7 @@ import { syncIngestAppSettings, type AppSettingsSyncResult } from '../../src/lib
 import { createGetTenantHandler, createPutTenantHandler } from '../../src/lib/onboarding/httpHandlers.js';
 import { ensureTenantHub } from '../../src/lib/onboarding/onboardTenant.js';
 import { coverageReport, type CoverageReport } from '../../src/lib/reconcile/coverageReport.js';
+import { knownSubscriptionIds } from '../../src/lib/reconcile/knownSubscriptions.js';
 import { reconcileTenant, type ReconcileDeps } from '../../src/lib/reconcile/reconcileTenant.js';
 import { bindingsFromRegistry } from '../../src/lib/registry/bindingsFromRegistry.js';
 import { createRegistry } from '../../src/lib/registry/createRegistry.js';
@@ -289,7 +290,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
         eventsContainer: settings.ingest.outputContainer,
         deadLetterContainer: settings.ingest.deadLetterContainer,
         // As the registrations do: the tenant's subscriptions are those of its coverage ledger.
-        subscriptionIds: async (t) => [...new Set((await registry.listCoverage(t)).map((c) => c.subscriptionId).filter((s) => s.length > 0))],
+        subscriptionIds: (t) => knownSubscriptionIds(registry, t),
         onBatch: async (result) => {
           batchResults.push(result);
           const now = new Date().toISOString();

@@ -24,7 +24,7 @@ export interface IngestHandlerDeps {
   deadLetterContainer: string;
   /** The `output.eventHub(...)` binding declared in extraOutputs (required for 'eventhub'/'both'). */
   eventHubOutput?: EventHubOutput;
-  /** The tenant's known subscription ids (from the registry); empty = unknown. */
+  /** The tenant's known subscription ids (from the registry); an empty list means none is the tenant's yet. */
   subscriptionIds?: (tenantId: string) => Promise<readonly string[]> | readonly string[];
   /** Clock for ingest time; defaults to Date.now. */
   now?: () => number;
@@ -79,7 +79,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
       eventWriters.push(createEventHubOutput((events) => context.extraOutputs.set(out, events)));
     }
     const outputs = combineOutputs(eventWriters, { writeDeadLetters: (dls) => blobOut.writeDeadLetters(dls) });
-    const subscriptionIds = deps.subscriptionIds ? await deps.subscriptionIds(deps.binding.tenantId) : [];
+    const subscriptionIds = deps.subscriptionIds ? await deps.subscriptionIds(deps.binding.tenantId) : undefined;
     const result = await handleIngestBatch({
       bodies,
       messages: messagesFromTriggerMetadata(context.triggerMetadata, bodies.length),

@@ -7,6 +7,7 @@ import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { CoverageEntry, CoverageState, HubAssignment, TenantRecord } from '../registry/types.js';
 import { FEED_LAG_MS, quietTargets, readChangeFeed, trustable, type ChangeEvent } from './changeFeed.js';
 import { discover, type Discovery } from './discovery.js';
+import { recordKnownSubscriptions } from './knownSubscriptions.js';
 import { createScopedLimiter } from './limiter.js';
 import { normalizeRegion, type ActionKind, type Change, type PlannedAction } from './plan.js';
 import type { TargetContext, TargetItem } from './target.js';
@@ -150,10 +151,14 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     errors.push({ resourceId: `tenant/${tenant.tenantId}`, message: err.message });
     return finish([], 'failed');
   }
+  // Visible only because the tenant manages them (MSP chains), or another home tenant per Resource Graph: never ours.
+  if (discovery.foreign.length > 0) log.warn('reconcile.foreignSubscriptionsSkipped', { subscriptions: discovery.foreign });
   if (discovery.subscriptions.length === 0) {
     errors.push({ resourceId: `tenant/${tenant.tenantId}`, message: 'no enabled subscription of this tenant is visible: is the Lighthouse delegation in place?' });
     return finish([], 'failed');
   }
+  // Before any write: data our settings start sending must find its subscription known to ingest.
+  if (!dryRun) await recordKnownSubscriptions(deps.registry, tenant.tenantId, discovery.subscriptions, runStart.toISOString(), opts.subscriptionIds);
 
   // The previous ledger tells a first creation from a re-creation after someone deleted ours (drift → repaired).
   const [ledger, storedHubs] = await stored;

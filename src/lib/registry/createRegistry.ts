@@ -53,6 +53,8 @@ export function lazyRegistry(load: () => Promise<TenantRegistry>): TenantRegistr
     putCoverage: forward('putCoverage'),
     listChangeMarks: forward('listChangeMarks'),
     putChangeMarks: forward('putChangeMarks'),
+    listKnownSubscriptions: forward('listKnownSubscriptions'),
+    putKnownSubscriptions: forward('putKnownSubscriptions'),
     listLastSeen: forward('listLastSeen'),
     recordLastSeen: forward('recordLastSeen'),
   };

@@ -1,6 +1,6 @@
 import { ConnectorError } from '../errors.js';
 import type { TenantRegistry } from './tenantRegistry.js';
-import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, KnownSubscription, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
 
 /**
@@ -16,6 +16,7 @@ export function createMemoryRegistry(): TenantRegistry {
   const coverage = new Map<string, Map<string, CoverageEntry>>();
   const changeMarks = new Map<string, ChangeMark>();
   const lastSeen = new Map<string, LastSeen>();
+  const known = new Map<string, Map<string, KnownSubscription>>();
   const clone = <T>(v: T): T => structuredClone(v);
 
   function conditionalPut<T extends { etag?: string }>(map: Map<string, T>, key: string, value: T, what: string): T {
@@ -71,6 +72,15 @@ export function createMemoryRegistry(): TenantRegistry {
     },
     async putChangeMarks(tenantId, marks) {
       for (const m of marks) changeMarks.set(`${tenantId}|${m.subscriptionId.toLowerCase()}`, clone({ ...m, tenantId }));
+    },
+    async listKnownSubscriptions(tenantId) {
+      return [...(known.get(tenantId)?.values() ?? [])].map(clone);
+    },
+    async putKnownSubscriptions(tenantId, subscriptions, opts) {
+      const m = opts.replaceAll ? new Map<string, KnownSubscription>() : (known.get(tenantId) ?? new Map<string, KnownSubscription>());
+      for (const s of opts.replaceSubscriptions ?? []) m.delete(s.toLowerCase());
+      for (const s of subscriptions) m.set(s.subscriptionId.toLowerCase(), clone({ ...s, tenantId, subscriptionId: s.subscriptionId.toLowerCase() }));
+      known.set(tenantId, m);
     },
     async listLastSeen(tenantId) {
       return [...lastSeen.values()].filter((l) => l.tenantId === tenantId).map(clone);

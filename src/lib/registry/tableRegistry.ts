@@ -7,12 +7,14 @@ import {
   changeMarkSchema,
   coverageEntrySchema,
   hubAssignmentSchema,
+  knownSubscriptionSchema,
   lastSeenSchema,
   namespaceRecordSchema,
   tenantRecordSchema,
   type ChangeMark,
   type CoverageEntry,
   type HubAssignment,
+  type KnownSubscription,
   type LastSeen,
 } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
@@ -24,6 +26,7 @@ import { mergeLastSeen } from './mergeLastSeen.js';
  *   Namespaces PK region     RK namespace       Coverage  PK tenantId  RK sha256(target|resourceId)
  *   LastSeen   PK tenantId   RK sha256(source|category)
  *   ChangeFeed PK tenantId   RK subscriptionId (lower-case)
+ *   Subscriptions PK tenantId RK subscriptionId (lower-case)
  * Conditional writes use the entity etag; the service's 409/412 become ConnectorError 'conflict'.
  */
 export type TableClientFactory = (tableName: string) => TableClient;
@@ -64,6 +67,7 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
     coverage: `${opts.tablePrefix}Coverage`,
     lastSeen: `${opts.tablePrefix}LastSeen`,
     changeFeed: `${opts.tablePrefix}ChangeFeed`,
+    subscriptions: `${opts.tablePrefix}Subscriptions`,
   };
   const ready = new Map<string, Promise<TableClient>>();
   const table = (name: string): Promise<TableClient> => {
@@ -238,6 +242,19 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
         names.changeFeed,
         marks.map((m) => ({ partitionKey: tenantId, rowKey: m.subscriptionId.toLowerCase(), data: JSON.stringify(changeMarkSchema.parse({ ...m, tenantId })) })),
       );
+    },
+    async listKnownSubscriptions(tenantId) {
+      return (await list(names.subscriptions, knownSubscriptionSchema, odata`PartitionKey eq ${tenantId}`)).map((k) => strip(k) as KnownSubscription);
+    },
+    async putKnownSubscriptions(tenantId, subscriptions, opts) {
+      const rows = subscriptions.map((k) => {
+        const sub = k.subscriptionId.toLowerCase();
+        return { partitionKey: tenantId, rowKey: sub, data: JSON.stringify(knownSubscriptionSchema.parse({ ...k, tenantId, subscriptionId: sub })) };
+      });
+      await upsertAll(names.subscriptions, rows);
+      const keep = new Set(rows.map((r) => r.rowKey));
+      const candidates = opts.replaceAll ? (await list(names.subscriptions, knownSubscriptionSchema, odata`PartitionKey eq ${tenantId}`)).map((k) => k.subscriptionId) : (opts.replaceSubscriptions ?? []).map((s) => s.toLowerCase());
+      for (const sub of candidates) if (!keep.has(sub)) await remove(names.subscriptions, tenantId, sub);
     },
     async listLastSeen(tenantId) {
       return (await list(names.lastSeen, lastSeenSchema, odata`PartitionKey eq ${tenantId}`)).map((l) => strip(l) as LastSeen);

@@ -1,4 +1,4 @@
-import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, KnownSubscription, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
 
 /**
  * The registry port. Implementations: tableRegistry.ts (Azure Table storage, production and integration
@@ -34,6 +34,14 @@ export interface TenantRegistry {
   listChangeMarks(tenantId: string): Promise<ChangeMark[]>;
   /** Upserts the marks of these subscriptions; others are kept. */
   putChangeMarks(tenantId: string, marks: ChangeMark[]): Promise<void>;
+
+  // known subscriptions (discovery's record of the tenant's own subscriptions; ingest trusts only these)
+  listKnownSubscriptions(tenantId: string): Promise<KnownSubscription[]>;
+  /**
+   * Upserts. With `replaceAll` (a whole-tenant discovery) the tenant's other rows are removed; with `replaceSubscriptions`
+   * (a discovery narrowed to those) only those among them that are absent from `subscriptions` are removed.
+   */
+  putKnownSubscriptions(tenantId: string, subscriptions: KnownSubscription[], opts: { replaceAll?: boolean; replaceSubscriptions?: readonly string[] }): Promise<void>;
 
   // ingest last-seen (stream health)
   listLastSeen(tenantId: string): Promise<LastSeen[]>;

@@ -126,6 +126,18 @@ export const changeMarkSchema = z.object({
 });
 export type ChangeMark = z.infer<typeof changeMarkSchema>;
 
+/**
+ * A subscription discovery found to be the tenant's own (home tenant = the tenant, docs/reconcile.md "Discovery"),
+ * recorded at onboarding and by every reconcile. Ingest trusts records naming only these subscriptions.
+ */
+export const knownSubscriptionSchema = z.object({
+  tenantId: z.string(),
+  subscriptionId: z.string(),
+  displayName: z.string(),
+  discoveredAt: z.string(),
+});
+export type KnownSubscription = z.infer<typeof knownSubscriptionSchema>;
+
 /** What ingest last saw per tenant/source/category (stream health compares it with expectations). */
 export const lastSeenSchema = z.object({
   tenantId: z.string(),

@@ -103,7 +103,7 @@ describe('alert-state sync against the ARM simulator', () => {
     expect(res.status).toBe(200);
     expect(res.jsonBody).toMatchObject({ tenantId: T, subscriptionId: SUB, location: LOC, alertName: 'sub-alert-1', from: before, to: state });
     expect(simStatus('sub-alert-1')).toBe(state);
-    expect(sim.requests.filter((r) => r.method === 'POST').map((r) => [r.path, r.apiVersion])).toEqual([[`${alertId('sub-alert-1')}/${action}`, apiVersion]]);
+    expect(sim.requests.filter((r) => r.method === 'POST' && r.kind === 'write').map((r) => [r.path, r.apiVersion])).toEqual([[`${alertId('sub-alert-1')}/${action}`, apiVersion]]);
   });
 
   it.each([
@@ -117,7 +117,7 @@ describe('alert-state sync against the ARM simulator', () => {
     expect(res.status).toBe(200);
     expect(res.jsonBody).toMatchObject({ resourceGroup: RG, to: state });
     expect(simStatus('rg-alert-1', RG)).toBe(state);
-    expect(sim.requests.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual([`${alertId('rg-alert-1', RG)}/${action}`]);
+    expect(sim.requests.filter((r) => r.method === 'POST' && r.kind === 'write').map((r) => r.path)).toEqual([`${alertId('rg-alert-1', RG)}/${action}`]);
   });
 
   it('logs the audit line with tenant, subscription, alert, previous and new state and the actor', async () => {
@@ -137,7 +137,7 @@ describe('alert-state sync against the ARM simulator', () => {
     const p = res.jsonBody as Problem;
     expect(p.type).toBe('urn:azure-mdr-connector:problem:alert-not-found');
     expect(p.detail).toBe(`Defender alert 'no-such-alert' was not found in subscription ${SUB}, location ${LOC}`);
-    expect(sim.requests.some((r) => r.method === 'POST')).toBe(false);
+    expect(sim.requests.some((r) => r.method === 'POST' && r.kind === 'write')).toBe(false);
     expect(logger.lines.some((l) => l.event === 'alert.state_changed')).toBe(false);
   });
 
