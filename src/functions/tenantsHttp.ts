@@ -1,11 +1,12 @@
 import { app } from '@azure/functions';
 import { appServices } from '../lib/app/appServices.js';
+import { withOperatorAuth } from '../lib/http/operatorAuth.js';
 import { withRequestLog } from '../lib/http/requestLog.js';
 import { createGetOnboardingHandler, createListTenantsHandler, createTenantRouteHandler } from '../lib/onboarding/httpHandlers.js';
 
 // Onboarding API. Function-level keys at least; put Entra ID (Easy Auth) in front in production (docs/onboarding.md).
 const deps = appServices();
 
-app.http('tenants-list', { route: 'tenants', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenants-list', createListTenantsHandler(deps)) });
-app.http('tenant', { route: 'tenants/{id}', methods: ['GET', 'PUT', 'DELETE'], authLevel: 'function', handler: withRequestLog('tenant', createTenantRouteHandler(deps)) });
-app.http('tenant-onboarding', { route: 'tenants/{id}/onboarding', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenant-onboarding', createGetOnboardingHandler(deps)) });
+app.http('tenants-list', { route: 'tenants', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenants-list', withOperatorAuth('tenants-list', deps.settings, createListTenantsHandler(deps))) });
+app.http('tenant', { route: 'tenants/{id}', methods: ['GET', 'PUT', 'DELETE'], authLevel: 'function', handler: withRequestLog('tenant', withOperatorAuth('tenant', deps.settings, createTenantRouteHandler(deps))) });
+app.http('tenant-onboarding', { route: 'tenants/{id}/onboarding', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenant-onboarding', withOperatorAuth('tenant-onboarding', deps.settings, createGetOnboardingHandler(deps))) });

@@ -112,6 +112,11 @@ export const coverageEntrySchema = z.object({
   wroteAt: z.string().optional(),
   /** Fingerprint of the desired configuration it was reconciled to (hub, categories): a change forces a read. */
   desiredKey: z.string().optional(),
+  /**
+   * Provenance: the objects of ours on this target (qualified names, `<rg>/<name>` for automations), recorded when
+   * we wrote or found them. It is what makes a prefixed object ours after someone re-points it (ownership.ts).
+   */
+  ownedNames: z.array(z.string()).optional(),
 });
 export type CoverageEntry = z.infer<typeof coverageEntrySchema>;
 
