@@ -581,6 +581,8 @@ var desiredAppSettings = {
   // health
   MDR_HEALTH_SCHEDULE: healthSchedule
   MDR_SILENCE_THRESHOLD_MINUTES: string(silenceThresholdMinutes)
+  // HTTP API: trust Easy Auth's caller and check app roles (infra/apiAppRoles.json) when Easy Auth is deployed
+  MDR_EASY_AUTH: empty(easyAuthClientId) ? 'false' : 'true'
 }
 
 module appSettings 'modules/appSettings.bicep' = {

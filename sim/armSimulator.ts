@@ -68,7 +68,18 @@ export interface ArmSimulator {
   /** The simulator's clock, ms since epoch. */
   now(): number;
   counts(): { reads: number; writes: number; deletes: number; throttled: number; faults: number };
+  /**
+   * Holds the next request matching `match` before it is handled (it stays in flight) until `release()`: tests
+   * order a race deterministically, e.g. a write that lands after something else happened. One-shot.
+   */
+  hold(match: (method: string, path: string) => boolean): RequestHold;
   stop(): Promise<void>;
+}
+
+export interface RequestHold {
+  /** Resolves with the held request once it arrives. */
+  reached: Promise<RecordedRequest>;
+  release(): void;
 }
 
 const TENANT_PATHS = [/^\/subscriptions\/?$/i, /^\/providers\/Microsoft\.ResourceGraph\/resources$/i];
@@ -121,6 +132,7 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
   };
   let baseUrl = '';
   let clockOffsetMs = 0;
+  const holds: { match: (method: string, path: string) => boolean; arrived: (r: RecordedRequest) => void; released: Promise<void> }[] = [];
   const now = () => Date.now() + clockOffsetMs;
   state.clock = now;
 
@@ -149,6 +161,12 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
     }
     const rec: RecordedRequest = { method, path, apiVersion, status: 0, principal, kind, at: Date.now(), ...(body !== undefined ? { body } : {}) };
     requests.push(rec);
+    const held = holds.findIndex((h) => h.match(method, path));
+    if (held >= 0) {
+      const [h] = holds.splice(held, 1);
+      h!.arrived(rec);
+      await h!.released;
+    }
 
     const send = async (reply: Reply, extraDelay = 0): Promise<void> => {
       if (latencyMs + extraDelay > 0) await delay(latencyMs + extraDelay);
@@ -245,6 +263,14 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
     clearRequests: () => void requests.splice(0, requests.length),
     advanceClock: (ms) => void (clockOffsetMs += ms),
     now,
+    hold: (match) => {
+      let arrived!: (r: RecordedRequest) => void;
+      let release!: () => void;
+      const reached = new Promise<RecordedRequest>((res) => (arrived = res));
+      const released = new Promise<void>((res) => (release = res));
+      holds.push({ match, arrived, released });
+      return { reached, release };
+    },
     counts: () => ({
       reads: requests.filter((r) => r.kind === 'read').length,
       writes: requests.filter((r) => r.kind === 'write').length,

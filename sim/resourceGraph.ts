@@ -53,7 +53,8 @@ function rowsFor(st: SimState, table: 'resources' | 'resourcecontainers', subs: 
     for (const s of st.subscriptions.values()) {
       if (!subs.has(s.subscriptionId.toLowerCase())) continue;
       rows.push({ id: `/subscriptions/${s.subscriptionId}`, name: s.displayName, type: 'microsoft.resources/subscriptions', location: '', kind: '', sku: null,
-        subscriptionId: s.subscriptionId, resourceGroup: '', tenantId: s.homeTenantId, properties: { state: s.state } });
+        subscriptionId: s.subscriptionId, resourceGroup: '', tenantId: s.homeTenantId,
+        properties: { state: s.state, managedByTenants: (s.managedByTenants ?? []).map((tenantId) => ({ tenantId })) } });
     }
   }
   for (const r of st.all()) {

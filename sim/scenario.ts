@@ -69,6 +69,11 @@ const subscriptionSchema = z.object({
   displayName: name,
   state: z.enum(['Enabled', 'Disabled', 'Warned', 'PastDue', 'Deleted']).default('Enabled'),
   delegated: z.boolean().default(true),
+  /**
+   * Other tenants that manage this subscription through their own Lighthouse delegation (an MSP or parent company,
+   * possibly another customer of the provider). They appear in `managedByTenants` next to the provider.
+   */
+  managedByTenants: z.array(guid).default([]),
   resourceGroups: z.array(resourceGroupSchema).default([]),
   storageAccounts: z.array(storageAccountSchema).default([]),
   keyVaults: z.array(keyVaultSchema).default([]),

@@ -24,6 +24,8 @@ export interface SimSubscription {
   homeTenantId: string;
   /** Visible to the provider only when delegated (Lighthouse); the provider's own subscription is always visible. */
   delegated: boolean;
+  /** Tenants other than the provider that manage it through their own delegation (listed in `managedByTenants`). */
+  managedByTenants?: string[];
 }
 
 export interface AsyncOperation {
@@ -195,7 +197,7 @@ export function addHub(st: SimState, ns: SimResource, name: string, properties: 
 
 function seedSubscription(st: SimState, tenantId: string, s: ScenarioSubscription): void {
   const sub = s.subscriptionId;
-  st.addSubscription({ subscriptionId: sub, displayName: s.displayName, state: s.state, homeTenantId: tenantId, delegated: s.delegated });
+  st.addSubscription({ subscriptionId: sub, displayName: s.displayName, state: s.state, homeTenantId: tenantId, delegated: s.delegated, managedByTenants: s.managedByTenants });
   const rgs = new Map(s.resourceGroups.map((g) => [lower(g.name), g.location]));
   const ensureRg = (name: string, location: string) => {
     if (!rgs.has(lower(name))) rgs.set(lower(name), location);

@@ -22,7 +22,7 @@ export interface BenchBatch {
 
 export function loadTemplates(fixturesDir: string): Map<string, JsonObject[]> {
   const out = new Map<string, JsonObject[]>();
-  const ctx = { tenantId: undefined, subscriptionIds: new Set<string>(), ingestTime: Date.UTC(2026, 0, 1) };
+  const ctx = { tenantId: undefined, subscriptionIds: undefined, ingestTime: Date.UTC(2026, 0, 1) };
   for (const source of BENCH_SOURCES) {
     const list: JsonObject[] = [];
     const dir = join(fixturesDir, source);

@@ -26,6 +26,7 @@ import { QueueClient } from '@azure/storage-queue';
 import { ensureTenantHub } from '../../src/lib/onboarding/onboardTenant.js';
 import { coverageReport, type CoverageReport } from '../../src/lib/reconcile/coverageReport.js';
 import { normalizeRegion } from '../../src/lib/reconcile/plan.js';
+import { knownSubscriptionIds } from '../../src/lib/reconcile/knownSubscriptions.js';
 import { reconcileTenant, type ReconcileDeps } from '../../src/lib/reconcile/reconcileTenant.js';
 import { bindingsFromRegistry } from '../../src/lib/registry/bindingsFromRegistry.js';
 import { createRegistry } from '../../src/lib/registry/createRegistry.js';
@@ -323,7 +324,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
         eventsContainer: settings.ingest.outputContainer,
         deadLetterContainer: settings.ingest.deadLetterContainer,
         // As the registrations do: the tenant's subscriptions are those of its coverage ledger.
-        subscriptionIds: async (t) => [...new Set((await registry.listCoverage(t)).map((c) => c.subscriptionId).filter((s) => s.length > 0))],
+        subscriptionIds: (t) => knownSubscriptionIds(registry, t),
         onBatch: async (result) => {
           batchResults.push(result);
           const now = new Date().toISOString();

@@ -2,9 +2,14 @@ import type { Router, RouteContext } from '../http.js';
 import { armError, paged } from '../http.js';
 import type { SimState, SimSubscription } from '../state.js';
 
-/** Subscriptions as the managing tenant sees them through Lighthouse (azure-facts §6). */
+/**
+ * Subscriptions as the managing tenant sees them through Lighthouse (azure-facts §6): `tenantId` is the home
+ * tenant; `managedByTenants` lists every managing tenant — the provider when delegated to it, and any other tenant
+ * the customer delegated to (e.g. an MSP that is itself a customer of the provider).
+ */
 export function subscriptionBody(st: SimState, s: SimSubscription): Record<string, unknown> {
   const own = s.homeTenantId.toLowerCase() === st.providerTenantId.toLowerCase();
+  const managers = [...(own || !s.delegated ? [] : [st.providerTenantId]), ...(s.managedByTenants ?? [])];
   return {
     id: `/subscriptions/${s.subscriptionId}`,
     subscriptionId: s.subscriptionId,
@@ -12,7 +17,7 @@ export function subscriptionBody(st: SimState, s: SimSubscription): Record<strin
     state: s.state,
     tenantId: s.homeTenantId,
     homeTenantId: s.homeTenantId,
-    managedByTenants: own ? [] : [{ tenantId: st.providerTenantId }],
+    managedByTenants: managers.map((tenantId) => ({ tenantId })),
     authorizationSource: 'RoleBased',
     subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
   };

@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { appServices } from '../lib/app/appServices.js';
+import { withOperatorAuth } from '../lib/http/operatorAuth.js';
 import { withRequestLog } from '../lib/http/requestLog.js';
 import { createEventHubsPartitionInfo } from '../lib/health/eventHubsPartitionInfo.js';
 import { createHealthTimerHandler } from '../lib/health/healthTimerHandler.js';
@@ -13,4 +14,4 @@ const deps = {
 };
 
 app.timer('stream-health', { schedule: settings.health.schedule, handler: createHealthTimerHandler(deps) });
-app.http('tenant-health', { route: 'tenants/{id}/health', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenant-health', createHealthHttpHandler(deps)) });
+app.http('tenant-health', { route: 'tenants/{id}/health', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenant-health', withOperatorAuth('tenant-health', settings, createHealthHttpHandler(deps))) });

@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { appServices } from '../lib/app/appServices.js';
+import { withOperatorAuth } from '../lib/http/operatorAuth.js';
 import { withRequestLog } from '../lib/http/requestLog.js';
 import { lazyHubProvisioner } from '../lib/onboarding/lazyHub.js';
 import { createCoverageHttpHandler, createReconcileHttpHandler } from '../lib/reconcile/httpHandlers.js';
@@ -7,5 +8,5 @@ import { createCoverageHttpHandler, createReconcileHttpHandler } from '../lib/re
 const services = appServices();
 const deps = { ...services, ensureHub: lazyHubProvisioner(services) };
 
-app.http('tenant-reconcile', { route: 'tenants/{id}/reconcile', methods: ['POST'], authLevel: 'function', handler: withRequestLog('tenant-reconcile', createReconcileHttpHandler(deps)) });
-app.http('tenant-coverage', { route: 'tenants/{id}/coverage', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenant-coverage', createCoverageHttpHandler(deps)) });
+app.http('tenant-reconcile', { route: 'tenants/{id}/reconcile', methods: ['POST'], authLevel: 'function', handler: withRequestLog('tenant-reconcile', withOperatorAuth('tenant-reconcile', services.settings, createReconcileHttpHandler(deps))) });
+app.http('tenant-coverage', { route: 'tenants/{id}/coverage', methods: ['GET'], authLevel: 'function', handler: withRequestLog('tenant-coverage', withOperatorAuth('tenant-coverage', services.settings, createCoverageHttpHandler(deps))) });

@@ -17,19 +17,20 @@ A summary "N records: K events, D dead-lettered" goes to stderr.
                          or a subscription outside --subscriptions, are dead-lettered (tenant-mismatch).
                          Without --tenant: offline mode, each event takes the record's own tenant and is labelled
                          metadata.labels "attribution:unverified".
-  --subscriptions a,b    the tenant's known subscription ids (only with --tenant)
+  --subscriptions a,b    the tenant's known subscription ids (only with --tenant); without it subscriptions are not checked
   --dead-letter FILE     write dead letters (NDJSON, the format 'azure-mdr replay' reads) to FILE
   --lines                one body per input line
   --ingest-time ISO      ingest time to stamp (default: now); fixes metadata.processed_time for reproducible output
 `;
 
-export function parseTenantOptions(values: { tenant?: string | undefined; subscriptions?: string | undefined }): { tenantId: string | undefined; subscriptionIds: string[] } {
+/** `subscriptionIds` is undefined when --subscriptions is not given: then subscriptions are not checked (offline use). */
+export function parseTenantOptions(values: { tenant?: string | undefined; subscriptions?: string | undefined }): { tenantId: string | undefined; subscriptionIds: string[] | undefined } {
   if (values.tenant !== undefined && !GUID.test(values.tenant)) throw new UsageError(`--tenant must be a tenant GUID, got '${values.tenant}'`);
   const subscriptionIds = (values.subscriptions ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   if (subscriptionIds.length > 0 && values.tenant === undefined) throw new UsageError('--subscriptions needs --tenant');
   const bad = subscriptionIds.find((s) => !GUID.test(s));
   if (bad) throw new UsageError(`--subscriptions: '${bad}' is not a subscription GUID`);
-  return { tenantId: values.tenant?.toLowerCase(), subscriptionIds };
+  return { tenantId: values.tenant?.toLowerCase(), subscriptionIds: subscriptionIds.length > 0 ? subscriptionIds : undefined };
 }
 
 export function parseIngestTime(v: string | undefined): number {

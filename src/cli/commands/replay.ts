@@ -60,7 +60,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         bodies: [Buffer.from(dl.bodyBase64, 'base64')],
         messages: [{ partitionId: dl.partitionId, sequenceNumber: dl.sequenceNumber, offset: dl.offset, enqueuedTime: dl.enqueuedTime }],
         binding: { tenantId: tenantId ?? dl.tenantId, hub: dl.hub, namespace: dl.namespace },
-        subscriptionIds: tenantId ? subscriptionIds : [],
+        subscriptionIds: tenantId ? subscriptionIds : undefined,
         ingestTime,
         outputs,
       });

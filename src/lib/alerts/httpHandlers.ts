@@ -1,8 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { AzureClients } from '../azure/clientFactory.js';
+import type { Settings } from '../config/settings.js';
 import { ConnectorError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { problem, TENANT_ID_PATTERN, type FieldProblem, type HttpHandler } from '../http/problem.js';
+import { callerLabel, operatorAuthConfig, resolveCaller } from '../http/operatorAuth.js';
+import { parseQuery } from '../http/query.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import { alertNameProblem, parseAlertStateBody, setAlertState } from './alertState.js';
@@ -12,16 +15,18 @@ export interface AlertStateHttpDeps {
   registry: Pick<TenantRegistry, 'getTenant'>;
   /** Defaults to the invocation's logger (the audit line then lands in Application Insights). */
   logger?: Logger;
+  /** Whether caller headers can be trusted (operatorAuth.ts); absent = they cannot, the caller is "function key". */
+  settings?: Pick<Settings, 'http'>;
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
 
 const invalid = (errors: FieldProblem[]) => problem(400, 'invalid-request', 'Invalid request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
 
-/** The caller as App Service authentication reports it; only for the audit line. */
-function actorOf(req: HttpRequest): string | undefined {
-  const raw = req.headers.get('x-ms-client-principal-name') ?? req.headers.get('x-ms-client-principal-id') ?? undefined;
-  return raw?.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 256) || undefined;
+/** The verified caller (operatorAuth.ts): a header any client can send is never taken as the actor. */
+function actorOf(req: HttpRequest, deps: AlertStateHttpDeps): string {
+  const c = resolveCaller(req, deps.settings ? operatorAuthConfig(deps.settings) : { easyAuth: false, platformAuthEnabled: false });
+  return 'problem' in c ? 'unknown' : callerLabel(c);
 }
 
 function fromError(e: unknown): HttpResponseInit {
@@ -47,6 +52,12 @@ export function createAlertStateHttpHandler(deps: AlertStateHttpDeps): HttpHandl
     if (!TENANT_ID_PATTERN.test(id)) errors.push({ field: 'tenantId', message: 'expected a tenant GUID in the route /api/tenants/{id}/alerts/{alertName}/state' });
     const nameProblem = alertNameProblem(alertName);
     if (nameProblem) errors.push({ field: 'alertName', message: nameProblem });
+    try {
+      parseQuery(req, {});
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      errors.push(...e.problems);
+    }
 
     let raw: unknown;
     const text = await req.text();
@@ -74,7 +85,7 @@ export function createAlertStateHttpHandler(deps: AlertStateHttpDeps): HttpHandl
     const tenant = await deps.registry.getTenant(tenantId);
     if (!tenant || tenant.status === 'offboarded') return problem(404, 'tenant-not-found', 'Tenant not found', `tenant ${tenantId} is not registered`);
     try {
-      const result = await setAlertState({ clients: deps.clients, tenant, alertName, body, actor: actorOf(req), logger: deps.logger ?? contextLogger(ctx) });
+      const result = await setAlertState({ clients: deps.clients, tenant, alertName, body, actor: actorOf(req, deps), logger: deps.logger ?? contextLogger(ctx) });
       return { status: 200, jsonBody: result };
     } catch (e) {
       return fromError(e);

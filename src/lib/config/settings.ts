@@ -125,6 +125,9 @@ export const envSchema = z.object({
   MDR_DOWNSTREAM_EVENTHUB_NAME: z.string().min(1).default('ocsf-events'),
   MDR_OUTPUT_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'expected a blob container name').default('ocsf-events'),
   MDR_DEADLETTER_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'expected a blob container name').default('dead-letters'),
+  // ---- HTTP API
+  /** App Service authentication (Easy Auth) is in front of the API: trust its caller headers, check app roles. */
+  MDR_EASY_AUTH: bool(false),
   // ---- stream health
   MDR_HEALTH_SCHEDULE: ncrontab.default('0 */10 * * * *'),
   MDR_SILENCE_THRESHOLD_MINUTES: int(120, 5, 10_080),
@@ -241,6 +244,11 @@ export function parseSettings(env: Record<string, string | undefined>) {
       downstreamEventHub: e.MDR_DOWNSTREAM_EVENTHUB_NAME,
       outputContainer: e.MDR_OUTPUT_CONTAINER,
       deadLetterContainer: e.MDR_DEADLETTER_CONTAINER,
+    },
+    http: {
+      easyAuth: e.MDR_EASY_AUTH,
+      // Set by App Service itself when authentication is enabled on the app (not an app setting of ours).
+      platformAuthEnabled: /^true$/i.test((env.WEBSITE_AUTH_ENABLED ?? '').trim()),
     },
     health: {
       schedule: e.MDR_HEALTH_SCHEDULE,

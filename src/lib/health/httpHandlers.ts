@@ -1,6 +1,6 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { ConnectorError } from '../errors.js';
+import { ConnectorError, ValidationError } from '../errors.js';
 import { problem, TENANT_ID_PATTERN, type HttpHandler } from '../http/problem.js';
+import { parseQuery } from '../http/query.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import { runHealthCheck, type HealthDeps } from './runHealthCheck.js';
 
@@ -12,6 +12,12 @@ export function createHealthHttpHandler(deps: HealthDeps): HttpHandler {
   return async (req, ctx) => {
     const id = req.params.id ?? '';
     if (!TENANT_ID_PATTERN.test(id)) return problem(400, 'invalid-request', 'Invalid tenant id', `'${id}' is not a tenant GUID (route /api/tenants/{id}/health)`);
+    try {
+      parseQuery(req, {});
+    } catch (e) {
+      if (e instanceof ValidationError) return problem(400, 'invalid-request', 'Invalid query', e.message, { errors: e.problems });
+      throw e;
+    }
     try {
       const report = await runHealthCheck({ ...deps, logger: deps.logger ?? contextLogger(ctx) }, { tenantId: id.toLowerCase(), dryRun: true });
       const health = report.tenants[0];

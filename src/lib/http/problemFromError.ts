@@ -15,6 +15,7 @@ export function problemFromError(e: unknown, log: Logger): HttpResponseInit {
       case 'not-found':
         return problem(404, 'not-found', 'Not found', err.message);
       case 'conflict':
+        if (err.code === 'TenantNotActive') return problem(409, 'tenant-not-active', 'Tenant is not active', err.message);
         return problem(409, 'conflict', 'Conflicting change', `${err.message}. Another request changed the same record; retry.`);
       case 'capacity':
         return problem(503, 'capacity', 'No Event Hubs capacity', err.message, { headers: { 'retry-after': '300' } });

@@ -1,17 +1,23 @@
 import type { NormalizedRecord } from './types.js';
-import { get, isObj, parseResourceId, str } from './ocsf/common.js';
+import { arr, get, isObj, parseResourceId, str } from './ocsf/common.js';
 
 /**
- * Tenant attribution. The tenant of an event is the hub binding's, never the payload's: a hub belongs to exactly
- * one customer. A record that names another tenant — or a subscription the binding's tenant does not own — is
- * refused (dead letter `tenant-mismatch`), because either the routing is wrong or someone is injecting data.
+ * Tenant attribution: the one place that decides a record's tenant and subscription. The tenant of an event is the
+ * hub binding's, never the payload's: a hub belongs to exactly one customer. A record that names another tenant —
+ * or a subscription the binding's tenant does not own — is refused (dead letter `tenant-mismatch`), because either
+ * the routing is wrong or someone is injecting data. Mappers take `cloud.account.uid` from the result
+ * (`MapMeta.subscriptionId`), so no mapper can emit a subscription this function did not check.
  *
  * Checked tenant fields: `tenantId`/`TenantId`/`AADTenantId`/`tenantID` and `/tenants/<id>/` resource ids.
  * Not checked: token claims (`tid`), `homeTenantId`, storage `requester.tenantId` — they name the *caller's* tenant,
  * which legitimately differs for B2B guests and for Azure Lighthouse operators (this connector included).
+ *
+ * Checked subscription fields: every field any mapper reads a resource or subscription from (SUBSCRIPTION_SOURCES).
  */
 const TENANT_KEYS = ['tenantId', 'TenantId', 'AADTenantId', 'tenantID', 'TenantID'] as const;
-const RESOURCE_KEYS = ['resourceId', 'ResourceId', '_ResourceId', 'AzureResourceId', 'id'] as const;
+const TOP_RESOURCE_KEYS = ['resourceId', 'ResourceId', '_ResourceId', 'AzureResourceId'] as const;
+/** Defender alerts: the REST form nests these under `properties` (camelCase, or PascalCase in some exports). */
+const PROPERTY_RESOURCE_KEYS = ['AzureResourceId', 'azureResourceId', 'ResourceId', 'resourceId'] as const;
 
 const TENANT_PREFIX = /^\/tenants\/([^/]+)/i;
 
@@ -21,7 +27,7 @@ export function recordTenantIds(r: NormalizedRecord): string[] {
     const v = str(get(r.rec, k));
     if (v) addOnce(out, v.trim().toLowerCase());
   }
-  for (const k of RESOURCE_KEYS) {
+  for (const k of [...TOP_RESOURCE_KEYS, 'id'] as const) {
     const v = r.rec[k];
     if (typeof v !== 'string' || v[0] !== '/' || (v[1] !== 't' && v[1] !== 'T')) continue;
     const m = TENANT_PREFIX.exec(v);
@@ -34,41 +40,62 @@ function addOnce(list: string[], t: string): void {
   if (!list.includes(t)) list.push(t);
 }
 
+/**
+ * Every subscription the record names, the record's own subscription first. The order is the mappers' order of
+ * preference for the resource an event is about: the resource id columns of resource logs and Log Analytics rows,
+ * then a Defender alert's `properties.{AzureResourceId,ResourceId}` and every `properties.resourceIdentifiers[]
+ * .azureResourceId`, then the record's own `id` (a Defender alert's ARM id), then a bare `SubscriptionId` column.
+ */
 export function recordSubscriptionIds(r: NormalizedRecord): string[] {
-  const out = new Set<string>();
-  for (const k of RESOURCE_KEYS) {
-    const s = parseResourceId(get(r.rec, k)).subscriptionId;
-    if (s) out.add(s);
+  const out: string[] = [];
+  const add = (v: unknown) => {
+    const s = parseResourceId(v).subscriptionId;
+    if (s) addOnce(out, s);
+  };
+  for (const k of TOP_RESOURCE_KEYS) add(r.rec[k]);
+  const props = [r.props, isObj(r.rec.properties) ? r.rec.properties : undefined].filter((p, i, all): p is Record<string, unknown> => p !== undefined && all.indexOf(p) === i);
+  for (const p of props) {
+    for (const k of PROPERTY_RESOURCE_KEYS) add(p[k]);
+    for (const ident of arr(get(p, 'resourceIdentifiers')) ?? []) add(get(ident, 'azureResourceId', 'AzureResourceId'));
   }
+  add(r.rec.id);
   const direct = str(get(r.rec, 'SubscriptionId', 'subscriptionId'));
-  if (direct) out.add(direct.toLowerCase());
-  const p = isObj(r.rec.properties) ? r.rec.properties : undefined;
-  if (p) {
-    const s = parseResourceId(get(p, 'azureResourceId')).subscriptionId;
-    if (s) out.add(s);
-  }
-  return [...out];
+  if (direct && direct.trim() !== '') addOnce(out, direct.trim().toLowerCase());
+  return out;
 }
 
 export interface AttributionInput {
   /** The binding's tenant (lowercase GUID); undefined = offline mode. */
   tenantId: string | undefined;
-  /** The tenant's known subscriptions (lowercase); empty = unknown, then only tenant ids are checked. */
-  subscriptionIds: ReadonlySet<string>;
+  /**
+   * The tenant's own subscriptions (lowercase), as discovery recorded them. Undefined = not known (offline tools
+   * only): then only tenant ids are checked. An empty set is strict: no subscription is the tenant's yet.
+   */
+  subscriptionIds: ReadonlySet<string> | undefined;
 }
 
-export type Attribution = { ok: true; tenantId: string | undefined; verified: boolean } | { ok: false; detail: string };
+export type Attribution =
+  | { ok: true; tenantId: string | undefined; subscriptionId: string | undefined; verified: boolean }
+  | { ok: false; detail: string };
 
 export function attribute(r: NormalizedRecord, a: AttributionInput): Attribution {
   const tenants = recordTenantIds(r);
-  if (a.tenantId === undefined) return { ok: true, tenantId: tenants[0], verified: false };
-  // Subscriptions are only parsed when there is a list to check them against.
+  const subs = recordSubscriptionIds(r);
+  if (a.tenantId === undefined) return { ok: true, tenantId: tenants[0], subscriptionId: subs[0], verified: false };
   const bound = a.tenantId.toLowerCase();
   const other = tenants.find((t) => t !== bound);
   if (other !== undefined) return { ok: false, detail: `record names tenant ${JSON.stringify(other.slice(0, 80))}, hub belongs to ${bound}` };
-  if (a.subscriptionIds.size > 0) {
-    const foreign = recordSubscriptionIds(r).find((s) => !a.subscriptionIds.has(s));
-    if (foreign !== undefined) return { ok: false, detail: `record names subscription ${JSON.stringify(foreign.slice(0, 80))}, not one of tenant ${bound}'s ${a.subscriptionIds.size} known subscriptions` };
+  if (a.subscriptionIds !== undefined) {
+    const known = a.subscriptionIds;
+    const foreign = subs.find((s) => !known.has(s));
+    if (foreign !== undefined)
+      return {
+        ok: false,
+        detail:
+          known.size === 0
+            ? `record names subscription ${JSON.stringify(foreign.slice(0, 80))}, and no subscription of tenant ${bound} is known yet (discovery records them)`
+            : `record names subscription ${JSON.stringify(foreign.slice(0, 80))}, not one of tenant ${bound}'s ${known.size} known subscriptions`,
+      };
   }
-  return { ok: true, tenantId: bound, verified: true };
+  return { ok: true, tenantId: bound, subscriptionId: subs[0], verified: true };
 }

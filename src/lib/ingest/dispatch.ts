@@ -67,7 +67,7 @@ export function mapRecord(value: unknown, raw: string, ctx: MapContext, repaired
   if (!a.ok) return { ok: false, reason: 'tenant-mismatch', detail: a.detail, source: mapper.source };
   let res: MapResult;
   try {
-    res = mapper.map(r, { tenantId: a.tenantId, verified: a.verified, ingestTime: ctx.ingestTime, region: ctx.region });
+    res = mapper.map(r, { tenantId: a.tenantId, verified: a.verified, subscriptionId: a.subscriptionId, ingestTime: ctx.ingestTime, region: ctx.region });
   } catch (e) {
     return { ok: false, reason: 'mapping-error', detail: `${mapper.source} mapper failed: ${(e as Error).message?.slice(0, 300) ?? String(e)}`, source: mapper.source };
   }

@@ -70,7 +70,7 @@ export interface HandleIngestBatchInput {
   /** Per-message metadata, same order as `bodies` (missing entries are fine). */
   messages?: readonly IngestMessageMeta[];
   binding: IngestBindingInfo;
-  /** The tenant's known subscriptions; empty/absent = unknown (only tenant ids are checked). */
+  /** The tenant's known subscriptions; absent = unknown (offline tools: only tenant ids are checked); empty = none is the tenant's. */
   subscriptionIds?: readonly string[];
   /** ms epoch; the only clock the pipeline sees. */
   ingestTime: number;
@@ -93,7 +93,7 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
   const { binding, ingestTime, outputs } = input;
   const log = input.logger ?? silentLogger;
   const limits = input.limits ?? defaultDecodeLimits;
-  const subs = new Set((input.subscriptionIds ?? []).map((s) => s.toLowerCase()));
+  const subs = input.subscriptionIds && new Set(input.subscriptionIds.map((s) => s.toLowerCase()));
   const ctx = { tenantId: binding.tenantId?.toLowerCase(), subscriptionIds: subs, ingestTime, region: binding.region };
   const events: OcsfEvent[] = [];
   const deadLetters: DeadLetter[] = [];

@@ -25,7 +25,7 @@ export interface IngestHandlerDeps {
   deadLetterContainer: string;
   /** The `output.eventHub(...)` binding declared in extraOutputs (required for 'eventhub'/'both'). */
   eventHubOutput?: EventHubOutput;
-  /** The tenant's known subscription ids (from the registry); empty = unknown. */
+  /** The tenant's known subscription ids (from the registry); an empty list means none is the tenant's yet. */
   subscriptionIds?: (tenantId: string) => Promise<readonly string[]> | readonly string[];
   /** Clock for ingest time; defaults to Date.now. */
   now?: () => number;
@@ -93,7 +93,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
         },
       });
     const outputs = combineOutputs(eventWriters, { writeDeadLetters: (dls) => blobOut.writeDeadLetters(dls) });
-    const subscriptionIds = deps.subscriptionIds ? await deps.subscriptionIds(deps.binding.tenantId) : [];
+    const subscriptionIds = deps.subscriptionIds ? await deps.subscriptionIds(deps.binding.tenantId) : undefined;
     const result = await handleIngestBatch({
       bodies,
       messages: messagesFromTriggerMetadata(context.triggerMetadata, bodies.length),
@@ -104,6 +104,6 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
       logger: log,
     });
     if (deps.onBatch) await deps.onBatch(result, context);
-    if (deps.onEvents && written.length > 0) await deps.onEvents(written, subscriptionIds, context);
+    if (deps.onEvents && written.length > 0) await deps.onEvents(written, subscriptionIds ?? [], context);
   };
 }

@@ -6,8 +6,9 @@ import { ingestTriggers } from '../onboarding/ingestTriggers.js';
 import { createIngestHandler } from './ingestHandler.js';
 import { lazyOnce } from '../lazy.js';
 import { eventDrivenStores, ingestChangeHook } from '../eventDriven/eventDrivenServices.js';
+import { knownSubscriptionIds } from '../reconcile/knownSubscriptions.js';
 
-/** How long a tenant's known subscription list (from the coverage ledger) is reused before re-reading it. */
+/** How long a tenant's known subscription list (recorded by discovery) is reused before re-reading it. */
 const SUBSCRIPTIONS_TTL_MS = 5 * 60_000;
 
 export interface IngestRegistration {
@@ -44,7 +45,7 @@ export function ingestRegistrations(services: AppServices, env: Record<string, s
   const subscriptionIds = async (tenantId: string): Promise<string[]> => {
     const hit = subscriptionCache.get(tenantId);
     if (hit && Date.now() - hit.at < SUBSCRIPTIONS_TTL_MS) return hit.ids;
-    const ids = [...new Set((await registry.listCoverage(tenantId)).map((c) => c.subscriptionId).filter((s) => s.length > 0))];
+    const ids = await knownSubscriptionIds(registry, tenantId);
     subscriptionCache.set(tenantId, { at: Date.now(), ids });
     return ids;
   };

@@ -21,6 +21,11 @@ export interface MapMeta {
   tenantId: string | undefined;
   /** false in offline mode (CLI without --tenant): the tenant came from the payload, not from a binding. */
   verified: boolean;
+  /**
+   * The record's subscription as attribution.ts decided and checked it (`cloud.account.uid`); mappers never derive
+   * it themselves. Undefined when the record names none.
+   */
+  subscriptionId: string | undefined;
   /** ms epoch of ingest; used as `metadata.processed_time` and as the event time of last resort. */
   ingestTime: number;
   /** Region of the hub binding, used when the record carries no location. */

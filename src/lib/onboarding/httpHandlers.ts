@@ -1,9 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
 import type { AzureClients } from '../azure/clientFactory.js';
 import type { Settings } from '../config/settings.js';
-import { ConnectorError, ValidationError, ensureError } from '../errors.js';
+import { ConnectorError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { problem, type HttpHandler } from '../http/problem.js';
+import { parseQuery, queryBoolean } from '../http/query.js';
 import { problemFromError } from '../http/problemFromError.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
@@ -40,12 +42,6 @@ function tenantIdParam(req: HttpRequest): string {
   return r.data;
 }
 
-function parseBool(req: HttpRequest, name: string): boolean {
-  const raw = (req.query.get(name) ?? 'false').toLowerCase();
-  if (!['true', 'false', '1', '0', ''].includes(raw)) throw new ValidationError(`${name} must be true or false`, [{ field: name, message: 'expected true or false' }]);
-  return raw === 'true' || raw === '1';
-}
-
 function wrap(deps: OnboardingHttpDeps, name: string, fn: (req: HttpRequest, log: Logger) => Promise<HttpResponseInit>): HttpHandler {
   return async (req, ctx) => {
     const log = loggerFor(deps, ctx).child({ handler: name });
@@ -70,6 +66,7 @@ export function createPutTenantHandler(deps: OnboardingHttpDeps): HttpHandler {
     let body: unknown;
     const declared = Number(req.headers.get('content-length') ?? '0');
     if (declared > MAX_TENANT_BODY_BYTES) return tooLarge(declared);
+    parseQuery(req, {});
     const text = await req.text();
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > MAX_TENANT_BODY_BYTES) return tooLarge(bytes);
@@ -99,7 +96,8 @@ export function createPutTenantHandler(deps: OnboardingHttpDeps): HttpHandler {
 /** GET /api/tenants[?includeOffboarded=true] */
 export function createListTenantsHandler(deps: OnboardingHttpDeps): HttpHandler {
   return wrap(deps, 'listTenants', async (req) => {
-    const tenants = await deps.registry.listTenants({ includeOffboarded: parseBool(req, 'includeOffboarded') });
+    const q = parseQuery(req, { includeOffboarded: queryBoolean.optional() });
+    const tenants = await deps.registry.listTenants({ includeOffboarded: q.includeOffboarded ?? false });
     return { status: 200, jsonBody: { tenants: tenants.map(publicTenant) } };
   });
 }
@@ -108,6 +106,7 @@ export function createListTenantsHandler(deps: OnboardingHttpDeps): HttpHandler 
 export function createGetTenantHandler(deps: OnboardingHttpDeps): HttpHandler {
   return wrap(deps, 'getTenant', async (req) => {
     const tenantId = tenantIdParam(req);
+    parseQuery(req, {});
     const tenant = await deps.registry.getTenant(tenantId);
     if (!tenant) throw new ConnectorError('not-found', `Tenant ${tenantId} is not registered`);
     const [hubs, coverage] = await Promise.all([deps.registry.listHubs(tenantId), deps.registry.listCoverage(tenantId)]);
@@ -120,11 +119,11 @@ export function createGetTenantHandler(deps: OnboardingHttpDeps): HttpHandler {
   });
 }
 
-/** DELETE /api/tenants/{id}[?dryRun=true] — offboarding; 200 with what was (would be) removed and what failed. */
+/** DELETE /api/tenants/{id}[?dryRun=true|false] — offboarding; 200 with what was (would be) removed, what failed and whether a read after removal found nothing of ours left. */
 export function createDeleteTenantHandler(deps: OnboardingHttpDeps): HttpHandler {
   return wrap(deps, 'deleteTenant', async (req, log) => {
     const tenantId = tenantIdParam(req);
-    const dryRun = parseBool(req, 'dryRun');
+    const dryRun = parseQuery(req, { dryRun: queryBoolean.optional() }).dryRun ?? false;
     const r = await offboardTenant({ ...deps, logger: log.child({ tenantId }) }, tenantId, { dryRun });
     return { status: 200, jsonBody: { ...r, appSettings: r.appSettings?.status ?? null } };
   });
@@ -136,9 +135,7 @@ export function createGetOnboardingHandler(deps: OnboardingHttpDeps): HttpHandle
     const tenantId = tenantIdParam(req);
     const tenant = await deps.registry.getTenant(tenantId);
     if (!tenant) throw new ConnectorError('not-found', `Tenant ${tenantId} is not registered`);
-    const mgParam = req.query.get('managementGroupId') ?? undefined;
-    if (mgParam !== undefined && !/^[-\w.()]{1,90}$/.test(mgParam))
-      throw new ValidationError('Invalid managementGroupId', [{ field: 'managementGroupId', message: 'expected a management group id (1-90 letters, digits, - _ . ( ))' }]);
+    const mgParam = parseQuery(req, { managementGroupId: z.string().regex(/^[-\w.()]{1,90}$/, 'expected a management group id (1-90 letters, digits, - _ . ( ))').optional() }).managementGroupId;
     const m = onboardingTemplate(deps.settings, mgParam ?? tenant.managementGroupId ?? tenant.tenantId);
     return { status: 200, jsonBody: { tenantId, managementGroupId: mgParam ?? tenant.managementGroupId ?? tenant.tenantId, template: m.template, commands: m.commands, removal: m.removal } };
   });
@@ -148,6 +145,7 @@ export function createGetOnboardingHandler(deps: OnboardingHttpDeps): HttpHandle
 export function createGetOperationHandler(deps: OnboardingHttpDeps): HttpHandler {
   return wrap(deps, 'getOperation', async (req): Promise<HttpResponseInit> => {
     const tenantId = tenantIdParam(req);
+    parseQuery(req, {});
     const operationId = req.params.operationId ?? '';
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(operationId))
       throw new ValidationError('Invalid operation id', [{ field: 'operationId', message: 'expected the id from the Operation-Location of a 202 response' }]);

@@ -23,6 +23,12 @@ export function namespaceNameFor(namePrefix: string, region: string, index: numb
   return `${prefix}${suffix}`;
 }
 
+/** Whether `name` is a namespace name namespaceNameFor gives for some region and index: a namespace of our pool. */
+export function isPoolNamespaceName(namePrefix: string, name: string): boolean {
+  const m = /^.+-([a-z0-9]+)-(\d{2,})$/.exec(name.toLowerCase());
+  return m !== null && namespaceNameFor(namePrefix, m[1]!, Number(m[2])) === name.toLowerCase();
+}
+
 export type PoolDecision =
   | { kind: 'already'; namespace: NamespaceRecord }
   | { kind: 'use'; namespace: NamespaceRecord }

@@ -3,15 +3,15 @@ import type { Settings } from '../config/settings.js';
 import { ConnectorError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
-import type { TenantRecord } from '../registry/types.js';
+import type { CoverageEntry, TenantRecord } from '../registry/types.js';
 import type { TeardownResult } from '../reconcile/teardown.js';
 import { syncIngestAppSettings, type AppSettingsSyncResult } from './appSettingsSync.js';
 import { releaseNamespaceSlot } from './namespacePool.js';
 import { onboardingTemplate } from './onboardingTemplate.js';
 import { deleteTenantHub } from './provisionTenantHub.js';
 
-/** Removes our exports in every delegated subscription (reconcile/teardown.ts provides the real one). */
-export type TeardownFn = (args: { tenant: TenantRecord; clients: AzureClients; settings: Settings; dryRun: boolean; logger?: Logger }) => Promise<TeardownResult>;
+/** Removes our exports in every subscription of the tenant (reconcile/teardown.ts provides the real one). */
+export type TeardownFn = (args: { tenant: TenantRecord; clients: AzureClients; settings: Settings; ledger: readonly CoverageEntry[]; dryRun: boolean; logger?: Logger }) => Promise<TeardownResult>;
 
 export interface OffboardDeps {
   settings: Settings;
@@ -29,6 +29,13 @@ export interface OffboardResult {
   /** What was (dry run: would be) removed: customer-side exports, then our hubs in the provider subscription. */
   removed: { kind: string; resourceId: string; name: string }[];
   failed: { resourceId: string; reason: string }[];
+  /**
+   * A read after removal found nothing of ours left in the customer's subscriptions and no hub of the tenant in the
+   * registry (false for a dry run). Only then does the tenant become 'offboarded'; otherwise `remaining` says what
+   * is left and a repeated DELETE tries again.
+   */
+  verified: boolean;
+  remaining: { kind: string; resourceId: string; name: string }[];
   /** How the customer removes the delegation and the policies that would re-create it. */
   delegationRemoval: { note: string; commands: string[] };
   appSettings: AppSettingsSyncResult | undefined;
@@ -40,9 +47,11 @@ async function defaultTeardown(args: Parameters<TeardownFn>[0]): Promise<Teardow
 }
 
 /**
- * `DELETE /api/tenants/{id}`: our diagnostic settings, data-export rules and security automations in every delegated
- * subscription (names carrying our prefix only), then the tenant's hubs and slots, then status offboarded. Failures
- * are reported, not hidden; the tenant stays 'offboarding' until a retry removes everything.
+ * `DELETE /api/tenants/{id}`: status 'offboarding' first (the fence that stops every reconcile write), then our
+ * diagnostic settings, data-export rules and security automations in every subscription of the tenant (only what is
+ * provably ours), verified by a second read and removed again while anything reappears, then the tenant's hubs and
+ * slots, then status offboarded. Failures are reported, not hidden; the tenant stays 'offboarding' until a retry
+ * removes everything.
  */
 export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts: { dryRun?: boolean } = {}): Promise<OffboardResult> {
   const dryRun = opts.dryRun ?? false;
@@ -55,9 +64,12 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
     tenant = await deps.registry.putTenant({ ...tenant, status: 'offboarding', updatedAt: now().toISOString() });
   }
 
+  // From here on no reconcile run writes for the tenant (reconcileTenant's fence): what teardown removes stays removed.
   const teardown = deps.teardown ?? defaultTeardown;
-  const t = await teardown({ tenant, clients: deps.clients, settings: deps.settings, dryRun, logger: log });
+  const ledger = await deps.registry.listCoverage(tenantId);
+  const t = await teardown({ tenant, clients: deps.clients, settings: deps.settings, ledger, dryRun, logger: log });
   const removed: OffboardResult['removed'] = t.removed.map((r) => ({ kind: r.target, resourceId: r.resourceId, name: r.name }));
+  const remaining: OffboardResult['remaining'] = t.remaining.map((r) => ({ kind: r.target, resourceId: r.resourceId, name: r.name }));
   const failed = [...t.failed];
 
   for (const hub of await deps.registry.listHubs(tenantId)) {
@@ -76,11 +88,15 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
   }
 
   let appSettings: AppSettingsSyncResult | undefined;
+  let verified = false;
   if (!dryRun) {
+    // A hub provisioned lazily by a run that passed the fence just before the status changed shows up here.
+    for (const hub of await deps.registry.listHubs(tenantId)) remaining.push({ kind: 'event-hub', resourceId: `${hub.namespaceId}/eventhubs/${hub.hub}`, name: hub.hub });
+    verified = t.verified && remaining.length === 0;
     appSettings = await syncIngestAppSettings({ ...deps, logger: log });
-    if (failed.length === 0) tenant = await deps.registry.putTenant({ ...tenant, status: 'offboarded', updatedAt: now().toISOString() });
+    if (failed.length === 0 && verified) tenant = await deps.registry.putTenant({ ...(await deps.registry.getTenant(tenantId) ?? tenant), status: 'offboarded', updatedAt: now().toISOString() });
   }
-  log.info('offboard.outcome', { removed: removed.length, failed: failed.length, status: tenant.status });
+  log.info('offboard.outcome', { removed: removed.length, failed: failed.length, verified, remaining: remaining.length, status: tenant.status });
 
   const material = onboardingTemplate(deps.settings, tenant.managementGroupId ?? tenantId);
   return {
@@ -89,6 +105,8 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
     status: tenant.status,
     removed,
     failed,
+    verified,
+    remaining,
     delegationRemoval: {
       note:
         'The customer removes the delegation: first the two policy assignments (else DeployIfNotExists re-creates it), then the Lighthouse registration assignment in each subscription. ' +

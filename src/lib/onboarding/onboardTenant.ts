@@ -8,6 +8,7 @@ import { syncIngestAppSettings, type AppSettingsSyncResult } from './appSettings
 import { acquireNamespaceSlot, releaseNamespaceSlot } from './namespacePool.js';
 import { onboardingTemplate, type OnboardingMaterial } from './onboardingTemplate.js';
 import { provisionTenantHub } from './provisionTenantHub.js';
+import { refreshKnownSubscriptions } from '../reconcile/knownSubscriptions.js';
 import type { TenantRequest } from './tenantRequest.js';
 
 export interface OnboardingDeps {
@@ -113,7 +114,16 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
   // Hubs of regions provisioned lazily earlier stay; report them too.
   for (const h of await deps.registry.listHubs(tenantId)) if (!hubs.some((x) => x.region === h.region)) hubs.push(h);
 
-  // 3. active once every requested hub is ready
+  // 3. the tenant's subscriptions as far as the delegation shows them yet, so ingest can check records from the
+  // first one on (reconcile refreshes the record on every run). Best effort: the delegation often comes later.
+  try {
+    const found = await refreshKnownSubscriptions(deps.clients, deps.registry, tenant, now().toISOString());
+    log.info('tenant.subscriptionsDiscovered', { subscriptions: found });
+  } catch (e) {
+    log.warn('tenant.subscriptionsNotDiscovered', { error: e instanceof Error ? e.message : String(e) });
+  }
+
+  // 4. active once every requested hub is ready
   if (tenant.status !== 'active') {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -130,7 +140,7 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
     }
   }
 
-  // 4. ingest triggers follow the registry (a no-op read when nothing changed)
+  // 5. ingest triggers follow the registry (a no-op read when nothing changed)
   const appSettings = changed ? await syncIngestAppSettings({ ...deps, logger: log }) : undefined;
   return { tenant, hubs, onboarding: onboardingTemplate(deps.settings, tenant.managementGroupId ?? tenantId), changed, appSettings };
 }

@@ -1,12 +1,13 @@
 import type { DiagnosticSettingsResource } from '@azure/arm-monitor';
 import { isNotFound } from '../azure/classifyError.js';
 import type { HubAssignment, TargetId } from '../registry/types.js';
-import { isOwnedName, sameId, sameNameSet, type Change } from './plan.js';
+import { isOurs, resolveOurs, type Ownership, type OwnershipEvidence } from './ownership.js';
+import { sameId, sameNameSet, type Change } from './plan.js';
 import type { ReconcileTarget, TargetItem } from './target.js';
 
 /**
  * Shared mechanics of the three diagnostic-setting targets (activity log, storage services, Key Vault):
- * one LIST per resource (never get-then-list), ownership by name, 5-slot limit, semantic comparison.
+ * one LIST per resource (never get-then-list), ownership by provenance (ownership.ts), 5-slot limit, semantic comparison.
  */
 export const MAX_DIAGNOSTIC_SETTINGS = 5;
 
@@ -66,18 +67,23 @@ function driftOf(desired: DesiredDiagnosticSetting, ours: ObservedDiagnosticSett
   return problems.length ? problems.join('; ') : undefined;
 }
 
-export function diffDiagnosticSetting(desired: DesiredDiagnosticSetting, actual: readonly ObservedDiagnosticSetting[], prefix: string): Change[] {
+const evidenceOf = (s: ObservedDiagnosticSetting): OwnershipEvidence => ({ name: s.name, destinations: [s.eventHubAuthorizationRuleId] });
+
+/**
+ * Ours = prefixed AND (the ledger says we wrote it here OR it points at a rule of our pool) — ownership.ts. A customer
+ * setting holding our preferred name is left alone and ours gets another name of ours (`<name>-2`, …).
+ */
+export function diffDiagnosticSetting(desired: DesiredDiagnosticSetting, actual: readonly ObservedDiagnosticSetting[], own: Ownership): Change[] {
   const changes: Change[] = [];
-  const ours = actual.find((s) => s.name.toLowerCase() === desired.name.toLowerCase());
+  const r = resolveOurs(desired.name, actual, own, evidenceOf);
   // Our own settings under an older/other name hold a slot and duplicate the stream: remove them.
-  const stale = actual.filter((s) => s !== ours && isOwnedName(s.name, prefix));
-  for (const s of stale) changes.push({ kind: 'delete', name: s.name, reason: `stale setting of ours (expected only '${desired.name}')`, coverage: 'repaired' });
-  if (ours) {
-    const drift = driftOf(desired, ours);
-    if (drift) changes.push({ kind: 'update', name: desired.name, reason: `drifted: ${drift}`, coverage: 'repaired' });
+  for (const s of r.stale) changes.push({ kind: 'delete', name: s.name, reason: `stale setting of ours (we keep only '${r.ours?.name ?? r.createAs}')`, coverage: 'repaired' });
+  if (r.ours) {
+    const drift = driftOf(desired, r.ours);
+    if (drift) changes.push({ kind: 'update', name: r.ours.name, reason: `drifted: ${drift}`, coverage: 'repaired' });
     return changes;
   }
-  const holders = actual.filter((s) => !isOwnedName(s.name, prefix));
+  const holders = r.others;
   if (holders.length >= MAX_DIAGNOSTIC_SETTINGS) {
     return [
       ...changes,
@@ -90,7 +96,8 @@ export function diffDiagnosticSetting(desired: DesiredDiagnosticSetting, actual:
       },
     ];
   }
-  changes.push({ kind: 'create', name: desired.name, reason: 'no setting of ours', coverage: 'created' });
+  const held = r.heldBy ? `; '${r.heldBy.name}' is not ours (we never wrote it and it points at no rule of our pool), so ours is '${r.createAs}'` : '';
+  changes.push({ kind: 'create', name: r.createAs, reason: `no setting of ours${held}`, coverage: 'created' });
   return changes;
 }
 
@@ -101,7 +108,7 @@ export async function applyDiagnosticSetting(api: DiagnosticSettingsApi, desired
       await api.delete(uri, c.name);
     } else if (c.kind === 'create' || c.kind === 'update') {
       // Flat SDK model: the SDK nests it under `properties` on the wire.
-      await api.createOrUpdate(uri, desired.name, {
+      await api.createOrUpdate(uri, c.name, {
         eventHubAuthorizationRuleId: desired.eventHubAuthorizationRuleId,
         eventHubName: desired.eventHubName,
         logs: desired.categories.map((category) => ({ category, enabled: true })),
@@ -110,12 +117,12 @@ export async function applyDiagnosticSetting(api: DiagnosticSettingsApi, desired
   }
 }
 
-/** Names of our settings on a resource (teardown). */
-export const ownedSettingNames = (actual: readonly ObservedDiagnosticSetting[], prefix: string): string[] =>
-  actual.filter((s) => isOwnedName(s.name, prefix)).map((s) => s.name);
+/** Names of the settings on a resource that are provably ours (teardown). */
+export const ownedSettingNames = (actual: readonly ObservedDiagnosticSetting[], own: Ownership): string[] => actual.filter((s) => isOurs(own, evidenceOf(s))).map((s) => s.name);
 
 /**
- * A reconcile target that keeps one diagnostic setting of ours (`<prefix>-export`) on each item, streaming
+ * A reconcile target that keeps one diagnostic setting of ours (`<prefix>-export`, or another name of ours when a
+ * customer setting holds that one) on each item, streaming
  * `categories` to the tenant's hub. Activity log, storage services and Key Vault differ only in id, categories
  * and the provider of the resource the setting sits on (whose re-creation also needs a fresh read).
  */

@@ -1,6 +1,8 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { ValidationError } from '../errors.js';
 import { problem, TENANT_ID_PATTERN, type HttpHandler } from '../http/problem.js';
 import { problemFromError } from '../http/problemFromError.js';
+import { parseQuery, queryBoolean } from '../http/query.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import { coverageReport } from './coverageReport.js';
 import type { ReconcileDeps } from './reconcileTenant.js';
@@ -15,17 +17,24 @@ function tenantIdOf(req: HttpRequest): string | HttpResponseInit {
     : problem(400, 'validation', 'Invalid tenant id', `'${id.slice(0, 64)}' is not a tenant GUID (route /api/tenants/{id}/…)`, { errors: [{ field: 'tenantId', message: 'expected a GUID' }] });
 }
 
-/** POST /api/tenants/{id}/reconcile?dryRun=true|false&full=true|false → the plan/report as JSON. */
+const invalidQuery = (e: ValidationError): HttpResponseInit => problem(400, 'validation', 'Invalid query', e.message, { errors: e.problems });
+
+/**
+ * POST /api/tenants/{id}/reconcile?dryRun=true|false&full=true|false → the plan/report as JSON. A tenant that is not
+ * active (offboarding, offboarded, still onboarding) is refused with 409: reconciling it would write our exports back
+ * into the customer's subscriptions.
+ */
 export function createReconcileHttpHandler(deps: ReconcileHttpDeps): HttpHandler {
   return async (req, ctx) => {
     const id = tenantIdOf(req);
     if (typeof id !== 'string') return id;
-    const flags: Record<'dryRun' | 'full', boolean> = { dryRun: false, full: false };
-    for (const name of ['dryRun', 'full'] as const) {
-      const raw = (req.query.get(name) ?? 'false').toLowerCase();
-      if (!['true', 'false', '1', '0', ''].includes(raw))
-        return problem(400, 'validation', `Invalid ${name}`, `${name} must be 'true' or 'false'`, { errors: [{ field: name, message: 'expected true or false' }] });
-      flags[name] = raw === 'true' || raw === '1';
+    let flags: { dryRun: boolean; full: boolean };
+    try {
+      const q = parseQuery(req, { dryRun: queryBoolean.optional(), full: queryBoolean.optional() });
+      flags = { dryRun: q.dryRun ?? false, full: q.full ?? false };
+    } catch (e) {
+      if (e instanceof ValidationError) return invalidQuery(e);
+      throw e;
     }
     const tenant = await deps.registry.getTenant(id);
     if (!tenant) return problem(404, 'not-found', 'Tenant not found', `tenant ${id} is not registered`);
@@ -44,6 +53,12 @@ export function createCoverageHttpHandler(deps: Pick<ReconcileHttpDeps, 'registr
   return async (req) => {
     const id = tenantIdOf(req);
     if (typeof id !== 'string') return id;
+    try {
+      parseQuery(req, {});
+    } catch (e) {
+      if (e instanceof ValidationError) return invalidQuery(e);
+      throw e;
+    }
     const tenant = await deps.registry.getTenant(id);
     if (!tenant) return problem(404, 'not-found', 'Tenant not found', `tenant ${id} is not registered`);
     const report = coverageReport(id, await deps.registry.listCoverage(id));

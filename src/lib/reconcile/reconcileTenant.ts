@@ -1,5 +1,5 @@
 import type { AzureClients } from '../azure/clientFactory.js';
-import { classifyArmError } from '../azure/classifyError.js';
+import { classifyArmError, isNotFound } from '../azure/classifyError.js';
 import type { Settings } from '../config/settings.js';
 import { ConnectorError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -8,16 +8,18 @@ import type { CoverageEntry, CoverageState, HubAssignment, TenantRecord } from '
 import { scopeTargets, type TargetScope } from '../eventDriven/targetScope.js';
 import { FEED_LAG_MS, quietTargets, readChangeFeed, trustable, type ChangeEvent } from './changeFeed.js';
 import { discover, type Discovery } from './discovery.js';
+import { recordKnownSubscriptions } from './knownSubscriptions.js';
 import { createScopedLimiter } from './limiter.js';
 import { normalizeRegion, type ActionKind, type Change, type PlannedAction } from './plan.js';
 import type { TargetContext, TargetItem } from './target.js';
-import { targetFor } from './targetRegistry.js';
+import { ownershipFor } from './ownership.js';
+import { qualifiedName, targetFor } from './targetRegistry.js';
 import { targetItemsFor } from './targetItems.js';
 
 export type EnsureHub = (tenant: TenantRecord, region: string) => Promise<HubAssignment | undefined>;
 
 export interface ReconcileDeps {
-  settings: Pick<Settings, 'prefix' | 'reconcile' | 'provider'>;
+  settings: Pick<Settings, 'prefix' | 'reconcile' | 'provider' | 'pool'>;
   registry: TenantRegistry;
   clients: AzureClients;
   logger?: Logger;
@@ -81,6 +83,42 @@ function failure(item: TargetItem, e: unknown, verb: string): PlannedAction {
   return blockedAction(item, forbidden ? 'forbidden' : 'failed', forbidden ? 'the delegation does not allow this' : `${err.kind} error`, err.message);
 }
 
+/** An item whose write the offboarding fence stopped. */
+function fencedAction(item: TargetItem, what: string): PlannedAction {
+  return blockedAction(item, 'failed', `tenant is no longer active (offboarding): ${what}`);
+}
+
+/** Only an active tenant is reconciled; an offboarded or offboarding one must not get our objects back. */
+export function assertActive(tenant: Pick<TenantRecord, 'tenantId' | 'status'>): void {
+  if (tenant.status !== 'active')
+    throw new ConnectorError('conflict', `tenant ${tenant.tenantId} is ${tenant.status}, not active: it is not reconciled (onboard it again with PUT /api/tenants/{id} first)`, {
+      code: 'TenantNotActive',
+      statusCode: 409,
+    });
+}
+
+/**
+ * The offboarding fence: whether the tenant is still active, read from the registry at the moment of asking. Once it
+ * is not, it stays tripped for the rest of the run. A failed read counts as not active (fail closed).
+ */
+function writeFence(registry: Pick<TenantRegistry, 'getTenant'>, tenantId: string): { active(): Promise<boolean>; readonly tripped: boolean } {
+  let tripped = false;
+  return {
+    async active() {
+      if (tripped) return false;
+      const ok = await registry.getTenant(tenantId).then(
+        (t) => t?.status === 'active',
+        () => false,
+      );
+      if (!ok) tripped = true;
+      return ok;
+    },
+    get tripped() {
+      return tripped;
+    },
+  };
+}
+
 /** An item the run cannot bring in sync, with the coverage state and reason the ledger shows. */
 function blockedAction(item: TargetItem, coverage: PlannedAction['coverage'], reason: string, detail?: string): PlannedAction {
   return { target: item.target, resourceId: item.resourceId, subscriptionId: item.subscriptionId, region: item.region, kind: 'blocked', name: '', reason, coverage, detail };
@@ -117,9 +155,11 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   const dryRun = opts.dryRun ?? false;
   const tenant = typeof tenantOrId === 'string' ? await deps.registry.getTenant(tenantOrId) : tenantOrId;
   if (!tenant) throw new ConnectorError('not-found', `tenant ${String(tenantOrId)} is not registered`);
+  assertActive(tenant);
   const log = (deps.logger ?? silentLogger).child({ tenantId: tenant.tenantId, dryRun });
   const { settings } = deps;
-  const ctx: TargetContext = { clients: deps.clients, prefix: settings.prefix };
+  const ctx: TargetContext = { clients: deps.clients, prefix: settings.prefix, ownership: ownershipFor(settings) };
+  const fence = writeFence(deps.registry, tenant.tenantId);
   let reads = 0;
   let writes = 0;
   const errors: ReconcileReport['errors'] = [];
@@ -130,6 +170,8 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   let trusted = new Map<string, CoverageEntry>();
   /** Per observed target: when it was read, when our write finished, what it was reconciled to. */
   const observations = new Map<string, Pick<CoverageEntry, 'observedAt' | 'wroteAt' | 'desiredKey'>>();
+  /** Per target read this run: our objects on it afterwards (the ledger's provenance, ownership.ts). */
+  const provenance = new Map<string, string[]>();
 
   const limiter = createScopedLimiter(settings.reconcile.concurrency, settings.reconcile.perSubscriptionConcurrency);
   // The registry reads and the change feed need no discovery result beyond the subscriptions: start them early.
@@ -156,12 +198,16 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     errors.push({ resourceId: `tenant/${tenant.tenantId}`, message: err.message });
     return finish([], 'failed');
   }
+  // Visible only because the tenant manages them (MSP chains), or another home tenant per Resource Graph: never ours.
+  if (discovery.foreign.length > 0) log.warn('reconcile.foreignSubscriptionsSkipped', { subscriptions: discovery.foreign });
   if (discovery.subscriptions.length === 0) {
     // A change signal naming a subscription this tenant does not (or no longer) delegate: nothing to do.
     if (opts.targeted) return finish([], 'succeeded');
     errors.push({ resourceId: `tenant/${tenant.tenantId}`, message: 'no enabled subscription of this tenant is visible: is the Lighthouse delegation in place?' });
     return finish([], 'failed');
   }
+  // Before any write: data our settings start sending must find its subscription known to ingest.
+  if (!dryRun) await recordKnownSubscriptions(deps.registry, tenant.tenantId, discovery.subscriptions, runStart.toISOString(), opts.subscriptionIds);
 
   // The previous ledger tells a first creation from a re-creation after someone deleted ours (drift → repaired).
   const [ledger, storedHubs] = await stored;
@@ -177,7 +223,9 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     if (found || dryRun || !settings.reconcile.lazyHubs || !deps.ensureHub) return found;
     let p = provisioning.get(region);
     if (!p) {
-      p = deps.ensureHub(tenant, region).then((h) => {
+      const ensureHub = deps.ensureHub;
+      // A hub is a write too: none for a tenant that is being offboarded.
+      p = fence.active().then((active) => (active ? ensureHub(tenant, region) : undefined)).then((h) => {
         if (h) hubs.set(region, h);
         log.info('reconcile.hubProvisioned', { region, provisioned: Boolean(h) });
         return h;
@@ -215,11 +263,12 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       );
     const t = targetFor(item.target);
     const seen: Pick<CoverageEntry, 'observedAt' | 'wroteAt' | 'desiredKey'> = { desiredKey: t.desiredKey(item, hub, settings.prefix) };
+    const written = previous?.get(keyOf(item))?.ownedNames ?? [];
     let planned;
     try {
       planned = await limiter.run(item.subscriptionId, () => {
         seen.observedAt = now().toISOString();
-        return t.plan(ctx, item, hub);
+        return t.plan(ctx, item, hub, written);
       });
       reads++;
     } catch (e) {
@@ -234,17 +283,38 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       action = { ...action, coverage: 'repaired', reason: `ours was deleted since the last run; ${action.reason}` };
     const toWrite = planned.changes.filter((c) => WRITE_KINDS.has(c.kind));
     if (watching) observations.set(keyOf(item), seen);
-    if (dryRun || toWrite.length === 0) return action;
+    if (dryRun) return action;
+    if (toWrite.length === 0) {
+      provenance.set(keyOf(item), planned.ours.applied);
+      return action;
+    }
+    // Fenced write (docs/reconcile.md "Offboarding fence"): only while the tenant is active, checked before the
+    // write and again after it; a write that lands after an offboarding began is withdrawn by this run itself.
+    if (!(await fence.active())) return fencedAction(item, 'not written');
     try {
       await limiter.run(item.subscriptionId, planned.apply);
       seen.wroteAt = now().toISOString();
       writes += toWrite.length;
-      log.info('reconcile.applied', { target: item.target, resourceId: item.resourceId, kind: action.kind, reason: action.reason });
-      return action;
+      provenance.set(keyOf(item), planned.ours.applied);
     } catch (e) {
+      provenance.set(keyOf(item), [...new Set([...written, ...planned.ours.found, ...planned.ours.applied])]);
       if ((e as { statusCode?: unknown }).statusCode === 404) return undefined;
       return failure(item, e, action.kind === 'delete' ? 'delete' : 'write');
     }
+    if (!(await fence.active())) {
+      const withdrawn = planned.changes.filter((c) => c.kind === 'create' || c.kind === 'update').map(qualifiedName);
+      for (const name of withdrawn) {
+        try {
+          await limiter.run(item.subscriptionId, () => t.remove(ctx, item, name));
+        } catch (e) {
+          if (!isNotFound(e)) log.error('reconcile.fenceWithdrawFailed', { target: item.target, resourceId: item.resourceId, name, error: classifyArmError(e, `delete ${name}`).message });
+        }
+      }
+      log.warn('reconcile.fenced', { target: item.target, resourceId: item.resourceId, withdrawn });
+      return fencedAction(item, `written, then withdrawn (${withdrawn.join(', ') || 'nothing to withdraw'})`);
+    }
+    log.info('reconcile.applied', { target: item.target, resourceId: item.resourceId, kind: action.kind, reason: action.reason });
+    return action;
   };
 
   await Promise.all(items.map(async (item) => report(await runItem(item))));
@@ -320,7 +390,8 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       actions[a.kind] = (actions[a.kind] ?? 0) + 1;
     }
     const r: ReconcileReport = { tenantId: tenant!.tenantId, dryRun, result, plan, counts, actions, errors, durationMs: Date.now() - started, armReads: reads, armWrites: writes, trusted: trusted.size };
-    if (!dryRun) await record(r);
+    // A fenced run (the tenant left 'active' mid-run) leaves the registry to the offboarding.
+    if (!dryRun && !fence.tripped) await record(r);
     log.info('reconcile.outcome', { result, counts, actions, durationMs: r.durationMs, armReads: reads, armWrites: writes, trusted: trusted.size });
     return r;
   }
@@ -333,8 +404,10 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
         const prev = previous?.get(key);
         // A vouched target keeps its entry; only the ledger's own clock moves it on (a `created` past its grace).
         if (trusted.has(key) && prev) return carryOver(prev, a.coverage === 'streaming' ? { ...prev, state: 'streaming', detail: undefined, updatedAt: at } : prev, now());
+        const owned = provenance.get(key) ?? prev?.ownedNames;
         const next: CoverageEntry = {
           ...pickObservation(prev, observations.get(key)),
+          ...(owned && owned.length > 0 ? { ownedNames: owned } : {}),
           tenantId: tenant!.tenantId,
           resourceId: a.resourceId,
           target: a.target,
@@ -393,6 +466,6 @@ export function carryOver(prev: CoverageEntry | undefined, next: CoverageEntry, 
 function sameCoverage(a: CoverageEntry, b: CoverageEntry): boolean {
   return (
     a.state === b.state && a.detail === b.detail && a.settingName === b.settingName && a.region === b.region && a.subscriptionId === b.subscriptionId && a.resourceId === b.resourceId &&
-    a.observedAt === b.observedAt && a.wroteAt === b.wroteAt && a.desiredKey === b.desiredKey
+    a.observedAt === b.observedAt && a.wroteAt === b.wroteAt && a.desiredKey === b.desiredKey && (a.ownedNames ?? []).join('\n') === (b.ownedNames ?? []).join('\n')
   );
 }

@@ -1,5 +1,6 @@
 import type { AzureClients } from '../azure/clientFactory.js';
 import type { HubAssignment, TargetId } from '../registry/types.js';
+import type { Ownership } from './ownership.js';
 import type { Change } from './plan.js';
 
 /** One export target: a subscription's activity log, a storage service, a vault, a workspace, an automation RG. */
@@ -16,11 +17,13 @@ export interface TargetItem {
 export interface TargetContext {
   clients: AzureClients;
   prefix: string;
+  /** What proves an object ours (ownership.ts); `written` is empty here, each item adds its ledger's names. */
+  ownership: Ownership;
 }
 
 /**
  * A reconcile target module (style.md): `desired` and `diff` are pure, `observe` only reads (404 → undefined),
- * `apply` is the only writer. `owned`/`remove` serve teardown.
+ * `apply` is the only writer. `owned`/`remove` serve teardown. Ownership is by provenance (ownership.ts).
  */
 export interface ReconcileTarget<D, A> {
   id: TargetId;
@@ -31,8 +34,9 @@ export interface ReconcileTarget<D, A> {
   feedProviders?: readonly string[];
   desired(item: TargetItem, hub: HubAssignment, prefix: string): D;
   observe(ctx: TargetContext, item: TargetItem): Promise<A | undefined>;
-  diff(desired: D, actual: A, prefix: string): Change[];
+  diff(desired: D, actual: A, own: Ownership): Change[];
   apply(ctx: TargetContext, desired: D, changes: readonly Change[]): Promise<void>;
-  owned(actual: A, prefix: string): string[];
+  /** Qualified names of the objects on the target that are provably ours (teardown, ledger provenance). */
+  owned(actual: A, own: Ownership): string[];
   remove(ctx: TargetContext, item: TargetItem, name: string): Promise<void>;
 }

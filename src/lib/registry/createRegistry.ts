@@ -55,6 +55,8 @@ export function lazyRegistry(load: () => Promise<TenantRegistry>): TenantRegistr
     putChangeMarks: forward('putChangeMarks'),
     listOperations: forward('listOperations'),
     putOperation: forward('putOperation'),
+    listKnownSubscriptions: forward('listKnownSubscriptions'),
+    putKnownSubscriptions: forward('putKnownSubscriptions'),
     listLastSeen: forward('listLastSeen'),
     recordLastSeen: forward('recordLastSeen'),
   };

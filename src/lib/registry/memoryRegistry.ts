@@ -1,6 +1,6 @@
 import { ConnectorError } from '../errors.js';
 import type { TenantRegistry } from './tenantRegistry.js';
-import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, OnboardingOperation, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, KnownSubscription, LastSeen, NamespaceRecord, OnboardingOperation, TenantRecord } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
 
 /**
@@ -17,6 +17,7 @@ export function createMemoryRegistry(): TenantRegistry {
   const changeMarks = new Map<string, ChangeMark>();
   const lastSeen = new Map<string, LastSeen>();
   const operations = new Map<string, OnboardingOperation>();
+  const known = new Map<string, Map<string, KnownSubscription>>();
   const clone = <T>(v: T): T => structuredClone(v);
 
   function conditionalPut<T extends { etag?: string }>(map: Map<string, T>, key: string, value: T, what: string): T {
@@ -78,6 +79,15 @@ export function createMemoryRegistry(): TenantRegistry {
     },
     async putOperation(op) {
       return conditionalPut(operations, `${op.tenantId}|${op.operationId}`, op, 'operation');
+    },
+    async listKnownSubscriptions(tenantId) {
+      return [...(known.get(tenantId)?.values() ?? [])].map(clone);
+    },
+    async putKnownSubscriptions(tenantId, subscriptions, opts) {
+      const m = opts.replaceAll ? new Map<string, KnownSubscription>() : (known.get(tenantId) ?? new Map<string, KnownSubscription>());
+      for (const s of opts.replaceSubscriptions ?? []) m.delete(s.toLowerCase());
+      for (const s of subscriptions) m.set(s.subscriptionId.toLowerCase(), clone({ ...s, tenantId, subscriptionId: s.subscriptionId.toLowerCase() }));
+      known.set(tenantId, m);
     },
     async listLastSeen(tenantId) {
       return [...lastSeen.values()].filter((l) => l.tenantId === tenantId).map(clone);

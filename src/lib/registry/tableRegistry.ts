@@ -8,6 +8,7 @@ import {
   changeMarkSchema,
   coverageEntrySchema,
   hubAssignmentSchema,
+  knownSubscriptionSchema,
   lastSeenSchema,
   namespaceRecordSchema,
   onboardingOperationSchema,
@@ -15,6 +16,7 @@ import {
   type ChangeMark,
   type CoverageEntry,
   type HubAssignment,
+  type KnownSubscription,
   type LastSeen,
   type OnboardingOperation,
 } from './types.js';
@@ -28,6 +30,7 @@ import { mergeLastSeen } from './mergeLastSeen.js';
  *   LastSeen   PK tenantId   RK sha256(source|category)
  *   ChangeFeed PK tenantId   RK subscriptionId (lower-case)
  *   Operations PK tenantId   RK operationId
+ *   Subscriptions PK tenantId RK subscriptionId (lower-case)
  * Conditional writes use the entity etag; the service's 409/412 become ConnectorError 'conflict'.
  */
 export type TableClientFactory = (tableName: string) => TableClient;
@@ -53,6 +56,7 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
     lastSeen: `${opts.tablePrefix}LastSeen`,
     changeFeed: `${opts.tablePrefix}ChangeFeed`,
     operations: `${opts.tablePrefix}Operations`,
+    subscriptions: `${opts.tablePrefix}Subscriptions`,
   };
   const ready = new Map<string, Promise<TableClient>>();
   const table = (name: string): Promise<TableClient> => {
@@ -235,6 +239,19 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
       const data = strip(op);
       const etag = await conditionalPut(names.operations, { partitionKey: op.tenantId, rowKey: op.operationId, status: op.status, data: JSON.stringify(data) }, op.etag);
       return { ...data, etag };
+    },
+    async listKnownSubscriptions(tenantId) {
+      return (await list(names.subscriptions, knownSubscriptionSchema, odata`PartitionKey eq ${tenantId}`)).map((k) => strip(k) as KnownSubscription);
+    },
+    async putKnownSubscriptions(tenantId, subscriptions, opts) {
+      const rows = subscriptions.map((k) => {
+        const sub = k.subscriptionId.toLowerCase();
+        return { partitionKey: tenantId, rowKey: sub, data: JSON.stringify(knownSubscriptionSchema.parse({ ...k, tenantId, subscriptionId: sub })) };
+      });
+      await upsertAll(names.subscriptions, rows);
+      const keep = new Set(rows.map((r) => r.rowKey));
+      const candidates = opts.replaceAll ? (await list(names.subscriptions, knownSubscriptionSchema, odata`PartitionKey eq ${tenantId}`)).map((k) => k.subscriptionId) : (opts.replaceSubscriptions ?? []).map((s) => s.toLowerCase());
+      for (const sub of candidates) if (!keep.has(sub)) await remove(names.subscriptions, tenantId, sub);
     },
     async listLastSeen(tenantId) {
       return (await list(names.lastSeen, lastSeenSchema, odata`PartitionKey eq ${tenantId}`)).map((l) => strip(l) as LastSeen);

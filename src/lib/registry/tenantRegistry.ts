@@ -1,4 +1,4 @@
-import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, OnboardingOperation, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, KnownSubscription, LastSeen, NamespaceRecord, OnboardingOperation, TenantRecord } from './types.js';
 
 /**
  * The registry port. Implementations: tableRegistry.ts (Azure Table storage, production and integration
@@ -39,6 +39,13 @@ export interface TenantRegistry {
   listOperations(tenantId: string): Promise<OnboardingOperation[]>;
   /** Create (no etag: 'conflict' if it exists) or conditional replace (etag). */
   putOperation(op: OnboardingOperation): Promise<OnboardingOperation>;
+  // known subscriptions (discovery's record of the tenant's own subscriptions; ingest trusts only these)
+  listKnownSubscriptions(tenantId: string): Promise<KnownSubscription[]>;
+  /**
+   * Upserts. With `replaceAll` (a whole-tenant discovery) the tenant's other rows are removed; with `replaceSubscriptions`
+   * (a discovery narrowed to those) only those among them that are absent from `subscriptions` are removed.
+   */
+  putKnownSubscriptions(tenantId: string, subscriptions: KnownSubscription[], opts: { replaceAll?: boolean; replaceSubscriptions?: readonly string[] }): Promise<void>;
 
   // ingest last-seen (stream health)
   listLastSeen(tenantId: string): Promise<LastSeen[]>;

@@ -128,6 +128,11 @@ export const coverageEntrySchema = z.object({
       repairedAt: z.string().optional(),
     })
     .optional(),
+  /**
+   * Provenance: the objects of ours on this target (qualified names, `<rg>/<name>` for automations), recorded when
+   * we wrote or found them. It is what makes a prefixed object ours after someone re-points it (ownership.ts).
+   */
+  ownedNames: z.array(z.string()).optional(),
 });
 export type CoverageEntry = z.infer<typeof coverageEntrySchema>;
 
@@ -165,6 +170,17 @@ export const onboardingOperationSchema = z.object({
   etag: z.string().optional(),
 });
 export type OnboardingOperation = z.infer<typeof onboardingOperationSchema>;
+/**
+ * A subscription discovery found to be the tenant's own (home tenant = the tenant, docs/reconcile.md "Discovery"),
+ * recorded at onboarding and by every reconcile. Ingest trusts records naming only these subscriptions.
+ */
+export const knownSubscriptionSchema = z.object({
+  tenantId: z.string(),
+  subscriptionId: z.string(),
+  displayName: z.string(),
+  discoveredAt: z.string(),
+});
+export type KnownSubscription = z.infer<typeof knownSubscriptionSchema>;
 
 /** What ingest last saw per tenant/source/category (stream health compares it with expectations). */
 export const lastSeenSchema = z.object({

@@ -84,9 +84,9 @@ function post(tenantId: string, alertName: string, body: unknown, headers: Recor
     body: { string: typeof body === 'string' ? body : JSON.stringify(body) },
   });
 }
-function handler(c: AzureClients = clients) {
+function handler(c: AzureClients = clients, http = { easyAuth: false, platformAuthEnabled: false }) {
   const logger = memoryLogger();
-  return { logger, h: createAlertStateHttpHandler({ clients: c, registry, logger }) };
+  return { logger, h: createAlertStateHttpHandler({ clients: c, registry, logger, settings: { http } }) };
 }
 type Problem = { type: string; title: string; status: number; detail: string; errors?: { field: string; message: string }[] };
 
@@ -103,7 +103,7 @@ describe('alert-state sync against the ARM simulator', () => {
     expect(res.status).toBe(200);
     expect(res.jsonBody).toMatchObject({ tenantId: T, subscriptionId: SUB, location: LOC, alertName: 'sub-alert-1', from: before, to: state });
     expect(simStatus('sub-alert-1')).toBe(state);
-    expect(sim.requests.filter((r) => r.method === 'POST').map((r) => [r.path, r.apiVersion])).toEqual([[`${alertId('sub-alert-1')}/${action}`, apiVersion]]);
+    expect(sim.requests.filter((r) => r.method === 'POST' && r.kind === 'write').map((r) => [r.path, r.apiVersion])).toEqual([[`${alertId('sub-alert-1')}/${action}`, apiVersion]]);
   });
 
   it.each([
@@ -117,17 +117,27 @@ describe('alert-state sync against the ARM simulator', () => {
     expect(res.status).toBe(200);
     expect(res.jsonBody).toMatchObject({ resourceGroup: RG, to: state });
     expect(simStatus('rg-alert-1', RG)).toBe(state);
-    expect(sim.requests.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual([`${alertId('rg-alert-1', RG)}/${action}`]);
+    expect(sim.requests.filter((r) => r.method === 'POST' && r.kind === 'write').map((r) => r.path)).toEqual([`${alertId('rg-alert-1', RG)}/${action}`]);
   });
 
-  it('logs the audit line with tenant, subscription, alert, previous and new state and the actor', async () => {
+  it('logs the audit line with tenant, subscription, alert, previous and new state and the verified caller', async () => {
     sim.state.get(alertId('sub-alert-1'))!.properties.status = 'Active';
-    const { h, logger } = handler();
-    const res = await h(post(T, 'sub-alert-1', { state: 'Dismissed', subscriptionId: SUB, location: LOC }, { 'x-ms-client-principal-name': 'analyst@mdr.example' }), ctx());
+    const { h, logger } = handler(clients, { easyAuth: true, platformAuthEnabled: true });
+    const principal = Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'roles', val: 'Alerts.Write' }], name_typ: 'name', role_typ: 'roles' })).toString('base64');
+    const headers = { 'x-ms-client-principal': principal, 'x-ms-client-principal-id': '11111111-2222-3333-4444-555555555555', 'x-ms-client-principal-name': 'analyst@mdr.example' };
+    const res = await h(post(T, 'sub-alert-1', { state: 'Dismissed', subscriptionId: SUB, location: LOC }, headers), ctx());
     expect(res.status).toBe(200);
     const audit = logger.lines.filter((l) => l.event === 'alert.state_changed');
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ level: 'info', fields: { tenantId: T, subscriptionId: SUB, alertName: 'sub-alert-1', from: 'Active', to: 'Dismissed', actor: 'analyst@mdr.example' } });
+    expect(audit[0]).toMatchObject({ level: 'info', fields: { tenantId: T, subscriptionId: SUB, alertName: 'sub-alert-1', from: 'Active', to: 'Dismissed', actor: 'analyst@mdr.example (11111111-2222-3333-4444-555555555555)' } });
+  });
+
+  it('never takes a caller header as the actor while App Service authentication is off: the actor is the function key', async () => {
+    sim.state.get(alertId('sub-alert-1'))!.properties.status = 'Active';
+    const { h, logger } = handler();
+    const res = await h(post(T, 'sub-alert-1', { state: 'Dismissed', subscriptionId: SUB, location: LOC }, { 'x-ms-client-principal-name': 'someone-else@forged.example' }), ctx());
+    expect(res.status).toBe(200);
+    expect(logger.lines.find((l) => l.event === 'alert.state_changed')?.fields.actor).toBe('function key');
   });
 
   it('answers 404 with a clear message for an unknown alert and changes nothing', async () => {
@@ -137,7 +147,7 @@ describe('alert-state sync against the ARM simulator', () => {
     const p = res.jsonBody as Problem;
     expect(p.type).toBe('urn:azure-mdr-connector:problem:alert-not-found');
     expect(p.detail).toBe(`Defender alert 'no-such-alert' was not found in subscription ${SUB}, location ${LOC}`);
-    expect(sim.requests.some((r) => r.method === 'POST')).toBe(false);
+    expect(sim.requests.some((r) => r.method === 'POST' && r.kind === 'write')).toBe(false);
     expect(logger.lines.some((l) => l.event === 'alert.state_changed')).toBe(false);
   });
 

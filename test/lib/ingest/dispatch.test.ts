@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mapRecord, mappers, normalizeRecord } from '../../../src/lib/ingest/dispatch.js';
 import type { Mapper } from '../../../src/lib/ingest/types.js';
 
-const ctx = { tenantId: undefined, subscriptionIds: new Set<string>(), ingestTime: 0 };
+const ctx = { tenantId: undefined, subscriptionIds: undefined, ingestTime: 0 };
 
 describe('dispatch', () => {
   it('routes each Azure category to its mapper and OCSF class', () => {

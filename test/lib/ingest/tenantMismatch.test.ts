@@ -30,7 +30,7 @@ function activity(sub: string, claimsTid?: string): Record<string, unknown> {
   };
 }
 
-async function run(records: Record<string, unknown>[], tenantId: string | undefined, subscriptionIds: string[] = []) {
+async function run(records: Record<string, unknown>[], tenantId: string | undefined, subscriptionIds?: string[]) {
   const outputs = createMemoryOutputs();
   const res = await handleIngestBatch({ bodies: [{ records }], binding: { tenantId, hub: 'h' }, subscriptionIds, ingestTime: 0, outputs });
   return { res, outputs, events: outputs.batches.flatMap((b) => b.events) };
@@ -61,8 +61,15 @@ describe('tenant attribution', () => {
     expect(res.byReason['tenant-mismatch']).toBe(1);
   });
 
-  it('does not check subscriptions when the tenant has none on record', async () => {
-    const { events } = await run([activity('99999999-9999-9999-9999-999999999999')], TENANT, []);
+  it('refuses every record naming a subscription while the tenant has none on record (before discovery recorded any)', async () => {
+    const { res, events, outputs } = await run([activity('99999999-9999-9999-9999-999999999999'), signIn(TENANT)], TENANT, []);
+    expect(events).toHaveLength(1); // the sign-in names no subscription
+    expect(res.byReason['tenant-mismatch']).toBe(1);
+    expect(outputs.deadLetters[0]!.detail).toContain('no subscription of tenant');
+  });
+
+  it('checks no subscription only when none is given at all (offline tools)', async () => {
+    const { events } = await run([activity('99999999-9999-9999-9999-999999999999')], TENANT);
     expect(events).toHaveLength(1);
   });
 

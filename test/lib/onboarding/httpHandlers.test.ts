@@ -35,7 +35,7 @@ function harness(env: Record<string, string> = {}, teardown?: TeardownFn) {
   const arm = fakeProviderArm({ AzureWebJobsStorage: baseEnv.AzureWebJobsStorage, FUNCTIONS_WORKER_RUNTIME: 'node' });
   const registry = createMemoryRegistry();
   const logs: string[] = [];
-  const deps: OnboardingHttpDeps = { settings, registry, clients: arm.clients, teardown: teardown ?? (async ({ dryRun }) => ({ dryRun, removed: [], failed: [] })) };
+  const deps: OnboardingHttpDeps = { settings, registry, clients: arm.clients, teardown: teardown ?? (async ({ dryRun }) => ({ dryRun, removed: [], failed: [], verified: !dryRun, remaining: [], passes: 1 })) };
   const ctx = () => new InvocationContext({ functionName: 'tenants', invocationId: 'inv-1', logHandler: (level, ...args) => logs.push(`${level} ${args.map(String).join(' ')}`) });
   const call = async (h: (r: InstanceType<typeof HttpRequest>, c: InstanceType<typeof InvocationContext>) => Promise<HttpResponseInit>, method: string, path: string, params: Record<string, string> = {}, body?: unknown) => {
     const req = new HttpRequest({ method, url: `http://localhost/api/${path}`, params, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: { string: typeof body === 'string' ? body : JSON.stringify(body) } }) });
@@ -135,7 +135,7 @@ describe('onboarding HTTP handlers', () => {
   });
 
   it('reports what teardown could not remove and keeps the tenant offboarding', async () => {
-    const h = harness({}, async ({ dryRun }) => ({ dryRun, removed: [{ target: 'activity-log', resourceId: '/subscriptions/s1', name: 'mdr-activity' }], failed: [{ resourceId: '/subscriptions/s2', reason: 'forbidden: delegation removed' }] }));
+    const h = harness({}, async ({ dryRun }) => ({ dryRun, removed: [{ target: 'activity-log', resourceId: '/subscriptions/s1', name: 'mdr-activity' }], failed: [{ resourceId: '/subscriptions/s2', reason: 'forbidden: delegation removed' }], verified: false, remaining: [], passes: 4 }));
     await h.call(h.handlers.put, 'PUT', `tenants/${T1}`, { id: T1 }, { displayName: 'Contoso' });
     const r = await h.call(h.handlers.del, 'DELETE', `tenants/${T1}`, { id: T1 });
     expect(r.jsonBody).toMatchObject({ status: 'offboarding', failed: [{ resourceId: '/subscriptions/s2', reason: 'forbidden: delegation removed' }] });

@@ -34,10 +34,10 @@ const scenario: ScenarioInput = {
           resourceGroups: [{ name: 'MDRAutomation', location: 'westeurope' }, { name: 'secops', location: 'westeurope' }],
           diagnosticSettings: [
             { resourceId: `/subscriptions/${CUSTOMER_SUB}`, name: 'customer-siem', workspaceId: `/subscriptions/${CUSTOMER_SUB}/resourceGroups/secops/providers/Microsoft.OperationalInsights/workspaces/siem`, logs: [{ categoryGroup: 'allLogs', enabled: true }] },
-            { resourceId: `/subscriptions/${CUSTOMER_SUB}`, name: 'mdr-export', eventHubAuthorizationRuleId: '/subscriptions/x/resourceGroups/mdr-ingest/providers/Microsoft.EventHub/namespaces/n/authorizationRules/mdr-diagnostics', eventHubName: `mdr-${CUSTOMER}`, logs: [{ categoryGroup: 'allLogs', enabled: true }] },
+            { resourceId: `/subscriptions/${CUSTOMER_SUB}`, name: 'mdr-export', eventHubAuthorizationRuleId: `/subscriptions/${PROVIDER_SUB}/resourceGroups/mdr-ingest/providers/Microsoft.EventHub/namespaces/mdr-ingest-westeurope-01/authorizationRules/mdr-diagnostics`, eventHubName: `mdr-${CUSTOMER}`, logs: [{ categoryGroup: 'allLogs', enabled: true }] },
           ],
           automations: [
-            { name: 'mdr-defender-export', resourceGroup: 'MDRAutomation', location: 'westeurope', eventHubResourceId: `/subscriptions/${PROVIDER_SUB}/resourceGroups/mdr-ingest/providers/Microsoft.EventHub/namespaces/n/eventhubs/mdr-${CUSTOMER}` },
+            { name: 'mdr-defender-export', resourceGroup: 'MDRAutomation', location: 'westeurope', eventHubResourceId: `/subscriptions/${PROVIDER_SUB}/resourceGroups/mdr-ingest/providers/Microsoft.EventHub/namespaces/mdr-ingest-westeurope-01/eventhubs/mdr-${CUSTOMER}` },
             { name: 'customer-soar', resourceGroup: 'secops', location: 'westeurope', workspaceResourceId: `/subscriptions/${CUSTOMER_SUB}/resourceGroups/secops/providers/Microsoft.OperationalInsights/workspaces/siem` },
           ],
         },

@@ -130,17 +130,20 @@ describe('reconcileTenant', () => {
 });
 
 describe('teardownTenantExports', () => {
-  it('removes only objects named with our prefix and leaves customer ones', async () => {
+  it('removes only objects that are provably ours and leaves customer ones', async () => {
     const arm = fakeArm(scenario());
     const registry = await seededRegistry([tenant], [hub('westeurope')]);
     await reconcileTenant(TENANT, { settings, registry, clients: arm.clients });
     const kvUri = `${rg}/providers/Microsoft.KeyVault/vaults/kv`.slice(1);
     await arm.diag.api.createOrUpdate(kvUri, 'customer-siem', { eventHubName: 'theirs', logs: [] });
     const writes = arm.writes().length;
-    const dry = await teardownTenantExports({ tenant, clients: arm.clients, settings, dryRun: true });
+    // the ledger's provenance proves them ours (this pool's namespaces are not named like a pool's)
+    const ledger = await registry.listCoverage(TENANT);
+    const dry = await teardownTenantExports({ tenant, clients: arm.clients, settings, ledger, dryRun: true });
     expect(dry.removed).toHaveLength(9);
     expect(arm.writes().length).toBe(writes);
-    const done = await teardownTenantExports({ tenant, clients: arm.clients, settings });
+    const done = await teardownTenantExports({ tenant, clients: arm.clients, settings, ledger });
+    expect(done.verified).toBe(true);
     expect(done.removed).toHaveLength(9);
     expect(done.failed).toEqual([]);
     const again = await reconcileTenant(TENANT, { settings, registry, clients: arm.clients }, { dryRun: true });

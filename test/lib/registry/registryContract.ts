@@ -129,6 +129,26 @@ export function registryContract(name: string, make: () => Promise<{ registry: T
       }
     });
 
+    it("keeps a tenant's known subscriptions, replacing all of them or only a narrowed set", async () => {
+      const { registry, done } = await make();
+      try {
+        const k = (sub: string, name = sub) => ({ tenantId: tid(1), subscriptionId: sub, displayName: name, discoveredAt: '2026-01-01T00:00:00Z' });
+        await registry.putKnownSubscriptions(tid(1), [k('AA'), k('bb'), k('cc')], { replaceAll: true });
+        await registry.putKnownSubscriptions(tid(2), [k('dd')], { replaceAll: true });
+        const subs = async (t: string) => (await registry.listKnownSubscriptions(t)).map((x) => x.subscriptionId).sort();
+        expect(await subs(tid(1))).toEqual(['aa', 'bb', 'cc']);
+        // a work item over bb and cc found only cc (renamed): bb goes, aa (outside the item) stays
+        await registry.putKnownSubscriptions(tid(1), [k('cc', 'renamed')], { replaceSubscriptions: ['BB', 'cc'] });
+        expect(await subs(tid(1))).toEqual(['aa', 'cc']);
+        expect((await registry.listKnownSubscriptions(tid(1))).find((x) => x.subscriptionId === 'cc')?.displayName).toBe('renamed');
+        await registry.putKnownSubscriptions(tid(1), [k('ee')], { replaceAll: true });
+        expect(await subs(tid(1))).toEqual(['ee']);
+        expect(await subs(tid(2))).toEqual(['dd']);
+      } finally {
+        await done?.();
+      }
+    });
+
     it('lets only one of twelve racing onboardings take the last free slot when the pool cannot grow', async () => {
       const { registry, done } = await make();
       try {

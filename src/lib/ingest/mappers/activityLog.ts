@@ -107,13 +107,12 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const eventDataId = str(get(rec, 'eventDataId', 'EventDataId')) ?? str(get(r.props, 'eventDataId'));
   const { time, original } = recordTime(r);
   const level = get(rec, 'level', 'Level');
-  const sub = rid.subscriptionId ?? str(get(rec, 'SubscriptionId'))?.toLowerCase();
   // eventDataId is unique per record; correlationId alone is not (Started/Accepted/Succeeded share it).
   const uid = eventUid(meta.tenantId, 'activity-log', [eventDataId ?? correlationId, eventDataId ? undefined : op, eventDataId ? undefined : resultType, eventDataId ? undefined : resultSignature, eventDataId ? undefined : original, eventDataId ? undefined : resourceId], r.rec);
   const region = str(get(rec, 'location', 'Location'));
   const core = (classUid: number, className: string, categoryUid: number, categoryName: string, activityId: number, activityName: string, severityId: number): EventCore => ({
     classUid, className, categoryUid, categoryName, activityId, activityName, severityId, time, uid, source: 'activity-log', feature: 'Activity Log',
-    productName: 'Azure Monitor', logName: cat || 'ActivityLog', subscriptionId: sub, region, correlationUid: correlationId, originalUid: eventDataId,
+    productName: 'Azure Monitor', logName: cat || 'ActivityLog', region, correlationUid: correlationId, originalUid: eventDataId,
     originalTime: original, eventCode: op,
   });
   const durationMs = int(get(rec, 'durationMs'));

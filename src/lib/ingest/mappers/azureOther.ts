@@ -1,5 +1,5 @@
 import type { MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
-import { buildEvent, consumed, eventUid, get, parseResourceId, parseTime, recordTime, severityFromLevel, str, unmappedOf, type ConsumedDef } from '../ocsf/common.js';
+import { buildEvent, consumed, eventUid, get, parseTime, recordTime, severityFromLevel, str, unmappedOf, type ConsumedDef } from '../ocsf/common.js';
 
 /**
  * Any other Azure record we recognise as Azure telemetry (a resource-log category, an LA table, a Defender export
@@ -22,8 +22,6 @@ const CONSUMED_PROPS_TIME = consumed(TOP, { properties: PROPS_TIME, Properties: 
 
 function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const rec = r.rec;
-  const resourceId = str(get(rec, 'resourceId', 'ResourceId', '_ResourceId', 'id'));
-  const rid = parseResourceId(resourceId);
   const op = str(get(rec, 'operationName', 'OperationName'));
   const { time, original } = recordTime(r, get(r.props, 'timeGenerated', 'TimeGenerated', 'statusChangeDate'));
   const correlationId = str(get(rec, 'correlationId', 'CorrelationId'));
@@ -37,7 +35,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
         {
           classUid: 0, className: 'Base Event', categoryUid: 0, categoryName: 'Uncategorized', activityId: 99, activityName: label,
           severityId: severityFromLevel(get(rec, 'level', 'Level')), time, originalTime: original, uid, source: 'azure-other', feature: label,
-          productName: 'Azure', logName: label, subscriptionId: rid.subscriptionId, region: str(get(rec, 'location', 'Location')), correlationUid: correlationId, eventCode: op,
+          productName: 'Azure', logName: label, region: str(get(rec, 'location', 'Location')), correlationUid: correlationId, eventCode: op,
         },
         meta,
         r.raw,

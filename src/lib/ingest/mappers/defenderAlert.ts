@@ -143,7 +143,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
           classUid: 2004, className: 'Detection Finding', categoryUid: 2, categoryName: 'Findings', activityId: st[2], activityName: st[3], severityId, time,
           originalTime: str(timeRaw), uid, source: 'defender-alert', feature: r.laForm ? 'SecurityAlert (Log Analytics export)' : 'Defender for Cloud continuous export',
           productName: str(get(p, 'ProductName', 'productName')) ?? 'Microsoft Defender for Cloud', logName: r.laForm ? 'SecurityAlert' : 'Alerts',
-          subscriptionId: rid.subscriptionId, region: undefined, eventCode: alertType,
+          region: undefined, eventCode: alertType,
         },
         meta,
         r.raw,

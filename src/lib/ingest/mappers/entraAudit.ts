@@ -177,7 +177,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
           classUid: cls.uid, className: cls.name, categoryUid: 3, categoryName: 'Identity & Access Management', activityId: cls.activityId, activityName: cls.activityName,
           severityId: severityFromLevel(get(rec, 'level', 'Level')) || 1, time, originalTime: original, uid, source: 'entra-audit',
           feature: loggedBy ? interned('Entra ID audit logs (', loggedBy, ')') : 'Entra ID audit logs',
-          productName: 'Microsoft Entra ID', logName: 'AuditLogs', subscriptionId: undefined, region: undefined, correlationUid: correlationId, originalUid: id,
+          productName: 'Microsoft Entra ID', logName: 'AuditLogs', region: undefined, correlationUid: correlationId, originalUid: id,
           eventCode: activityTrim,
         },
         meta,

@@ -83,7 +83,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
         {
           classUid: 6003, className: 'API Activity', categoryUid: 6, categoryName: 'Application Activity', activityId: act.id, activityName: act.name,
           severityId: severityFromLevel(get(rec, 'level', 'Level')) || 1, time, originalTime: original, uid, source: 'key-vault', feature: 'Key Vault audit logs',
-          productName: 'Azure Key Vault', logName: r.category, subscriptionId: rid.subscriptionId, region: str(get(rec, 'location')), correlationUid: correlationId, eventCode: op,
+          productName: 'Azure Key Vault', logName: r.category, region: str(get(rec, 'location')), correlationUid: correlationId, eventCode: op,
           originalUid: requestId,
         },
         meta,

@@ -253,7 +253,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
         {
           classUid: 3002, className: 'Authentication', categoryUid: 3, categoryName: 'Identity & Access Management', activityId: 1, activityName: 'Logon',
           severityId: severity, time, originalTime: original, uid, source: 'sign-in', feature: interned('Entra ID ', r.category), productName: 'Microsoft Entra ID',
-          logName: r.category, subscriptionId: undefined, region: undefined, correlationUid: correlationId, originalUid: id, eventCode: resultType,
+          logName: r.category, region: undefined, correlationUid: correlationId, originalUid: id, eventCode: resultType,
         },
         meta,
         r.raw,

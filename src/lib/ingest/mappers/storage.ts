@@ -97,7 +97,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
         {
           classUid: 6003, className: 'API Activity', categoryUid: 6, categoryName: 'Application Activity', activityId: act.id, activityName: act.name,
           severityId: severityFromLevel(get(rec, 'level', 'Level')) || 1, time, originalTime: original, uid, source: 'storage', feature: 'Storage resource logs',
-          productName: 'Azure Storage', logName: r.category, subscriptionId: rid.subscriptionId, region: str(get(rec, 'location', 'Location')), correlationUid: correlationId, eventCode: op,
+          productName: 'Azure Storage', logName: r.category, region: str(get(rec, 'location', 'Location')), correlationUid: correlationId, eventCode: op,
         },
         meta,
         r.raw,

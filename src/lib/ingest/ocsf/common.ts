@@ -329,7 +329,6 @@ export interface EventCore {
   feature: string;
   productName: string;
   logName: string;
-  subscriptionId: string | undefined;
   region: string | undefined;
   correlationUid?: string | undefined;
   /** The record's own id in its source system (`metadata.original_event_uid`). */
@@ -477,7 +476,8 @@ export function buildEvent(core: EventCore, meta: MapMeta, raw: string, body: Ev
     },
     cloud: {
       provider: 'Azure',
-      account: core.subscriptionId ? { uid: core.subscriptionId, type_id: 13, type: 'Azure Subscription' } : undefined,
+      // Only attribution decides the subscription (attribution.ts): a mapper cannot name one it did not check.
+      account: meta.subscriptionId ? { uid: meta.subscriptionId, type_id: 13, type: 'Azure Subscription' } : undefined,
       org: tenant ? { uid: tenant } : undefined,
       region: region || undefined,
     },

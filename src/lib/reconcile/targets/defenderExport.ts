@@ -2,7 +2,8 @@ import type { Automation, AutomationActionEventHub } from '@azure/arm-security';
 import { isNotFound } from '../../azure/classifyError.js';
 import type { HubAssignment } from '../../registry/types.js';
 import { parseArmId } from '../armId.js';
-import { isOwnedName, sameId, type Change } from '../plan.js';
+import { isOurs, resolveOurs, type Ownership, type OwnershipEvidence } from '../ownership.js';
+import { sameId, type Change } from '../plan.js';
 import type { ReconcileTarget, TargetContext, TargetItem } from '../target.js';
 
 export interface DesiredDefenderExport {
@@ -24,16 +25,31 @@ export interface ObservedAutomation {
   scopePaths: string[];
   /** EventHub actions; `connectionString` is write-only so drift is judged on these two. */
   eventHubActions: { eventHubResourceId?: string; sasPolicyName?: string }[];
+  tags?: Record<string, string>;
 }
 
-export function diffDefenderExport(desired: DesiredDefenderExport, actual: readonly ObservedAutomation[], prefix: string): Change[] {
+const evidenceOf = (a: ObservedAutomation): OwnershipEvidence => ({
+  name: a.name,
+  qualifiedName: `${a.resourceGroup}/${a.name}`,
+  destinations: a.eventHubActions.map((x) => x.eventHubResourceId),
+  tags: a.tags,
+});
+
+/**
+ * Ours = prefixed AND (the ledger says we wrote it OR it exports to a hub of our pool OR it carries our tag) —
+ * ownership.ts. A customer automation with our prefix (`mdr-alerts-to-teams` in another resource group) is never
+ * touched; one holding our name in the automation group makes ours `<name>-2`.
+ */
+export function diffDefenderExport(desired: DesiredDefenderExport, actual: readonly ObservedAutomation[], own: Ownership): Change[] {
   const changes: Change[] = [];
-  const ours = actual.find((a) => a.name.toLowerCase() === desired.name.toLowerCase() && a.resourceGroup.toLowerCase() === desired.resourceGroup.toLowerCase());
-  for (const a of actual) {
-    if (a !== ours && isOwnedName(a.name, prefix))
-      changes.push({ kind: 'delete', name: a.name, scope: a.resourceGroup, reason: `stale automation of ours in ${a.resourceGroup}`, coverage: 'repaired' });
+  const inGroup = (a: ObservedAutomation) => a.resourceGroup.toLowerCase() === desired.resourceGroup.toLowerCase();
+  const r = resolveOurs(desired.name, actual, own, evidenceOf, inGroup);
+  for (const a of r.stale) changes.push({ kind: 'delete', name: a.name, scope: a.resourceGroup, reason: `stale automation of ours in ${a.resourceGroup}`, coverage: 'repaired' });
+  const ours = r.ours;
+  if (!ours) {
+    const held = r.heldBy ? `; '${r.heldBy.name}' is not ours (we never wrote it, it exports to no hub of our pool and has no tag of ours), so ours is '${r.createAs}'` : '';
+    return [...changes, { kind: 'create', name: r.createAs, scope: desired.resourceGroup, reason: `no continuous export of ours${held}`, coverage: 'created' }];
   }
-  if (!ours) return [...changes, { kind: 'create', name: desired.name, scope: desired.resourceGroup, reason: 'no continuous export of ours', coverage: 'created' }];
   const problems: string[] = [];
   const ruleName = parseArmId(desired.sendRuleId).name.toLowerCase();
   const action = ours.eventHubActions.length === 1 ? ours.eventHubActions[0] : undefined;
@@ -45,7 +61,10 @@ export function diffDefenderExport(desired: DesiredDefenderExport, actual: reado
   if (!ours.isEnabled) problems.push('disabled');
   if (!ours.eventSources.some((s) => s.toLowerCase() === 'alerts')) problems.push('does not export Alerts');
   if (!ours.scopePaths.some((s) => sameId(s, desired.scopePath))) problems.push('scope is not the subscription');
-  if (problems.length) changes.push({ kind: 'update', name: desired.name, scope: desired.resourceGroup, reason: `drifted: ${problems.join('; ')}`, coverage: 'repaired' });
+  // Automations have tags: ours carries one, more evidence that it is ours should its destination be changed.
+  const tag = Object.entries(ours.tags ?? {}).find(([k]) => k.toLowerCase() === own.tag.name.toLowerCase());
+  if (!tag || tag[1].toLowerCase() !== own.tag.value) problems.push(`tag ${own.tag.name} missing or changed`);
+  if (problems.length) changes.push({ kind: 'update', name: ours.name, scope: desired.resourceGroup, reason: `drifted: ${problems.join('; ')}`, coverage: 'repaired' });
   return changes;
 }
 
@@ -78,6 +97,7 @@ async function listAutomations(ctx: TargetContext, subscriptionId: string): Prom
         eventHubActions: (a.actions ?? [])
           .filter((x): x is AutomationActionEventHub => x.actionType === 'EventHub')
           .map((x) => ({ eventHubResourceId: x.eventHubResourceId, sasPolicyName: x.sasPolicyName })),
+        tags: a.tags,
       });
     }
     return out;
@@ -124,12 +144,13 @@ export const defenderExportTarget: ReconcileTarget<DesiredDefenderExport, Observ
           scopes: [{ description: 'subscription', scopePath: desired.scopePath }],
           sources: [{ eventSource: 'Alerts' }],
           actions: [{ actionType: 'EventHub', eventHubResourceId: desired.eventHubResourceId, connectionString }],
+          tags: { [ctx.ownership.tag.name]: ctx.ownership.tag.value },
         };
-        await client.automations.createOrUpdate(desired.resourceGroup, desired.name, body);
+        await client.automations.createOrUpdate(desired.resourceGroup, c.name, body);
       }
     }
   },
-  owned: (actual, prefix) => actual.filter((a) => isOwnedName(a.name, prefix)).map((a) => `${a.resourceGroup}/${a.name}`),
+  owned: (actual, own) => actual.filter((a) => isOurs(own, evidenceOf(a))).map((a) => `${a.resourceGroup}/${a.name}`),
   remove: async (ctx, item, qualifiedName) => {
     const [rg, name] = qualifiedName.includes('/') ? (qualifiedName.split('/') as [string, string]) : [parseArmId(item.resourceId).resourceGroup, qualifiedName];
     await deleteAutomation(ctx, item.subscriptionId, rg, name);

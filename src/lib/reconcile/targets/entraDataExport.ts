@@ -2,7 +2,8 @@ import type { DataExport } from '@azure/arm-operationalinsights';
 import { isNotFound } from '../../azure/classifyError.js';
 import type { HubAssignment } from '../../registry/types.js';
 import { parseArmId } from '../armId.js';
-import { isOwnedName, sameId, sameNameSet, type Change } from '../plan.js';
+import { isOurs, resolveOurs, type Ownership, type OwnershipEvidence } from '../ownership.js';
+import { sameId, sameNameSet, type Change } from '../plan.js';
 import type { ReconcileTarget, TargetContext, TargetItem } from '../target.js';
 
 /** Entra ID tables a workspace fed by the tenant's Entra diagnostic setting holds. */
@@ -27,22 +28,24 @@ export interface ObservedDataExport {
   enabled: boolean;
 }
 
-export function diffDataExport(desired: DesiredDataExport, actual: readonly ObservedDataExport[], prefix: string): Change[] {
+const evidenceOf = (r: ObservedDataExport): OwnershipEvidence => ({ name: r.name, destinations: [r.destinationResourceId] });
+
+/** Ours = prefixed AND (the ledger says we wrote it OR it exports to a namespace of our pool) — ownership.ts. */
+export function diffDataExport(desired: DesiredDataExport, actual: readonly ObservedDataExport[], own: Ownership): Change[] {
   const changes: Change[] = [];
-  const ours = actual.find((r) => r.name.toLowerCase() === desired.name.toLowerCase());
-  for (const r of actual) {
-    if (r !== ours && isOwnedName(r.name, prefix)) changes.push({ kind: 'delete', name: r.name, reason: `stale rule of ours (expected only '${desired.name}')`, coverage: 'repaired' });
-  }
+  const r = resolveOurs(desired.name, actual, own, evidenceOf);
+  for (const x of r.stale) changes.push({ kind: 'delete', name: x.name, reason: `stale rule of ours (we keep only '${r.ours?.name ?? r.createAs}')`, coverage: 'repaired' });
+  const ours = r.ours;
   if (ours) {
     const problems: string[] = [];
     if (!sameId(ours.destinationResourceId, desired.destinationResourceId)) problems.push('exports to another namespace');
     if ((ours.eventHubName ?? '').toLowerCase() !== desired.eventHubName.toLowerCase()) problems.push(`hub '${ours.eventHubName ?? '(per table)'}' instead of '${desired.eventHubName}'`);
     if (!sameNameSet(ours.tableNames, desired.tableNames)) problems.push(`tables changed (${ours.tableNames.join(', ')})`);
     if (!ours.enabled) problems.push('disabled');
-    if (problems.length) changes.push({ kind: 'update', name: desired.name, reason: `drifted: ${problems.join('; ')}`, coverage: 'repaired' });
+    if (problems.length) changes.push({ kind: 'update', name: ours.name, reason: `drifted: ${problems.join('; ')}`, coverage: 'repaired' });
     return changes;
   }
-  const active = actual.filter((r) => r.enabled && !isOwnedName(r.name, prefix));
+  const active = r.others.filter((x) => x.enabled);
   if (active.length >= MAX_ACTIVE_EXPORT_RULES) {
     return [
       ...changes,
@@ -51,11 +54,12 @@ export function diffDataExport(desired: DesiredDataExport, actual: readonly Obse
         name: desired.name,
         reason: `workspace already has ${active.length} active data-export rules (limit ${MAX_ACTIVE_EXPORT_RULES})`,
         coverage: 'slots-exhausted',
-        detail: `held by: ${active.map((r) => r.name).join(', ')}`,
+        detail: `held by: ${active.map((x) => x.name).join(', ')}`,
       },
     ];
   }
-  changes.push({ kind: 'create', name: desired.name, reason: 'no export rule of ours', coverage: 'created' });
+  const held = r.heldBy ? `; '${r.heldBy.name}' is not ours (we never wrote it and it exports to no namespace of our pool), so ours is '${r.createAs}'` : '';
+  changes.push({ kind: 'create', name: r.createAs, reason: `no export rule of ours${held}`, coverage: 'created' });
   return changes;
 }
 
@@ -108,11 +112,11 @@ export const entraDataExportTarget: ReconcileTarget<DesiredDataExport, ObservedD
           tableNames: [...desired.tableNames],
           enable: true,
         };
-        await client.dataExports.createOrUpdate(w.resourceGroup, w.workspace, desired.name, body);
+        await client.dataExports.createOrUpdate(w.resourceGroup, w.workspace, c.name, body);
       }
     }
   },
-  owned: (actual, prefix) => actual.filter((r) => isOwnedName(r.name, prefix)).map((r) => r.name),
+  owned: (actual, own) => actual.filter((r) => isOurs(own, evidenceOf(r))).map((r) => r.name),
   remove: async (ctx, item, name) => {
     const w = workspaceOf(item.resourceId);
     await (await ctx.clients.operationalInsights(w.subscriptionId)).dataExports.delete(w.resourceGroup, w.workspace, name);

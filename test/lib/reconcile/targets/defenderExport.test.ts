@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { defenderExportTarget, diffDefenderExport, type ObservedAutomation } from '../../../../src/lib/reconcile/targets/defenderExport.js';
 import type { HubAssignment } from '../../../../src/lib/registry/types.js';
+import { CUSTOMER_NS, POOL_NS, PROVIDER_TENANT, own } from '../ownershipFixture.js';
 
-const NS = '/subscriptions/p/resourceGroups/mdr-ingest/providers/Microsoft.EventHub/namespaces/ns1';
+const NS = POOL_NS;
+const TAG = { 'mdr-managed-by': PROVIDER_TENANT };
 const hub = { namespaceId: NS, hub: 'tenant-a', sendRuleId: `${NS}/eventhubs/tenant-a/authorizationRules/mdr-send` } as HubAssignment;
 const desired = defenderExportTarget.desired(
   { target: 'defender-export', resourceId: '/subscriptions/s1/resourceGroups/MDRAutomation', subscriptionId: 's1', region: 'westeurope', hubRegion: undefined },
@@ -16,6 +18,7 @@ const ours = (over: Partial<ObservedAutomation> = {}): ObservedAutomation => ({
   eventSources: ['Alerts'],
   scopePaths: ['/subscriptions/S1'],
   eventHubActions: [{ eventHubResourceId: `${NS}/eventhubs/tenant-a`.toUpperCase(), sasPolicyName: 'mdr-send' }],
+  tags: TAG,
   ...over,
 });
 
@@ -26,7 +29,7 @@ describe('defender export desired state', () => {
 });
 
 describe('diffDefenderExport', () => {
-  it.each<[string, ObservedAutomation[], string[]]>([
+  it.each<[string, ObservedAutomation[], string[], string[]?]>([
     ['creates the automation when the subscription has none of ours', [], ['create']],
     ['is in sync without comparing the write-only connection string', [ours()], []],
     ['is in sync when the service omits sasPolicyName', [ours({ eventHubActions: [{ eventHubResourceId: `${NS}/eventhubs/tenant-a` }] })], []],
@@ -36,11 +39,34 @@ describe('diffDefenderExport', () => {
     ['repairs an automation that no longer exports Alerts', [ours({ eventSources: ['Assessments'] })], ['update']],
     ['leaves a customer automation alone', [ours(), { ...ours(), name: 'exportToEventHub' }], []],
     ['deletes a stale automation of ours in another resource group', [ours(), ours({ resourceGroup: 'old-rg' })], ['delete']],
-  ])('%s', (_t, actual, kinds) => {
-    expect(diffDefenderExport(desired, actual, 'mdr').map((c) => c.kind)).toEqual(kinds);
+    ['restores our tag when it was removed', [ours({ tags: {} })], ['update']],
+    [
+      "repairs our automation re-pointed at the customer's hub, known by its tag",
+      [ours({ eventHubActions: [{ eventHubResourceId: `${CUSTOMER_NS}/eventhubs/siem` }] })],
+      ['update'],
+    ],
+    [
+      "repairs our automation re-pointed and untagged, since the ledger records our write",
+      [ours({ tags: {}, eventHubActions: [{ eventHubResourceId: `${CUSTOMER_NS}/eventhubs/siem` }] })],
+      ['update'],
+      ['mdrautomation/mdr-defender-export'],
+    ],
+    [
+      "leaves the customer's own prefixed automation in another resource group alone (a Logic App to Teams)",
+      [ours(), { ...ours(), name: 'mdr-alerts-to-teams', resourceGroup: 'ops', tags: {}, eventHubActions: [] }],
+      [],
+    ],
+    [
+      "creates ours under another name when a customer automation holds our name",
+      [{ ...ours(), tags: {}, eventHubActions: [{ eventHubResourceId: `${CUSTOMER_NS}/eventhubs/siem` }] }],
+      ['create'],
+    ],
+  ])('%s', (_t, actual, kinds, written: string[] = []) => {
+    expect(diffDefenderExport(desired, actual, own(written)).map((c) => c.kind)).toEqual(kinds);
   });
 
-  it('tells teardown which resource group each automation of ours lives in', () => {
-    expect(defenderExportTarget.owned([ours(), ours({ name: 'customer' })], 'mdr')).toEqual(['mdrautomation/mdr-defender-export']);
+  it('tells teardown which resource group each automation of ours lives in, and only those that are provably ours', () => {
+    const customer = { ...ours(), name: 'mdr-alerts-to-teams', resourceGroup: 'ops', tags: {}, eventHubActions: [] };
+    expect(defenderExportTarget.owned([ours(), ours({ name: 'customer' }), customer], own())).toEqual(['mdrautomation/mdr-defender-export']);
   });
 });

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { diffDataExport, ENTRA_TABLES, entraDataExportTarget, type DesiredDataExport, type ObservedDataExport } from '../../../../src/lib/reconcile/targets/entraDataExport.js';
 import type { HubAssignment } from '../../../../src/lib/registry/types.js';
+import { CUSTOMER_NS, POOL_NS, own } from '../ownershipFixture.js';
 
-const NS = '/subscriptions/p/resourceGroups/mdr-ingest/providers/Microsoft.EventHub/namespaces/ns-weu';
+const NS = POOL_NS;
 const desired: DesiredDataExport = { workspaceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/ws', name: 'mdr-entra-export', destinationResourceId: NS, eventHubName: 'tenant-a', tableNames: ENTRA_TABLES };
 const ours = (over: Partial<ObservedDataExport> = {}): ObservedDataExport => ({ name: 'mdr-entra-export', destinationResourceId: NS, eventHubName: 'tenant-a', tableNames: [...ENTRA_TABLES].reverse(), enabled: true, ...over });
 const foreign = (n: number, enabled = true) => Array.from({ length: n }, (_, i) => ({ name: `cust-${i}`, destinationResourceId: '/x', tableNames: ['Heartbeat'], enabled }));
 
 describe('diffDataExport', () => {
-  it.each<[string, ObservedDataExport[], string[]]>([
+  it.each<[string, ObservedDataExport[], string[], string[]?]>([
     ['creates our rule on a workspace without one', [], ['create']],
     ['is in sync regardless of table order and id case', [ours({ destinationResourceId: NS.toLowerCase() })], []],
     ['repairs a rule whose hub name was removed', [ours({ eventHubName: undefined })], ['update']],
@@ -18,12 +19,20 @@ describe('diffDataExport', () => {
     ['reports a workspace with ten active customer rules', foreign(10), ['blocked']],
     ['does not count disabled customer rules against the limit', foreign(10, false), ['create']],
     ['deletes a stale rule of ours', [ours(), { ...ours(), name: 'mdr-entra-old' }], ['delete']],
-  ])('%s', (_t, actual, kinds) => {
-    expect(diffDataExport(desired, actual, 'mdr').map((c) => c.kind)).toEqual(kinds);
+    ["repairs our rule re-pointed at the customer's namespace, since the ledger records our write", [ours({ destinationResourceId: CUSTOMER_NS })], ['update'], ['mdr-entra-export']],
+    ["leaves a customer's prefixed rule exporting to the customer's namespace, and creates ours", [{ name: 'mdr-siem', destinationResourceId: CUSTOMER_NS, tableNames: ['SigninLogs'], enabled: true }], ['create']],
+    ["creates ours under another name when the customer's rule holds our name", [{ name: 'mdr-entra-export', destinationResourceId: CUSTOMER_NS, tableNames: ['SigninLogs'], enabled: true }], ['create']],
+  ])('%s', (_t, actual, kinds, written: string[] = []) => {
+    expect(diffDataExport(desired, actual, own(written)).map((c) => c.kind)).toEqual(kinds);
+  });
+
+  it('names the other rule it creates when the customer holds ours', () => {
+    const [c] = diffDataExport(desired, [{ name: 'mdr-entra-export', destinationResourceId: CUSTOMER_NS, tableNames: ['SigninLogs'], enabled: true }], own());
+    expect(c).toMatchObject({ kind: 'create', name: 'mdr-entra-export-2' });
   });
 
   it('reports the ten holders as slots-exhausted', () => {
-    const [c] = diffDataExport(desired, foreign(10), 'mdr');
+    const [c] = diffDataExport(desired, foreign(10), own());
     expect(c?.coverage).toBe('slots-exhausted');
     expect(c?.detail).toContain('cust-9');
   });
