@@ -39,9 +39,10 @@ describe('change signals from hostile activity-log records', () => {
     let produced = 0;
     fc.assert(
       fc.property(fc.array(record, { maxLength: 8 }), (records) => {
+        // Attribution unchecked (no known set): the signals' own subscription check is what is under test.
         const events: OcsfEvent[] = [];
         for (const r of records) {
-          const out = mapRecord(JSON.parse(JSON.stringify(r)), JSON.stringify(r), { tenantId: TENANT, subscriptionIds: new Set(), ingestTime: 0 });
+          const out = mapRecord(JSON.parse(JSON.stringify(r)), JSON.stringify(r), { tenantId: TENANT, subscriptionIds: undefined, ingestTime: 0 });
           if (out.ok) events.push(...out.events);
         }
         const signals = changeSignals(events, { tenantId: TENANT, knownSubscriptions: new Set(KNOWN), self: new Set(), automationResourceGroup: 'MDRAutomation' });

@@ -54,9 +54,10 @@ function record(c: Case): Record<string, unknown> {
   };
 }
 
-async function eventsOf(cases: Case[], hubTenant = TENANT, known: string[] = [SUB]): Promise<OcsfEvent[]> {
+/** `known: null` = no known-subscription set (attribution does not check subscriptions; an empty set would refuse them all). */
+async function eventsOf(cases: Case[], hubTenant = TENANT, known: string[] | null = [SUB]): Promise<OcsfEvent[]> {
   const outputs = createMemoryOutputs();
-  await handleIngestBatch({ bodies: [{ records: cases.map(record) }], binding: { tenantId: hubTenant, hub: 'h' }, subscriptionIds: known, ingestTime: Date.parse('2026-12-01T10:05:00Z'), outputs });
+  await handleIngestBatch({ bodies: [{ records: cases.map(record) }], binding: { tenantId: hubTenant, hub: 'h' }, subscriptionIds: known ?? undefined, ingestTime: Date.parse('2026-12-01T10:05:00Z'), outputs });
   return outputs.batches.flatMap((b) => b.events);
 }
 
@@ -139,8 +140,8 @@ describe('change signals from activity-log records', () => {
 
   it("never signals a subscription the hub's tenant is not known to own, nor for another tenant than the hub's", async () => {
     const other = `/subscriptions/${OTHER_SUB}/resourceGroups/app/providers/Microsoft.Storage/storageAccounts/theirs`;
-    // The ledger does not list the subscription: attribution does not check it, the signal does.
-    const events = await eventsOf([{ op: 'Microsoft.Storage/storageAccounts/write', id: other }], TENANT, []);
+    // No known set at ingest: attribution does not check the subscription, the signal does.
+    const events = await eventsOf([{ op: 'Microsoft.Storage/storageAccounts/write', id: other }], TENANT, null);
     expect(events).toHaveLength(1);
     expect(changeSignals(events, ctx())).toEqual([]);
     expect(changeSignals(events, ctx({ knownSubscriptions: new Set() }))).toEqual([]);
