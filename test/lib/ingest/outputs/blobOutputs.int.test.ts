@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type AzuriteHandle } from '../../../support/azurite.js';
+import { parseDeadLetter } from '../../../../src/lib/ingest/deadLetter.js';
 import { createBlobOutputs } from '../../../../src/lib/ingest/outputs/blobOutputs.js';
 import { handleIngestBatch } from '../../../../src/lib/ingest/handleIngestBatch.js';
 
@@ -30,7 +31,7 @@ async function readGz(container: string, name: string): Promise<string[]> {
 }
 
 describe('blob outputs (Azurite)', () => {
-  it('writes gzip NDJSON per tenant/class/hour with a deterministic batch name, and dead letters per record', async () => {
+  it('writes gzip NDJSON per tenant/class/hour with a deterministic batch name, and one dead letter per message', async () => {
     const outputs = createBlobOutputs({ serviceClient: svc, eventsContainer: 'ev1', deadLetterContainer: 'dl1' });
     const bodies = [JSON.stringify({ records: [signIn('a', '2024-03-01T10:05:00Z'), signIn('b', '2024-03-01T11:05:00Z'), kv] }), 'garbage'];
     const run = () =>
@@ -50,10 +51,10 @@ describe('blob outputs (Azurite)', () => {
     ]);
     const lines = await readGz('ev1', `${TENANT}/authentication/2024/03/01/10/ns1-7-1200.ndjson.gz`);
     expect(lines.map((l) => (JSON.parse(l) as { metadata: { tenant_uid: string } }).metadata.tenant_uid)).toEqual([TENANT]);
-    expect(await listAll('dl1')).toEqual([`${TENANT}/2024/03/01/ns1-7-1201-r0.json`]);
-    const dl = JSON.parse((await svc.getContainerClient('dl1').getBlobClient(`${TENANT}/2024/03/01/ns1-7-1201-r0.json`).downloadToBuffer()).toString('utf8')) as { reason: string; hub: string; bodyBase64: string };
-    expect(dl).toMatchObject({ reason: 'unparseable', hub: 'h1' });
-    expect(Buffer.from(dl.bodyBase64, 'base64').toString('utf8')).toBe('garbage');
+    expect(await listAll('dl1')).toEqual([`${TENANT}/2024/03/01/ns1-7-1201.json`]);
+    const dl = parseDeadLetter((await svc.getContainerClient('dl1').getBlobClient(`${TENANT}/2024/03/01/ns1-7-1201.json`).downloadToBuffer()).toString('utf8'));
+    expect(dl).toMatchObject({ version: 2, outcomes: 'U', hub: 'h1', sequenceNumber: 1201, failures: [{ index: 0, reason: 'unparseable' }] });
+    expect(dl.body.toString('utf8')).toBe('garbage');
 
     // Redelivery of the same batch overwrites the same blobs: no duplicates.
     await run();
