@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { DecodedRecord } from '../types.js';
 import { parseJsonSafely, DANGEROUS_KEY, dropDangerous } from './parseJsonSafely.js';
-import { nestingDepth, scanEnvelopeBytes, scanTopLevel, type Span, type TopLevelSegment } from './scanJson.js';
+import { nestingDepth, scanEnvelopeBytes, scanTopLevel, TooManyRecords, type Span, type TopLevelSegment } from './scanJson.js';
 
 /**
  * Turns one Event Hub message body into per-record results. Handles every shape Azure delivers:
@@ -16,11 +16,17 @@ import { nestingDepth, scanEnvelopeBytes, scanTopLevel, type Span, type TopLevel
 export interface DecodeLimits {
   /** Bodies larger than this are dead-lettered whole. Event Hubs caps a message at 1 MB (Premium/Dedicated: 1 MB+), so 8 MiB is generous. */
   maxBodyBytes: number;
+  /**
+   * A body holding more records is dead-lettered whole, undecoded. Decoding costs a few hundred bytes of heap per
+   * record, so this bounds a message's cost whatever it is made of (1 MB of `{}` is 500,000 records). Azure's own
+   * messages stay far below it: at least ~250 bytes a record puts a 1 MB message at ~4,000 records.
+   */
+  maxRecords: number;
   /** A single record larger than this is dead-lettered. */
   maxRecordChars: number;
   maxDepth: number;
 }
-export const defaultDecodeLimits: DecodeLimits = { maxBodyBytes: 8 * 1024 * 1024, maxRecordChars: 4 * 1024 * 1024, maxDepth: 64 };
+export const defaultDecodeLimits: DecodeLimits = { maxBodyBytes: 8 * 1024 * 1024, maxRecords: 20_000, maxRecordChars: 4 * 1024 * 1024, maxDepth: 64 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -33,6 +39,25 @@ export interface DecodedBody {
 }
 
 export function decodeBody(body: unknown, limits: DecodeLimits = defaultDecodeLimits): DecodedBody {
+  try {
+    return decodeAny(body, limits);
+  } catch (e) {
+    if (!(e instanceof TooManyRecords)) throw e;
+    const bytes = body instanceof Uint8Array ? body : typeof body === 'string' ? Buffer.from(body, 'utf8') : undefined;
+    const detail = `${e.message}: dead-lettered whole, undecoded (limit ${limits.maxRecords} records a message)`;
+    return { bodyBytes: () => bytes ?? Buffer.from(safeJson(body), 'utf8'), lossy: false, records: [{ ok: false, detail, raw: '', isolated: false }] };
+  }
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function decodeAny(body: unknown, limits: DecodeLimits): DecodedBody {
   if (body instanceof Uint8Array) {
     if (body.byteLength > limits.maxBodyBytes) return tooLarge(body, limits);
     // isUtf8 is a native SIMD check: cheaper than scanning the decoded text for U+FFFD first.
@@ -62,7 +87,7 @@ export function decodeBody(body: unknown, limits: DecodeLimits = defaultDecodeLi
  */
 function decodeEnvelopeBytes(body: Uint8Array, limits: DecodeLimits): DecodedRecord[] | undefined {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const env = scanEnvelopeBytes(buf, limits.maxDepth, limits.maxRecordChars);
+  const env = scanEnvelopeBytes(buf, limits.maxDepth, limits.maxRecordChars, limits.maxRecords);
   if (!env) return undefined;
   const out: DecodedRecord[] = [];
   for (let k = 0; k < env.starts.length; k++) {
@@ -104,7 +129,7 @@ function tooLarge(bytes: Uint8Array, limits: DecodeLimits): DecodedBody {
 /** Text body: split into top-level values, expand envelopes, parse each record once. */
 export function decodeText(text: string, limits: DecodeLimits = defaultDecodeLimits): DecodedRecord[] {
   const out: DecodedRecord[] = [];
-  const segments = scanTopLevel(text);
+  const segments = scanTopLevel(text, { left: limits.maxRecords, limit: limits.maxRecords });
   const single = segments.length === 1;
   for (const seg of segments) {
     const segText = single && seg.start === 0 && seg.end === text.length ? text : text.slice(seg.start, seg.end);
@@ -158,7 +183,7 @@ function expand(value: unknown, text: string, seg: TopLevelSegment, segText: str
     if (Array.isArray(recs)) list = recs;
     else if (Array.isArray(value.value) && typeof value['@odata.context'] === 'string') list = value.value;
     else if (Array.isArray(value.tables)) {
-      for (const row of laQueryRows(value.tables)) out.push({ ok: true, value: row, raw: JSON.stringify(row), isolated: false });
+      for (const row of laQueryRows(value.tables, limits.maxRecords)) out.push({ ok: true, value: row, raw: JSON.stringify(row), isolated: false });
       return;
     }
   }
@@ -181,10 +206,11 @@ function sized(r: DecodedRecord, limits: DecodeLimits): DecodedRecord {
 }
 
 /** Log Analytics query API `{"tables":[{"columns":[{name}],"rows":[[...]]}]}` → one object per row. */
-function laQueryRows(tables: unknown[]): Record<string, unknown>[] {
+function laQueryRows(tables: unknown[], maxRows: number): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = [];
   for (const t of tables) {
     if (!isObject(t) || !Array.isArray(t.columns) || !Array.isArray(t.rows)) continue;
+    if (rows.length + t.rows.length > maxRows) throw new TooManyRecords(maxRows);
     const names = t.columns.map((c) => (isObject(c) && typeof c.name === 'string' ? c.name : ''));
     for (const r of t.rows) {
       if (!Array.isArray(r)) continue;
@@ -204,8 +230,9 @@ function decodeParsed(body: unknown, limits: DecodeLimits): DecodedBody {
   if (Array.isArray(body)) list = body;
   else if (isObject(body) && Array.isArray(body.records ?? body.Records)) list = (body.records ?? body.Records) as unknown[];
   else if (isObject(body) && Array.isArray(body.value) && typeof body['@odata.context'] === 'string') list = body.value;
-  else if (isObject(body) && Array.isArray(body.tables)) list = laQueryRows(body.tables);
+  else if (isObject(body) && Array.isArray(body.tables)) list = laQueryRows(body.tables, limits.maxRecords);
   else list = [body];
+  if (list.length > limits.maxRecords) throw new TooManyRecords(limits.maxRecords);
   const records: DecodedRecord[] = [];
   const texts: string[] = [];
   for (const item of list) {
