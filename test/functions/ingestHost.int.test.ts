@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failedRecordsOf, parseDeadLetter, type StoredDeadLetter } from '../../src/lib/ingest/deadLetter.js';
@@ -187,5 +188,12 @@ describe('the ingest trigger under the Functions host', () => {
     // Exactly once: no duplicates, nothing missing, nothing extra.
     expect(uids.sort()).toEqual([...new Set(expectedUids)].sort());
     expect(dead.sort()).toEqual(expectedDead.sort());
+    // Stream health sees both partitions get through again (the progress rows it compares with the hub's runtime).
+    const progress: string[] = [];
+    for await (const e of TableClient.fromConnectionString(az.connectionString, 'toutageIngestProgress', { allowInsecureConnection: true }).listEntities<{ data: string }>()) {
+      const p = JSON.parse(e.data) as { partitionId: string; sequenceNumber: number; hub: string };
+      progress.push(`${p.hub}/${p.partitionId}:${p.sequenceNumber}`);
+    }
+    expect(progress.sort()).toEqual([`${HUB}/0:503`, `${HUB}/1:503`]);
   });
 });

@@ -75,6 +75,9 @@ export interface IngestBatchResult {
   byReason: Partial<Record<DeadLetterReason, number>>;
   lastSeen: LastSeen[];
   batchId: string;
+  /** Partition of the batch and its highest sequence number, when the host gave them (stream-health progress). */
+  partitionId: string | undefined;
+  lastSequenceNumber: number | undefined;
 }
 
 export interface HandleIngestBatchInput {
@@ -197,7 +200,9 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
   log.info('ingest.batch', { ...fields, batchId, durationMs: Math.round(performance.now() - started) });
   // Degraded, not failed: the records are kept in the dead-letter store for `azure-mdr replay`.
   if (deadLetters.length > 0) log.warn('ingest.dead_lettered', { batchId, tenantId: ctx.tenantId, hub: binding.hub, byReason });
-  return { records, mapped, events: events.length, deadLetters: deadLettered, deadLetterMessages: deadLetters.length, byReason, lastSeen: [...seen.values()], batchId };
+  let lastSequenceNumber: number | undefined;
+  for (const m of input.messages ?? []) if (m?.sequenceNumber !== undefined && (lastSequenceNumber === undefined || m.sequenceNumber > lastSequenceNumber)) lastSequenceNumber = m.sequenceNumber;
+  return { records, mapped, events: events.length, deadLetters: deadLettered, deadLetterMessages: deadLetters.length, byReason, lastSeen: [...seen.values()], batchId, partitionId: first?.partitionId, lastSequenceNumber };
 }
 
 /** Batch id when the host gave no sequence numbers (CLI): a hash of what the batch produced. */

@@ -4,6 +4,7 @@ import type { AppServices } from '../app/appServices.js';
 import type { Logger } from '../log.js';
 import { ingestTriggers } from '../onboarding/ingestTriggers.js';
 import { createIngestHandler } from './ingestHandler.js';
+import { createPartitionProgressRecorder } from './partitionProgress.js';
 import { lazyOnce } from '../lazy.js';
 
 /** How long a tenant's known subscription list (from the coverage ledger) is reused before re-reading it. */
@@ -58,6 +59,8 @@ export function ingestRegistrations(services: AppServices, env: Record<string, s
     return ids;
   };
 
+  const recordProgress = createPartitionProgressRecorder((rows) => registry.recordPartitionProgress(rows));
+
   return specs.map((spec) => {
     const { binding } = spec;
     const handler = createIngestHandler({
@@ -73,6 +76,7 @@ export function ingestRegistrations(services: AppServices, env: Record<string, s
         await registry.recordLastSeen(
           result.lastSeen.map((s) => ({ ...s, tenantId: s.tenantId ?? binding.tenantId, lastEventTime: Number.isFinite(s.lastEventTime) ? new Date(s.lastEventTime).toISOString() : now, lastIngestTime: now })),
         );
+        await recordProgress(binding, result);
       },
     });
     const triggerOptions = { connection: spec.connection, eventHubName: spec.eventHubName, consumerGroup: spec.consumerGroup, cardinality: 'many' as const };

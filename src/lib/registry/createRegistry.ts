@@ -55,5 +55,7 @@ export function lazyRegistry(load: () => Promise<TenantRegistry>): TenantRegistr
     putChangeMarks: forward('putChangeMarks'),
     listLastSeen: forward('listLastSeen'),
     recordLastSeen: forward('recordLastSeen'),
+    listPartitionProgress: forward('listPartitionProgress'),
+    recordPartitionProgress: forward('recordPartitionProgress'),
   };
 }

@@ -1,6 +1,6 @@
 import { ConnectorError } from '../errors.js';
 import type { TenantRegistry } from './tenantRegistry.js';
-import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, LastSeen, NamespaceRecord, PartitionProgress, TenantRecord } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
 
 /**
@@ -16,6 +16,7 @@ export function createMemoryRegistry(): TenantRegistry {
   const coverage = new Map<string, Map<string, CoverageEntry>>();
   const changeMarks = new Map<string, ChangeMark>();
   const lastSeen = new Map<string, LastSeen>();
+  const progress = new Map<string, PartitionProgress>();
   const clone = <T>(v: T): T => structuredClone(v);
 
   function conditionalPut<T extends { etag?: string }>(map: Map<string, T>, key: string, value: T, what: string): T {
@@ -80,6 +81,12 @@ export function createMemoryRegistry(): TenantRegistry {
         const key = `${e.tenantId}|${e.source}|${e.category}`;
         lastSeen.set(key, mergeLastSeen(lastSeen.get(key), e));
       }
+    },
+    async listPartitionProgress(tenantId) {
+      return [...progress.values()].filter((p) => p.tenantId === tenantId).map(clone);
+    },
+    async recordPartitionProgress(entries) {
+      for (const p of entries) progress.set(`${p.tenantId}|${p.namespace}|${p.hub}|${p.partitionId}`, clone(p));
     },
   };
 }

@@ -9,11 +9,13 @@ import {
   hubAssignmentSchema,
   lastSeenSchema,
   namespaceRecordSchema,
+  partitionProgressSchema,
   tenantRecordSchema,
   type ChangeMark,
   type CoverageEntry,
   type HubAssignment,
   type LastSeen,
+  type PartitionProgress,
 } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
 
@@ -24,6 +26,7 @@ import { mergeLastSeen } from './mergeLastSeen.js';
  *   Namespaces PK region     RK namespace       Coverage  PK tenantId  RK sha256(target|resourceId)
  *   LastSeen   PK tenantId   RK sha256(source|category)
  *   ChangeFeed PK tenantId   RK subscriptionId (lower-case)
+ *   IngestProgress PK tenantId RK sha256(namespace|hub|partitionId)
  * Conditional writes use the entity etag; the service's 409/412 become ConnectorError 'conflict'.
  */
 export type TableClientFactory = (tableName: string) => TableClient;
@@ -64,6 +67,7 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
     coverage: `${opts.tablePrefix}Coverage`,
     lastSeen: `${opts.tablePrefix}LastSeen`,
     changeFeed: `${opts.tablePrefix}ChangeFeed`,
+    ingestProgress: `${opts.tablePrefix}IngestProgress`,
   };
   const ready = new Map<string, Promise<TableClient>>();
   const table = (name: string): Promise<TableClient> => {
@@ -241,6 +245,15 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
     },
     async listLastSeen(tenantId) {
       return (await list(names.lastSeen, lastSeenSchema, odata`PartitionKey eq ${tenantId}`)).map((l) => strip(l) as LastSeen);
+    },
+    async listPartitionProgress(tenantId) {
+      return (await list(names.ingestProgress, partitionProgressSchema, odata`PartitionKey eq ${tenantId}`)).map((p) => strip(p) as PartitionProgress);
+    },
+    async recordPartitionProgress(entries) {
+      await upsertAll(
+        names.ingestProgress,
+        entries.map((p) => ({ partitionKey: p.tenantId, rowKey: rowKeyOf(`${p.namespace}|${p.hub}|${p.partitionId}`), data: JSON.stringify(partitionProgressSchema.parse(p)) })),
+      );
     },
     async recordLastSeen(entries) {
       const client = await table(names.lastSeen);
