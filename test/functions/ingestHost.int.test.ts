@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { TableClient } from '@azure/data-tables';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { failedRecordsOf, parseDeadLetter, type StoredDeadLetter } from '../../src/lib/ingest/deadLetter.js';
 import { handleIngestBatch } from '../../src/lib/ingest/handleIngestBatch.js';
 import { createMemoryOutputs } from '../../src/lib/ingest/outputs/memoryOutputs.js';
 import type { OcsfEvent } from '../../src/lib/ingest/types.js';
-import { startAzurite, type AzuriteHandle } from '../support/azurite.js';
+import { useAzuriteBlobs } from '../support/azurite.js';
 
 /**
  * The built app's ingest trigger driven the way the Functions host drives it (test/support/hostInvocation.mjs: RPC
@@ -26,15 +25,7 @@ const HUB = `mdr-${TENANT}`;
 const FUNCTION = `ingest-${TENANT.replace(/-/g, '')}-westeurope`;
 const binding = { tenantId: TENANT, region: 'westeurope', namespace: NAMESPACE, hub: HUB, consumerGroup: 'mdr-ingest', connection: 'MDR_EHNS_MDR_INGEST_WESTEUROPE_01' };
 
-let az: AzuriteHandle;
-let svc: BlobServiceClient;
-beforeAll(async () => {
-  az = await startAzurite();
-  svc = BlobServiceClient.fromConnectionString(az.connectionString);
-});
-afterAll(async () => {
-  await az?.stop();
-});
+const azurite = useAzuriteBlobs();
 
 interface HostEvent {
   body: Buffer;
@@ -54,14 +45,14 @@ function drive(tag: string, deliveries: { partitionId: string; events: HostEvent
   const plan = {
     functionName: FUNCTION,
     fullyQualifiedNamespace: `${NAMESPACE}.servicebus.windows.net`,
-    blobUpstream: az.blobUrl,
+    blobUpstream: azurite.az.blobUrl,
     outageAttempts: opts.outageAttempts ?? 0,
     sequenceAsLong: opts.sequenceAsLong ?? false,
     env: {
       MDR_PROVIDER_TENANT_ID: '11111111-1111-1111-1111-111111111111',
       MDR_PROVIDER_SUBSCRIPTION_ID: '22222222-2222-2222-2222-222222222222',
       MDR_INGEST_PRINCIPAL_ID: '33333333-3333-3333-3333-333333333333',
-      AzureWebJobsStorage: az.connectionString,
+      AzureWebJobsStorage: azurite.az.connectionString,
       MDR_TABLE_PREFIX: `t${tag}`,
       MDR_OUTPUT_CONTAINER: `ev-${tag}`,
       MDR_DEADLETTER_CONTAINER: `dl-${tag}`,
@@ -85,7 +76,7 @@ function drive(tag: string, deliveries: { partitionId: string; events: HostEvent
 }
 
 async function eventsIn(container: string): Promise<OcsfEvent[]> {
-  const c = svc.getContainerClient(container);
+  const c = azurite.svc.getContainerClient(container);
   if (!(await c.exists())) return [];
   const out: OcsfEvent[] = [];
   for await (const b of c.listBlobsFlat()) {
@@ -96,7 +87,7 @@ async function eventsIn(container: string): Promise<OcsfEvent[]> {
 }
 
 async function deadLettersIn(container: string): Promise<{ name: string; dl: StoredDeadLetter }[]> {
-  const c = svc.getContainerClient(container);
+  const c = azurite.svc.getContainerClient(container);
   if (!(await c.exists())) return [];
   const out: { name: string; dl: StoredDeadLetter }[] = [];
   for await (const b of c.listBlobsFlat()) out.push({ name: b.name, dl: parseDeadLetter((await c.getBlobClient(b.name).downloadToBuffer()).toString('utf8')) });
@@ -190,7 +181,7 @@ describe('the ingest trigger under the Functions host', () => {
     expect(dead.sort()).toEqual(expectedDead.sort());
     // Stream health sees both partitions get through again (the progress rows it compares with the hub's runtime).
     const progress: string[] = [];
-    for await (const e of TableClient.fromConnectionString(az.connectionString, 'toutageIngestProgress', { allowInsecureConnection: true }).listEntities<{ data: string }>()) {
+    for await (const e of TableClient.fromConnectionString(azurite.az.connectionString, 'toutageIngestProgress', { allowInsecureConnection: true }).listEntities<{ data: string }>()) {
       const p = JSON.parse(e.data) as { partitionId: string; sequenceNumber: number; hub: string };
       progress.push(`${p.hub}/${p.partitionId}:${p.sequenceNumber}`);
     }

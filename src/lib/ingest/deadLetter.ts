@@ -22,16 +22,8 @@ export const MAX_LISTED_FAILURES = 20;
 const PREVIEW_CHARS = 512;
 const DETAIL_CHARS = 300;
 
-export interface MessageMeta {
-  tenantId: string | undefined;
-  hub: string | undefined;
-  namespace: string | undefined;
-  partitionId: string | undefined;
-  sequenceNumber: number | undefined;
-  offset: string | undefined;
-  enqueuedTime: string | undefined;
-  deadLetteredAt: number;
-}
+/** Where a message came from: everything of its dead letter but the outcomes and the bytes. */
+export type MessageMeta = Omit<DeadLetter, 'version' | 'records' | 'outcomes' | 'byReason' | 'failures' | 'body'>;
 
 /**
  * Collects the outcomes of one message's records while they are mapped. Allocates nothing until a record fails,
