@@ -15,7 +15,7 @@ import { lazyOnce } from '../lazy.js';
  * as RPC `collectionBytes` and `@azure/functions` turns each entry into a Buffer (fromRpcTypedData). It reads
  * partition/sequence/offset/enqueued-time from `context.triggerMetadata` (camelCased by the v4 library), runs
  * handleIngestBatch and throws on any output failure so the host's retry policy redelivers the batch; with
- * `maxRetryCount: -1` it does so until the outputs recover (no-loss policy, README "Ingest").
+ * `maxRetryCount: -1` it does so until the outputs recover (no-loss policy, README "Ingest delivery").
  */
 export interface IngestHandlerDeps {
   binding: IngestBinding;
