@@ -43,7 +43,7 @@ export function formatSummary(r: SandboxResult, cwd = process.cwd()): string {
   return [
     `sandbox: tenant ${r.tenant.displayName} (${r.tenant.tenantId}) ${r.tenant.status}, ${r.hubs.length} hub(s) in ${r.hubs.map((h) => h.region).join(', ')}`,
     `  reconcile: ${r.reconcile.converged ? 'converged' : 'NOT converged'} after ${r.reconcile.runs.length} run(s); ${c.covered}/${c.targets} targets streaming`,
-    `  ingest: ${r.ingest.records} records -> ${r.ingest.events} OCSF events in ${r.ingest.eventsByClass.length} classes, ${r.ingest.deadLetters} dead letters (${r.ingest.deadLettersByReason.map((d) => `${d.reason} ${d.count}`).join(', ')})`,
+    `  ingest: ${r.ingest.records} records -> ${r.ingest.events} OCSF events in ${r.ingest.eventsByClass.length} classes, ${r.ingest.deadLetters} dead-lettered records (${r.ingest.deadLettersByReason.map((d) => `${d.reason} ${d.count}`).join(', ')})`,
     `  health: ${r.health.tenants[0]?.verdict ?? 'not evaluated'}; alert state: ${'result' in r.alert && r.alert.result ? `${r.alert.result.from ?? '?'} -> ${r.alert.confirmedStatus ?? r.alert.result.to}` : 'skipped' in r.alert ? 'skipped' : 'failed'}`,
     `  event-driven: ${r.eventDriven.changes.map((c) => `${c.change} -> ${c.latencyMs === undefined ? 'NOT covered' : `covered in ${(c.latencyMs / 1000).toFixed(1)} s`}`).join('; ')}; tamper finding ${r.eventDriven.finding ? `${r.eventDriven.finding.valid ? 'valid' : 'INVALID'} (${r.eventDriven.finding.caller ?? '?'} from ${r.eventDriven.finding.callerIp ?? '?'})` : 'MISSING'}`,
     `  ARM calls: ${r.arm.total.reads} reads, ${r.arm.total.writes} writes, ${r.arm.total.deletes} deletes, ${r.arm.total.status429} x 429`,

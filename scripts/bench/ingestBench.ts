@@ -3,6 +3,8 @@ import { decodeBody } from '../../src/lib/ingest/decode/decodeBody.js';
 import { handleIngestBatch, type IngestMessageMeta, type IngestOutputs } from '../../src/lib/ingest/handleIngestBatch.js';
 import type { OcsfEvent } from '../../src/lib/ingest/types.js';
 import { buildBatches, loadTemplates, type BenchBatch } from './ingestCorpus.js';
+import { BENCH_HOSTILE_RECIPE } from './hostileMessage.js';
+import { runHostileHeapBench, type HostileHeapResult } from './ingestHeap.js';
 import { collectGarbage, median } from './measure.js';
 
 /**
@@ -12,6 +14,10 @@ import { collectGarbage, median } from './measure.js';
  */
 export interface IngestBenchOptions {
   fixturesDir: string;
+  /** The built heap child (dist/scripts/bench/ingestHeapChild.js) for the hostile-message heap figure. */
+  heapChildJs: string;
+  /** Bisection step in MiB for that figure (1 for a real run). */
+  heapStepMb: number;
   batches: number;
   batchBytes: number;
   rounds: number;
@@ -46,6 +52,8 @@ export interface IngestBenchResult {
    */
   ratioCeiling: number;
   gcExposed: boolean;
+  /** Peak heap of the pipeline for one hostile 1 MB message (ingestHeap.ts: minimal V8 heap limit, no sampling). */
+  hostileMessageHeap: HostileHeapResult;
 }
 
 const INGEST_TIME = Date.UTC(2026, 0, 1);
@@ -190,6 +198,8 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<IngestBe
     }
   });
 
+  const hostileMessageHeap = runHostileHeapBench(opts.heapChildJs, BENCH_HOSTILE_RECIPE, opts.heapStepMb);
+
   const perBatch = (ms: number[]): number => round(median(ms) / batches.length, 3);
   const pipeMed = median(pipeMs);
   const baseMed = median(baseMs);
@@ -214,6 +224,7 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<IngestBe
     stringifyEventsOnlyRatioToBaseline: round(baseMed / median(stringifyMs), 3),
     ratioCeiling: round(baseMed / (median(parseOnlyMs) + median(stringifyMs)), 3),
     gcExposed: typeof globalThis.gc === 'function',
+    hostileMessageHeap,
   };
 }
 
@@ -223,7 +234,8 @@ function round(n: number, digits: number): number {
 }
 
 export function defaultIngestOptions(root: string, quick: boolean): IngestBenchOptions {
+  const heapChildJs = join(root, 'dist', 'scripts', 'bench', 'ingestHeapChild.js');
   return quick
-    ? { fixturesDir: join(root, 'test', 'fixtures'), batches: 1, batchBytes: 64 * 1024, rounds: 2 }
-    : { fixturesDir: join(root, 'test', 'fixtures'), batches: 8, batchBytes: 1024 * 1024, rounds: 9 };
+    ? { fixturesDir: join(root, 'test', 'fixtures'), heapChildJs, heapStepMb: 8, batches: 1, batchBytes: 64 * 1024, rounds: 2 }
+    : { fixturesDir: join(root, 'test', 'fixtures'), heapChildJs, heapStepMb: 1, batches: 8, batchBytes: 1024 * 1024, rounds: 9 };
 }

@@ -43,6 +43,12 @@ export function tableRows(r: BenchResults): [string, string, string][] {
     rows.push(['ingest ms/batch: decode | +map | full', `${s.decode} | ${s.decodeAndMap} | ${s.full}`, '']);
     rows.push(['ingest ms/batch: baseline | its parse | stringify events', `${s.baseline} | ${s.baselineParseOnly} | ${s.stringifyEventsOnly}`, '']);
     rows.push(['ingest batches × bytes × records', `${i.batches} × ${i.batchBytes} × ${i.recordsPerBatch}`, '']);
+    const h = i.hostileMessageHeap;
+    rows.push([
+      'ingest.hostileMessagePeakHeap (one 1 MiB hostile message)',
+      `${mb(h.peakHeapBytes)} = ${h.peakHeapPerMessageByte}× the message (±${h.stepMb} MiB; ${h.records} records, ${h.deadLetters} dead-lettered; dead letter ${mb(h.deadLetterBlobBytes)})`,
+      `≤ 64× (${pass(h.peakHeapPerMessageByte <= 64)})`,
+    ]);
   } else rows.push(['ingest', 'null', r.skipped.ingest ?? '']);
   if (r.reconcile) {
     const c = r.reconcile;

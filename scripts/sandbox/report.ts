@@ -31,7 +31,7 @@ export function sandboxReport(r: SandboxResult): string {
     '',
     `- Started ${r.startedAt}, took ${(r.durationMs / 1000).toFixed(1)} s.`,
     `- Result: ${r.problems.length === 0 ? '**all checks passed**' : `**${r.problems.length} check(s) failed**`}: ` +
-      `${c.covered}/${c.targets} targets streaming, ${r.ingest.events} OCSF events (${r.ingest.invalidEvents.length} invalid), ${r.ingest.deadLetters} dead letters.`,
+      `${c.covered}/${c.targets} targets streaming, ${r.ingest.events} OCSF events (${r.ingest.invalidEvents.length} invalid), ${r.ingest.deadLetters} dead-lettered records.`,
     '',
   );
   if (r.problems.length > 0) out.push('## Problems', '', ...r.problems.map((p) => `- ${p}`), '');
@@ -158,6 +158,6 @@ export function sandboxReport(r: SandboxResult): string {
   rows.push(['**total**', r.arm.total.reads, r.arm.total.writes, r.arm.total.deletes, r.arm.total.status429]);
   out.push(table(['phase', 'reads', 'writes', 'deletes', '429s'], rows), '');
 
-  out.push('## Files', '', `- \`${basename(r.files.events)}\`: one OCSF event per line`, `- \`${basename(r.files.deadLetters)}\`: one dead letter per line`, `- \`${basename(r.files.coverage)}\`: the coverage ledger (same JSON as \`azure-mdr coverage --json\`)`, `- \`${basename(r.files.eventDriven)}\`: the event-driven step, with the tamper finding as written`, '');
+  out.push('## Files', '', `- \`${basename(r.files.events)}\`: one OCSF event per line`, `- \`${basename(r.files.deadLetters)}\`: one dead letter per line (a message with failed records: its original bytes and an outcome per record)`, `- \`${basename(r.files.coverage)}\`: the coverage ledger (same JSON as \`azure-mdr coverage --json\`)`, `- \`${basename(r.files.eventDriven)}\`: the event-driven step, with the tamper finding as written`, '');
   return `${out.join('\n')}\n`;
 }

@@ -17,7 +17,8 @@ import { runHealthCheck, type HealthRunReport } from '../../src/lib/health/runHe
 import type { IngestBatchResult } from '../../src/lib/ingest/handleIngestBatch.js';
 import { createIngestHandler } from '../../src/lib/ingest/ingestHandler.js';
 import { ocsfClassName, validateOcsfEvent } from '../../src/lib/ingest/ocsf/validate.js';
-import type { DeadLetter, OcsfEvent } from '../../src/lib/ingest/types.js';
+import type { OcsfEvent } from '../../src/lib/ingest/types.js';
+import { failedRecordsOf, parseDeadLetter, type StoredDeadLetter } from '../../src/lib/ingest/deadLetter.js';
 import { memoryLogger, type Logger } from '../../src/lib/log.js';
 import { syncIngestAppSettings, type AppSettingsSyncResult } from '../../src/lib/onboarding/appSettingsSync.js';
 import { createGetOperationHandler, createGetTenantHandler, createPutTenantHandler } from '../../src/lib/onboarding/httpHandlers.js';
@@ -378,19 +379,27 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
         for (const line of text.split('\n')) if (line.trim() !== '') events.push(JSON.parse(line) as OcsfEvent);
       }
     }
-    const deadLetters: DeadLetter[] = [];
+    // One dead letter per message with failed records; `deadLetters` lists those records one by one.
+    const deadLetterLines: string[] = [];
+    const deadLetters: { dl: StoredDeadLetter & { version: 2 }; index: number; reason: string; detail: string }[] = [];
     const dlContainer = blobClient.getContainerClient(settings.ingest.deadLetterContainer);
     if (await dlContainer.exists()) {
       for await (const b of dlContainer.listBlobsFlat({ prefix: `${tenantId}/` })) {
         const text = (await dlContainer.getBlobClient(b.name).downloadToBuffer()).toString('utf8');
-        for (const line of text.split('\n')) if (line.trim() !== '') deadLetters.push(JSON.parse(line) as DeadLetter);
+        for (const line of text.split('\n')) {
+          if (line.trim() === '') continue;
+          const dl = parseDeadLetter(line);
+          if (dl.version !== 2) throw new Error(`dead letter ${b.name} is not in the current format`);
+          deadLetterLines.push(line);
+          for (const f of failedRecordsOf({ outcomes: dl.outcomes, failures: dl.failures })) deadLetters.push({ dl, index: f.index, reason: f.reason, detail: f.listed?.detail ?? '' });
+        }
       }
     }
     const malformedOutcomes = messages
       .filter((m) => m.kind === 'malformed')
       .map((m) => {
         const at = placed.get(m);
-        const mine = deadLetters.filter((d) => at && d.namespace === at.namespace && d.partitionId === at.partitionId && d.sequenceNumber === at.seq);
+        const mine = deadLetters.filter(({ dl: d }) => at && d.namespace === at.namespace && d.partitionId === at.partitionId && d.sequenceNumber === at.seq);
         const reasons = [...new Set(mine.map((d) => d.reason))];
         return { label: m.label, outcome: mine.length === 0 ? 'mapped to event(s): decoding was lossy but the record was complete' : `${mine.length} dead letter(s): ${reasons.join(', ')}` };
       });
@@ -532,7 +541,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
 
     await mkdir(outDir, { recursive: true });
     await writeFile(files.events, events.map((e) => `${JSON.stringify(e)}\n`).join(''));
-    await writeFile(files.deadLetters, deadLetters.map((d) => `${JSON.stringify(d)}\n`).join(''));
+    await writeFile(files.deadLetters, deadLetterLines.map((l) => `${l}\n`).join(''));
     await writeFile(files.coverage, `${JSON.stringify(coverage, null, 2)}\n`);
     await writeFile(files.eventDriven, `${JSON.stringify(eventDriven, null, 2)}\n`);
     await writeFile(files.report, sandboxReport(result));

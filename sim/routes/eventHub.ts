@@ -7,6 +7,41 @@ import { wire } from './resources.js';
 
 const HUBS_PER_NAMESPACE: Record<string, number> = { basic: 10, standard: 10, premium: 100, dedicated: 1000 };
 const CONSUMER_GROUPS_PER_HUB: Record<string, number> = { basic: 1, standard: 20, premium: 100, dedicated: 1000 };
+/**
+ * Per-tier hub limits (Microsoft docs, Event Hubs quotas: articles/event-hubs/includes/event-hubs-tier-limits.md):
+ * retention 1 / 7 / 90 / 90 days, partitions per hub 32 / 32 / 100 / 1024; Premium also caps a namespace at 200
+ * partitions per processing unit. Kept apart from the app's own table (src/lib/config/eventHubTiers.ts) on purpose:
+ * the simulator stands for Azure, so a wrong limit in the app shows up against it.
+ */
+const MAX_RETENTION_DAYS: Record<string, number> = { basic: 1, standard: 7, premium: 90, dedicated: 90 };
+const PARTITIONS_PER_HUB: Record<string, number> = { basic: 32, standard: 32, premium: 100, dedicated: 1024 };
+const PREMIUM_PARTITIONS_PER_PU = 200;
+const tierName = (t: string) => `${t.charAt(0).toUpperCase()}${t.slice(1)}`;
+
+/**
+ * A hub PUT's partitions and retention against the namespace's tier. The wording follows the one Microsoft
+ * documents for Basic ("The value '#' for MessageRetentionInDays isn't valid for the Basic tier. the value can't
+ * exceed '1' day(s).", BadRequest 40000, articles/event-hubs/resource-manager-exceptions.md); the same sentence for
+ * the other tiers, for retentionTimeInHours and for PartitionCount is our assumption (not documented).
+ */
+function hubTierError(ctx: RouteContext, ns: SimResource, props: Record<string, unknown>, existing: SimResource | undefined): Reply | undefined {
+  const tier = tierOf(ns);
+  const days = MAX_RETENTION_DAYS[tier] ?? 7;
+  const bad = (field: string, value: unknown, limit: number, unit = '') =>
+    badRequest('BadRequest', `The value '${String(value)}' for ${field} isn't valid for the ${tierName(tier)} tier. the value can't exceed '${limit}'${unit}. SubCode=40000.`);
+  const retention = (props.retentionDescription ?? {}) as Record<string, unknown>;
+  if (typeof retention.retentionTimeInHours === 'number' && retention.retentionTimeInHours > days * 24) return bad('RetentionTimeInHours', retention.retentionTimeInHours, days * 24, ' hour(s)');
+  if (typeof props.messageRetentionInDays === 'number' && props.messageRetentionInDays > days) return bad('MessageRetentionInDays', props.messageRetentionInDays, days, ' day(s)');
+  if (existing || typeof props.partitionCount !== 'number') return undefined;
+  const maxPartitions = PARTITIONS_PER_HUB[tier] ?? 32;
+  if (props.partitionCount > maxPartitions) return bad('PartitionCount', props.partitionCount, maxPartitions);
+  if (tier === 'premium') {
+    const budget = PREMIUM_PARTITIONS_PER_PU * (typeof ns.sku?.capacity === 'number' ? ns.sku.capacity : 1);
+    const used = ctx.state.list(`${ns.id}/eventhubs`).reduce((n, h) => n + (typeof h.properties.partitionCount === 'number' ? h.properties.partitionCount : 0), 0);
+    if (used + props.partitionCount > budget) return badRequest('QuotaExceeded', `Namespace '${ns.name}' would hold ${used + props.partitionCount} partitions; the Premium tier allows ${PREMIUM_PARTITIONS_PER_PU} per processing unit (${budget}).`);
+  }
+  return undefined;
+}
 export const MAX_AUTH_RULES = 12;
 
 const NS = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.EventHub/namespaces';
@@ -129,6 +164,8 @@ export function registerEventHub(r: Router): void {
     if (isReply(ns)) return ns;
     const existing = ctx.state.get(`${ns.id}/eventhubs/${ctx.params.hub}`);
     const props = propsOf(objectBody(ctx));
+    const tierError = hubTierError(ctx, ns, props, existing);
+    if (tierError) return tierError;
     if (!existing) {
       const max = HUBS_PER_NAMESPACE[tierOf(ns)] ?? 10;
       if (ctx.state.list(`${ns.id}/eventhubs`).length >= max)
@@ -163,7 +200,7 @@ export function registerEventHub(r: Router): void {
     const existing = ctx.state.get(`${h.id}/consumergroups/${ctx.params.cg}`);
     const max = CONSUMER_GROUPS_PER_HUB[tierOf(ns)] ?? 20;
     if (!existing && ctx.state.list(`${h.id}/consumergroups`).length >= max)
-      return badRequest('QuotaExceeded', `Cannot create more than ${max} consumer groups on event hub '${h.name}'.`);
+      return badRequest('QuotaExceeded', `Cannot create more than ${max} consumer groups on event hub '${h.name}' (${tierName(tierOf(ns))} tier).`);
     const name = existing?.name ?? ctx.params.cg ?? '';
     const now = new Date().toISOString();
     const x = ctx.state.put({ id: `${h.id}/consumergroups/${name}`, name, type: 'Microsoft.EventHub/Namespaces/EventHubs/ConsumerGroups', subscriptionId: h.subscriptionId,

@@ -26,6 +26,10 @@ describe('npm run bench -- --quick --json', () => {
 
     for (const k of ['recordsPerSec', 'baselineRecordsPerSec', 'ratioToBaseline', 'cpuRatioToBaseline', 'ratioCeiling', 'peakHeapBytes1MB', 'outputToInputBytes', 'stringifyEventsOnlyRatioToBaseline']) expect(isNum(r.ingest[k]), `ingest.${k}`).toBe(true);
     expect(r.ingest.ratioToBaseline).toBeCloseTo(r.ingest.recordsPerSec / r.ingest.baselineRecordsPerSec, 1);
+    // The hostile-message heap figure: one 1 MB message, measured by the smallest heap limit it gets through.
+    expect(r.ingest.hostileMessageHeap.messageBytes).toBeGreaterThan(1_000_000);
+    for (const k of ['baselineHeapMb', 'hostileHeapMb', 'peakHeapBytes', 'peakHeapPerMessageByte', 'deadLetterBlobBytes']) expect(isNum(r.ingest.hostileMessageHeap[k]), `hostileMessageHeap.${k}`).toBe(true);
+    expect(r.ingest.hostileMessageHeap.hostileHeapMb).toBeGreaterThanOrEqual(r.ingest.hostileMessageHeap.baselineHeapMb);
     expect(Object.keys(r.ingest.recordsBySource).sort()).toEqual(['activity-log', 'defender-alert', 'entra-audit', 'key-vault', 'sign-in', 'storage']);
 
     // Reconcile is either measured or explicitly null with a reason, never faked.

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parseDeadLetter } from '../../src/lib/ingest/deadLetter.js';
 import { main } from '../../src/cli/main.js';
 import { commands } from '../../src/cli/commands/index.js';
 import type { CliIo } from '../../src/cli/types.js';
@@ -48,8 +49,10 @@ describe('azure-mdr CLI', () => {
     expect(evs.every((e) => e.metadata.tenant_uid === TENANT && e.metadata.labels === undefined && e.metadata.processed_time === Date.UTC(2026, 0, 1))).toBe(true);
     expect(evs.every((e) => validateOcsfEvent(e).ok)).toBe(true);
     expect(cap.err()).toBe('9 records: 3 events, 6 dead-lettered\n');
-    const dls = readFileSync(dl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string });
-    expect(dls.map((d) => d.reason).sort()).toEqual(['tenant-mismatch', 'tenant-mismatch', 'tenant-mismatch', 'tenant-mismatch', 'tenant-mismatch', 'unparseable']);
+    // One dead letter per message with failed records (its bytes once, an outcome per record).
+    const dls = readFileSync(dl, 'utf8').trim().split('\n').map((l) => parseDeadLetter(l));
+    expect(dls.map((d) => (d.version === 2 ? d.outcomes : ''))).toEqual(['U.', 'TTTTT']);
+    expect(dls[1]!.body.equals(readFileSync(fx('sign-in/elastic-integrations__test-signinlogs-raw.log')))).toBe(true);
   });
 
   it('reads stdin with --lines, one body per line, and marks offline attribution without --tenant', async () => {

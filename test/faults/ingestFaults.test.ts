@@ -7,7 +7,12 @@ import { seededRandom } from '../../sim/faults.js';
 import { handleIngestBatch, type EventBatch, type IngestBatchResult, type IngestOutputs } from '../../src/lib/ingest/handleIngestBatch.js';
 import { createBlobOutputs } from '../../src/lib/ingest/outputs/blobOutputs.js';
 import { combineOutputs, createMemoryOutputs } from '../../src/lib/ingest/outputs/memoryOutputs.js';
-import type { DeadLetter } from '../../src/lib/ingest/types.js';
+import { failedRecordsOf, parseDeadLetter, type StoredDeadLetter } from '../../src/lib/ingest/deadLetter.js';
+
+/** One key per dead-lettered record: message sequence number, record index, reason. */
+function deadRecordKeys(dls: readonly StoredDeadLetter[]): string[] {
+  return dls.flatMap((d) => (d.version === 2 ? failedRecordsOf(d).map((f) => `${d.sequenceNumber}#${f.index}#${f.reason}`) : [])).sort();
+}
 
 /**
  * Ingest under output failures: the blob store (events and dead letters) and the downstream Event Hub fail for a
@@ -68,7 +73,7 @@ interface Run {
   result: IngestBatchResult;
   blobUids: string[];
   hubUids: string[];
-  deadLetters: DeadLetter[];
+  deadLetters: StoredDeadLetter[];
 }
 
 /** Delivers the same batch until it succeeds; outputs fail as `failWhile(attempt)` says. */
@@ -96,7 +101,7 @@ async function deliverUntilSuccess(seed: number, failingAttempts: number, failRa
       const blobUids = [...blob.blobs]
         .filter(([name]) => name.startsWith('ocsf/'))
         .flatMap(([, gz]) => gunzipSync(gz).toString('utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { metadata: { uid: string } }).metadata.uid));
-      const deadLetters = [...blob.blobs].filter(([name]) => name.startsWith('dead/')).map(([, b]) => JSON.parse(b.toString('utf8')) as DeadLetter);
+      const deadLetters = [...blob.blobs].filter(([name]) => name.startsWith('dead/')).map(([, b]) => parseDeadLetter(b.toString('utf8')));
       return { attempts: attempt, thrown, injected: blob.failures() + hubFailures, result, blobUids, hubUids: hubSent.flatMap((b) => b.events.map((e) => e.metadata.uid)), deadLetters };
     } catch {
       thrown++;
@@ -115,7 +120,7 @@ describe('ingest under output failures', async () => {
   const clean = createMemoryOutputs();
   const expected = await handleIngestBatch({ bodies, messages, binding: { tenantId: TENANT, hub: 'h', namespace: 'ns' }, ingestTime: 1, outputs: clean });
   const expectedUids = clean.batches.flatMap((b) => b.events.map((e) => e.metadata.uid)).sort();
-  const expectedDeadBytes = clean.deadLetters.map((d) => d.bodyBase64 + (d.recordIndex ?? '')).sort();
+  const expectedDeadKeys = clean.deadLetters.flatMap((d) => failedRecordsOf(d).map((f) => `${d.sequenceNumber}#${f.index}#${f.reason}`)).sort();
 
   it('the reference batch is realistic: several sources, events and dead letters, accounting identity holds', () => {
     expect(bodies.length).toBeGreaterThan(40);
@@ -152,8 +157,10 @@ describe('ingest under output failures', async () => {
         expect([...run.blobUids].sort()).toEqual(expectedUids);
         // Event Hub is at-least-once: the downstream dedupes by uid, and the set of uids is exactly the expected one.
         expect([...new Set(run.hubUids)].sort()).toEqual([...new Set(expectedUids)].sort());
-        // Dead letters: one blob per dead-lettered record, carrying its original bytes.
-        expect(run.deadLetters.map((d) => d.bodyBase64 + (d.recordIndex ?? '')).sort()).toEqual(expectedDeadBytes);
-        expect(run.blobUids.length + run.deadLetters.length).toBe(expected.events + expected.deadLetters);
+        // Dead letters: one blob per message with failed records, carrying the message's original bytes once.
+        const keys = deadRecordKeys(run.deadLetters);
+        expect(keys).toEqual(expectedDeadKeys);
+        for (const d of run.deadLetters) expect(d.body.equals(bodies[d.sequenceNumber! - 500]!)).toBe(true);
+        expect(run.blobUids.length + keys.length).toBe(expected.events + expected.deadLetters);
       });
 });

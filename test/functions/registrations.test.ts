@@ -78,8 +78,9 @@ describe('the built Function App', () => {
       eventHubName: `mdr-${tenantA}`,
       consumerGroup: 'mdr-ingest',
       cardinality: 'many',
+      dataType: 'binary',
     });
-    expect(ingest?.retryOptions).toMatchObject({ strategy: 'exponentialBackoff', maxRetryCount: 8 });
+    expect(ingest?.retryOptions).toMatchObject({ strategy: 'exponentialBackoff', maxRetryCount: -1 });
 
     expect(trigger(byName.get('reconcile-fanout'))).toMatchObject({ type: 'timerTrigger', schedule: '0 */5 * * * *' });
     expect(Object.values(byName.get('reconcile-fanout')?.bindings ?? {}).find((b) => b.direction === 'out')).toMatchObject({ type: 'queue', queueName: 'mdr-reconcile' });

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failedRecordsOf, parseDeadLetter } from '../../src/lib/ingest/deadLetter.js';
 import { FINAL_STATES, runSandbox, type SandboxResult } from '../../scripts/sandbox/runSandbox.js';
 import { loadScenario, type Scenario } from '../../sim/scenario.js';
 import { validateOcsfEvent } from '../../src/lib/ingest/ocsf/validate.js';
@@ -68,17 +69,21 @@ describe('npm run sandbox on scenarios/example.json (in-process)', () => {
   });
 
   it('dead-letters the malformed bodies with their reasons, including the record that claims another tenant', () => {
-    const dls = lines(join(outDir, 'dead-letters.ndjson')).map((l) => JSON.parse(l) as { reason: string; preview: string; bodyBase64: string });
-    const reasons = new Set(dls.map((d) => d.reason));
+    const dls = lines(join(outDir, 'dead-letters.ndjson')).map((l) => parseDeadLetter(l));
+    const failed = dls.flatMap((d) => (d.version === 2 ? failedRecordsOf(d).map((f) => ({ ...f, body: d.body })) : []));
+    const reasons = new Set(failed.map((f) => f.reason));
     expect(reasons).toContain('unparseable');
     expect(reasons).toContain('tenant-mismatch');
-    const mismatch = dls.filter((d) => d.reason === 'tenant-mismatch');
-    expect(mismatch.some((d) => Buffer.from(d.bodyBase64, 'base64').toString('utf8').includes('0badf00d-0000-4000-8000-00000000f00d'))).toBe(true);
+    const mismatch = failed.filter((f) => f.reason === 'tenant-mismatch');
+    // The record's bytes are in its message's stored body, at the listed byte range.
+    expect(mismatch.some((f) => f.listed?.start !== undefined && f.body.subarray(f.listed.start, f.listed.end).toString('utf8').includes('0badf00d-0000-4000-8000-00000000f00d'))).toBe(true);
   });
 
   it('accounts for every record: records in = events + dead letters read back from the blobs', () => {
     const events = lines(join(outDir, 'events.ocsf.ndjson')).length;
-    const dls = lines(join(outDir, 'dead-letters.ndjson')).length;
+    const dls = lines(join(outDir, 'dead-letters.ndjson'))
+      .map((l) => parseDeadLetter(l))
+      .reduce((n, d) => n + (d.version === 2 ? failedRecordsOf(d).length : 1), 0);
     expect(result.ingest.records).toBeGreaterThan(0);
     expect(events + dls).toBe(result.ingest.records);
     expect(events).toBe(result.ingest.handlerEvents);

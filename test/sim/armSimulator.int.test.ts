@@ -132,6 +132,29 @@ describe('ARM simulator against the real SDK clients', () => {
     for (let i = 1; i <= 10; i++) await eh.eventHubs.delete(POOL_RG, WEU_NS, `quota-${i}`);
   });
 
+  it("answers a hub PUT beyond its namespace tier's retention or partition limit with the 400 ARM gives", async () => {
+    // Microsoft docs, Event Hubs quotas: Standard 7 days and 32 partitions per hub, Premium 90 days and 100.
+    const eh = await clients.eventHub(PROVIDER_SUB);
+    const tooLong = eh.eventHubs.createOrUpdate(POOL_RG, WEU_NS, 'tier-a', { partitionCount: 4, retentionDescription: { cleanupPolicy: 'Delete', retentionTimeInHours: 169 } });
+    await expect(tooLong).rejects.toMatchObject({ statusCode: 400, code: 'BadRequest', message: expect.stringContaining("for RetentionTimeInHours isn't valid for the Standard tier. the value can't exceed '168' hour(s)") });
+    await expect(eh.eventHubs.createOrUpdate(POOL_RG, WEU_NS, 'tier-a', { partitionCount: 4, messageRetentionInDays: 8 })).rejects.toMatchObject({ statusCode: 400, message: expect.stringContaining("can't exceed '7' day(s)") });
+    await expect(eh.eventHubs.createOrUpdate(POOL_RG, WEU_NS, 'tier-a', { partitionCount: 33 })).rejects.toMatchObject({ statusCode: 400, message: expect.stringContaining("The value '33' for PartitionCount isn't valid for the Standard tier. the value can't exceed '32'") });
+    expect(sim.state.get(`${ns(WEU_NS)}/eventhubs/tier-a`)).toBeUndefined();
+    // At the limits, and a later retention change beyond them on an existing hub is refused too.
+    await eh.eventHubs.createOrUpdate(POOL_RG, WEU_NS, 'tier-a', { partitionCount: 32, retentionDescription: { cleanupPolicy: 'Delete', retentionTimeInHours: 168 } });
+    await expect(eh.eventHubs.createOrUpdate(POOL_RG, WEU_NS, 'tier-a', { partitionCount: 32, retentionDescription: { cleanupPolicy: 'Delete', retentionTimeInHours: 720 } })).rejects.toMatchObject({ statusCode: 400 });
+    await eh.eventHubs.delete(POOL_RG, WEU_NS, 'tier-a');
+
+    await eh.namespaces.createOrUpdate(POOL_RG, 'ehns-mdr-prem-01', { location: 'westeurope', sku: { name: 'Premium', tier: 'Premium', capacity: 1 } }, { updateIntervalInMs: 20 });
+    const premium = await eh.eventHubs.createOrUpdate(POOL_RG, 'ehns-mdr-prem-01', 'tier-p', { partitionCount: 100, retentionDescription: { cleanupPolicy: 'Delete', retentionTimeInHours: 2160 } });
+    expect(premium.partitionIds).toHaveLength(100);
+    await expect(eh.eventHubs.createOrUpdate(POOL_RG, 'ehns-mdr-prem-01', 'tier-p2', { partitionCount: 101 })).rejects.toMatchObject({ statusCode: 400, message: expect.stringContaining("isn't valid for the Premium tier. the value can't exceed '100'") });
+    await eh.eventHubs.createOrUpdate(POOL_RG, 'ehns-mdr-prem-01', 'tier-p2', { partitionCount: 100 });
+    // 200 partitions per processing unit, namespace-wide.
+    await expect(eh.eventHubs.createOrUpdate(POOL_RG, 'ehns-mdr-prem-01', 'tier-p3', { partitionCount: 1 })).rejects.toMatchObject({ statusCode: 400, code: 'QuotaExceeded' });
+    await eh.namespaces.delete(POOL_RG, 'ehns-mdr-prem-01');
+  });
+
   it('puts, gets, pages and deletes diagnostic settings with the documented wire shape and enforces the Azure rules', async () => {
     const mon = await clients.monitor();
     const ruleId = `${ns(WEU_NS)}/authorizationRules/RootManageSharedAccessKey`;

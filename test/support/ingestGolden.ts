@@ -24,6 +24,7 @@ export async function runGolden(body: Uint8Array, tenantId?: string): Promise<Go
   return {
     records: res.records,
     events: outputs.batches.flatMap((b) => b.events),
-    deadLetters: outputs.deadLetters.map((d) => ({ reason: d.reason, detail: d.detail, recordIndex: d.recordIndex, preview: d.preview.slice(0, 160) })),
+    // Golden files hold every failed record; a fixture never has more than the listed maximum per message.
+    deadLetters: outputs.deadLetters.flatMap((d) => d.failures.map((f) => ({ reason: f.reason, detail: f.detail, recordIndex: f.index, preview: f.preview.slice(0, 160) }))),
   };
 }

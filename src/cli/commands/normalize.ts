@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { handleIngestBatch } from '../../lib/ingest/handleIngestBatch.js';
+import { writeDeadLetterFile } from '../deadLetterFile.js';
 import { createMemoryOutputs } from '../../lib/ingest/outputs/memoryOutputs.js';
 import { readInputs, splitLines } from '../readInput.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';
@@ -18,7 +18,8 @@ A summary "N records: K events, D dead-lettered" goes to stderr.
                          Without --tenant: offline mode, each event takes the record's own tenant and is labelled
                          metadata.labels "attribution:unverified".
   --subscriptions a,b    the tenant's known subscription ids (only with --tenant); without it subscriptions are not checked
-  --dead-letter FILE     write dead letters (NDJSON, the format 'azure-mdr replay' reads) to FILE
+  --dead-letter FILE     write dead letters to FILE: one line per message with a failed record, holding the
+                         message's bytes and each record's outcome (the format 'azure-mdr replay' reads)
   --lines                one body per input line
   --ingest-time ISO      ingest time to stamp (default: now); fixes metadata.processed_time for reproducible output
 `;
@@ -59,19 +60,22 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   const bodies: Buffer[] = values.lines ? inputs.flatMap((i) => splitLines(i.bytes)) : inputs.map((i) => i.bytes);
   const outputs = createMemoryOutputs();
   let records = 0;
+  let mapped = 0;
   let events = 0;
   // Chunks bound memory for large --lines inputs; each chunk is one "batch".
   const CHUNK = 500;
   for (let i = 0; i < bodies.length; i += CHUNK) {
     const res = await handleIngestBatch({ bodies: bodies.slice(i, i + CHUNK), binding: { tenantId }, subscriptionIds, ingestTime, outputs });
     records += res.records;
+    mapped += res.mapped;
     events += res.events;
     for (const b of outputs.batches) for (const ev of b.events) io.stdout.write(`${JSON.stringify(ev)}\n`);
     outputs.batches.length = 0;
   }
   const dls = outputs.deadLetters;
-  if (values['dead-letter'] !== undefined) await writeFile(values['dead-letter'], dls.map((d) => `${JSON.stringify(d)}\n`).join(''));
-  io.stderr.write(`${records} records: ${events} events, ${dls.length} dead-lettered${dls.length > 0 && values['dead-letter'] === undefined ? ' (use --dead-letter FILE to keep them)' : ''}\n`);
+  const deadLettered = records - mapped;
+  if (values['dead-letter'] !== undefined) await writeDeadLetterFile(values['dead-letter'], dls);
+  io.stderr.write(`${records} records: ${events} events, ${deadLettered} dead-lettered${deadLettered > 0 && values['dead-letter'] === undefined ? ' (use --dead-letter FILE to keep them)' : ''}\n`);
   return 0;
 }
 

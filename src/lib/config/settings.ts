@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { consumerGroupsPerHub, hubTierViolations } from './eventHubTiers.js';
 import { ingestBindingsSchema } from './ingestBindings.js';
 
 /**
@@ -87,7 +88,8 @@ export const envSchema = z.object({
   MDR_EH_POOL_CAPACITY: int(1, 1, 40),
   MDR_EH_POOL_GROWTH: bool(true),
   MDR_EH_POOL_REGIONS: csv,
-  MDR_EH_PARTITION_COUNT: int(4, 1, 32),
+  // Per-tier limits are checked after parsing (eventHubTiers.ts): these ranges are the widest tier's.
+  MDR_EH_PARTITION_COUNT: int(4, 1, 100),
   MDR_EH_RETENTION_HOURS: int(168, 1, 2160),
   MDR_EH_CONSUMER_GROUP: z.string().regex(/^[\w.-]{1,50}$/, 'expected a consumer group name (1-50 letters, digits, _ . -)').default('mdr-ingest'),
   // ---- storage (registry tables, reconcile queue, outputs)
@@ -158,6 +160,9 @@ export function parseSettings(env: Record<string, string | undefined>) {
     throw new ConfigError(`Invalid app settings: ${lines.join('; ')}`);
   }
   const e = parsed.data;
+
+  const tierProblems = hubTierViolations(e.MDR_EH_POOL_TIER, { partitionCount: e.MDR_EH_PARTITION_COUNT, retentionHours: e.MDR_EH_RETENTION_HOURS, consumerGroups: consumerGroupsPerHub(e.MDR_EH_CONSUMER_GROUP) });
+  if (tierProblems.length > 0) throw new ConfigError(`Invalid app settings: ${tierProblems.join('; ')}`);
 
   let cloud: { name: CloudName; armEndpoint: string; authorityHost: string; eventHubsSuffix: string; storageSuffix: string };
   if (e.MDR_AZURE_CLOUD === 'Custom') {

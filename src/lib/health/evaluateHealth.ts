@@ -1,6 +1,7 @@
 import type { SourceId } from '../ingest/types.js';
 import { normalizeRegion } from '../reconcile/plan.js';
-import type { CoverageEntry, CoverageState, HubAssignment, LastSeen, TargetId } from '../registry/types.js';
+import { PROGRESS_INTERVAL_MS } from '../ingest/partitionProgress.js';
+import type { CoverageEntry, CoverageState, HubAssignment, LastSeen, PartitionProgress, TargetId } from '../registry/types.js';
 import { EXPECTING_STATES, NEW_SETTING_GRACE_MINUTES, NEW_SETTING_STATES, TARGET_SOURCES } from './expectedSources.js';
 import { lastEnqueuedOf, type HubRuntime } from './partitionInfo.js';
 
@@ -13,10 +14,15 @@ import { lastEnqueuedOf, type HubRuntime } from './partitionInfo.js';
  * max(threshold, 90 min) from its ledger time (Azure needs up to 90 min before data flows), and a setting on a
  * hub gets the same from the hub's creation. Times are event times (`lastEventTime`): a replay of old data
  * must not make a dead source look alive.
+ *
+ * A hub is `stalled` when events wait in a partition that ingest has not got a batch of through for STALL_MINUTES
+ * (ingest retries a failing delivery indefinitely, so the checkpoint never passes unwritten records; this is how that
+ * shows). Ledger entries on a stalled hub keep their state: the customer is sending, we are not getting it through.
  */
 export type SourceVerdict = 'ok' | 'silent' | 'never-seen';
-export type TenantVerdict = SourceVerdict | 'no-expected-sources';
-export type HubVerdict = 'ok' | 'silent' | 'never-seen' | 'unknown';
+export type TenantVerdict = SourceVerdict | 'no-expected-sources' | 'stalled';
+/** `stalled`: events wait in a partition whose ingest deliveries keep failing (see stalledPartitions). */
+export type HubVerdict = 'ok' | 'silent' | 'never-seen' | 'unknown' | 'stalled';
 
 export interface HubObservation {
   hub: HubAssignment;
@@ -32,6 +38,8 @@ export interface EvaluateHealthInput {
   hubs: readonly HubObservation[];
   coverage: readonly CoverageEntry[];
   lastSeen: readonly LastSeen[];
+  /** When ingest last got a batch of each hub partition through (absent rows: unknown, never stalled). */
+  progress?: readonly PartitionProgress[];
   now: Date;
   thresholdMinutes: number;
 }
@@ -45,6 +53,17 @@ export interface HubHealth {
   lastEnqueuedOnUtc?: string;
   /** Sum over partitions of the last enqueued sequence numbers (moves when anything arrives). */
   lastEnqueuedSequenceTotal?: number;
+  /** Partitions holding events that ingest has not got through for STALL_MINUTES (the host keeps retrying them). */
+  stalledPartitions?: StalledPartition[];
+}
+
+export interface StalledPartition {
+  partitionId: string;
+  /** Last time ingest got a batch of this partition through. */
+  progressAt: string;
+  progressSequenceNumber?: number | undefined;
+  lastEnqueuedOnUtc: string;
+  lastEnqueuedSequenceNumber: number;
 }
 
 export interface SourceHealth {
@@ -85,6 +104,13 @@ export interface TenantHealth {
 }
 
 const MINUTE = 60_000;
+/** A partition with events waiting and no batch through for this long is stalled (retries back off to 15 min). */
+export const STALL_MINUTES = 30;
+/**
+ * Events enqueued this long after the recorded progress would have moved it, had ingest got them through: progress is
+ * written at most every PROGRESS_INTERVAL_MS, plus time to process a batch.
+ */
+const STALL_PENDING_MS = PROGRESS_INTERVAL_MS + 5 * MINUTE;
 const SILENT_HUB: ReadonlySet<HubVerdict> = new Set<HubVerdict>(['silent', 'never-seen']);
 const isNotOk = (v: SourceVerdict): boolean => v !== 'ok';
 
@@ -98,10 +124,38 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const ago = (now: number, t: number): string => `${Math.round((now - t) / MINUTE)} min ago`;
 const hubName = (h: HubAssignment): string => `${h.namespace}/${h.hub}`;
 
-function evaluateHub(o: HubObservation, now: number, thresholdMs: number, graceMs: number): HubHealth {
+/**
+ * Partitions of a hub whose events wait: something was enqueued well after ingest last got a batch of the partition
+ * through, and nothing got through for STALL_MINUTES. A partition ingest has no progress row for is never stalled.
+ */
+export function stalledPartitionsOf(o: HubObservation, progress: readonly PartitionProgress[], now: number): StalledPartition[] {
+  const out: StalledPartition[] = [];
+  for (const p of o.runtime?.partitions ?? []) {
+    if (p.isEmpty || !p.lastEnqueuedOnUtc) continue;
+    const pr = progress.find((x) => x.partitionId === p.partitionId && x.hub === o.hub.hub && x.namespace.toLowerCase() === o.hub.namespace.toLowerCase());
+    const at = parseTime(pr?.at);
+    if (!pr || at === undefined) continue;
+    if (now - at > STALL_MINUTES * MINUTE && p.lastEnqueuedOnUtc.getTime() - at > STALL_PENDING_MS)
+      out.push({ partitionId: p.partitionId, progressAt: iso(at), progressSequenceNumber: pr.sequenceNumber, lastEnqueuedOnUtc: iso(p.lastEnqueuedOnUtc.getTime()), lastEnqueuedSequenceNumber: p.lastEnqueuedSequenceNumber });
+  }
+  return out;
+}
+
+function evaluateHub(o: HubObservation, now: number, thresholdMs: number, graceMs: number, progress: readonly PartitionProgress[]): HubHealth {
   const base = { region: normalizeRegion(o.hub.region), namespace: o.hub.namespace, hub: o.hub.hub };
   if (o.error !== undefined || !o.runtime) return { ...base, verdict: 'unknown', reason: `runtime information unavailable: ${o.error ?? 'not read'}` };
   const seqTotal = o.runtime.partitions.reduce((n, p) => n + Math.max(0, p.lastEnqueuedSequenceNumber), 0);
+  const stalled = stalledPartitionsOf(o, progress, now);
+  if (stalled.length > 0) {
+    const oldest = Math.min(...stalled.map((x) => Date.parse(x.progressAt)));
+    return {
+      ...base,
+      verdict: 'stalled',
+      reason: `ingest has not got partition(s) ${stalled.map((x) => x.partitionId).join(', ')} through since ${iso(oldest)} (${ago(now, oldest)}) while events keep arriving: its deliveries fail and are retried (see ingest.partition_stalled in the logs)`,
+      lastEnqueuedSequenceTotal: seqTotal,
+      stalledPartitions: stalled,
+    };
+  }
   const last = lastEnqueuedOf(o.runtime);
   if (last) {
     const t = last.getTime();
@@ -122,7 +176,7 @@ export function evaluateHealth(input: EvaluateHealthInput): TenantHealth {
   const evaluatedAt = iso(now);
 
   const hubs = [...input.hubs].sort((a, b) => a.hub.region.localeCompare(b.hub.region));
-  const hubHealth = hubs.map((o) => evaluateHub(o, now, thresholdMs, graceMs));
+  const hubHealth = hubs.map((o) => evaluateHub(o, now, thresholdMs, graceMs, input.progress ?? []));
   const byRegion = new Map<string, { hub: HubAssignment; health: HubHealth }>();
   hubs.forEach((o, i) => byRegion.set(normalizeRegion(o.hub.region), { hub: o.hub, health: hubHealth[i]! }));
   const primaryRegion = normalizeRegion(input.primaryRegion ?? [...byRegion.keys()].sort()[0] ?? '');
@@ -139,7 +193,12 @@ export function evaluateHealth(input: EvaluateHealthInput): TenantHealth {
     sources,
     entries,
   });
-  if (expecting.length === 0) return result('no-expected-sources', 'the coverage ledger lists no export that streams (run reconcile, or check the coverage ledger)');
+  const stalledHubs = hubHealth.filter((h) => h.verdict === 'stalled');
+  const stalledNote = stalledHubs.map((h) => `${h.namespace}/${h.hub} partition(s) ${(h.stalledPartitions ?? []).map((x) => x.partitionId).join(', ')}`).join('; ');
+  if (expecting.length === 0) {
+    if (stalledHubs.length > 0) return result('stalled', `ingest stalled: ${stalledNote}`);
+    return result('no-expected-sources', 'the coverage ledger lists no export that streams (run reconcile, or check the coverage ledger)');
+  }
 
   // Sources in ledger order of appearance, each with the entries that expect it.
   const entriesBySource = new Map<SourceId, CoverageEntry[]>();
@@ -206,6 +265,8 @@ export function evaluateHealth(input: EvaluateHealthInput): TenantHealth {
   const verdictOf = new Map(sources.map((s) => [s.source, s]));
   const entryHealth: EntryHealth[] = expecting.map((e) => {
     const own = TARGET_SOURCES[e.target].sources.map((s) => verdictOf.get(s)!);
+    // Data waiting in a stalled hub is ours to get through, not the customer's silence: the ledger keeps its state.
+    if (hubOf(e)?.health.verdict === 'stalled') return { target: e.target, resourceId: e.resourceId, subscriptionId: e.subscriptionId, region: e.region, from: e.state, to: e.state, reason: 'ingest stalled on its hub' };
     // Any one source of an export arriving proves the export works (Entra export carries sign-in and audit tables).
     const silent = own.every((s) => isNotOk(s.verdict));
     const to: CoverageState = silent ? 'silent' : e.state === 'silent' ? 'streaming' : e.state;
@@ -213,6 +274,7 @@ export function evaluateHealth(input: EvaluateHealthInput): TenantHealth {
     return { target: e.target, resourceId: e.resourceId, subscriptionId: e.subscriptionId, region: e.region, from: e.state, to, reason };
   });
 
+  if (stalledHubs.length > 0) return result('stalled', `ingest stalled: ${stalledNote}`, sources, entryHealth);
   const bad = sources.filter((s) => isNotOk(s.verdict));
   const knownHubs = hubHealth.filter((h) => h.verdict !== 'unknown');
   const allHubsSilent = knownHubs.length > 0 && knownHubs.every((h) => SILENT_HUB.has(h.verdict));

@@ -91,7 +91,12 @@ export async function runHealthCheck(deps: HealthDeps, opts: HealthRunOptions = 
 }
 
 async function checkTenant(deps: HealthDeps, t: TenantRecord, now: Date, thresholdMinutes: number, dryRun: boolean, log: Logger) {
-  const [hubs, coverage, lastSeen] = await Promise.all([deps.registry.listHubs(t.tenantId), deps.registry.listCoverage(t.tenantId), deps.registry.listLastSeen(t.tenantId)]);
+  const [hubs, coverage, lastSeen, progress] = await Promise.all([
+    deps.registry.listHubs(t.tenantId),
+    deps.registry.listCoverage(t.tenantId),
+    deps.registry.listLastSeen(t.tenantId),
+    deps.registry.listPartitionProgress(t.tenantId),
+  ]);
   const observations: HubObservation[] = await Promise.all(
     hubs
       .filter((h) => h.state === 'ready')
@@ -106,13 +111,14 @@ async function checkTenant(deps: HealthDeps, t: TenantRecord, now: Date, thresho
         }
       }),
   );
-  const health = evaluateHealth({ tenantId: t.tenantId, primaryRegion: t.regions[0], hubs: observations, coverage, lastSeen, now, thresholdMinutes });
+  const health = evaluateHealth({ tenantId: t.tenantId, primaryRegion: t.regions[0], hubs: observations, coverage, lastSeen, progress, now, thresholdMinutes });
 
   for (const s of health.sources) {
     if (s.verdict !== 'ok') log.warn('health.silent', { source: s.source, verdict: s.verdict, lastEventTime: s.lastEventTime, targets: s.targets, reason: s.reason });
   }
   for (const h of health.hubs) {
     if (h.verdict === 'silent' || h.verdict === 'never-seen') log.warn('health.hub_silent', { namespace: h.namespace, hub: h.hub, verdict: h.verdict, lastEnqueuedOnUtc: h.lastEnqueuedOnUtc, reason: h.reason });
+    if (h.verdict === 'stalled') log.error('health.ingest_stalled', { namespace: h.namespace, hub: h.hub, partitions: h.stalledPartitions, reason: h.reason });
   }
 
   const at = now.toISOString();

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { DeadLetter, DeadLetterReason, DecodedRecord, OcsfEvent, SourceId } from './types.js';
 import { decodeBody, defaultDecodeLimits, type DecodeLimits } from './decode/decodeBody.js';
+import { isFailedOutcome, MessageOutcomes } from './deadLetter.js';
 import { mapRecord } from './dispatch.js';
 
 /**
@@ -10,6 +11,8 @@ import { mapRecord } from './dispatch.js';
  * - Every record ends up as exactly one of: mapped (≥1 event) or dead-lettered. The identity
  *   `records = mapped + deadLettered` is checked and logged for every batch; a violation throws (a bug must not
  *   silently drop data).
+ * - A message with failed records gets one dead letter holding its original bytes once and an outcome per record
+ *   (deadLetter.ts): memory and dead-letter bytes grow with the message, not with records × message.
  * - Outputs are awaited; if either write fails the handler throws, so the Functions host's retry policy
  *   redelivers the batch and the checkpoint does not advance. Redelivery is idempotent: event uids and blob names
  *   are deterministic.
@@ -20,6 +23,12 @@ export interface IngestMessageMeta {
   sequenceNumber?: number | undefined;
   offset?: string | undefined;
   enqueuedTime?: string | undefined;
+  /**
+   * Replay of a dead letter: only its failed records are processed again, provided decode still finds the same
+   * number of records in the body (otherwise the decoder changed how it splits the message, and every record is
+   * processed; the mapped ones get their old uids back, so downstream deduplication absorbs them).
+   */
+  replay?: { records: number; outcomes: string } | undefined;
 }
 
 export interface IngestBindingInfo {
@@ -59,10 +68,16 @@ export interface IngestBatchResult {
   records: number;
   mapped: number;
   events: number;
+  /** Dead-lettered records. */
   deadLetters: number;
+  /** Dead-letter documents written (one per message with a failed record). */
+  deadLetterMessages: number;
   byReason: Partial<Record<DeadLetterReason, number>>;
   lastSeen: LastSeen[];
   batchId: string;
+  /** Partition of the batch and its highest sequence number, when the host gave them (stream-health progress). */
+  partitionId: string | undefined;
+  lastSequenceNumber: number | undefined;
 }
 
 export interface HandleIngestBatchInput {
@@ -78,8 +93,6 @@ export interface HandleIngestBatchInput {
   logger?: Logger;
   limits?: DecodeLimits;
 }
-
-const PREVIEW_BYTES = 2048;
 
 export class AccountingError extends Error {
   constructor(message: string) {
@@ -102,51 +115,56 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
   let last: LastSeen | undefined;
   let records = 0;
   let mapped = 0;
-
-  const deadLetter = (reason: DeadLetterReason, detail: string, bytes: Uint8Array, m: IngestMessageMeta | undefined, recordIndex: number | undefined): void => {
-    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    deadLetters.push({
-      reason,
-      detail,
-      tenantId: ctx.tenantId,
-      hub: binding.hub,
-      namespace: binding.namespace,
-      partitionId: m?.partitionId,
-      sequenceNumber: m?.sequenceNumber,
-      offset: m?.offset,
-      enqueuedTime: m?.enqueuedTime,
-      recordIndex,
-      bodyBase64: buf.toString('base64'),
-      preview: buf.subarray(0, PREVIEW_BYTES).toString('utf8'),
-      deadLetteredAt: ingestTime,
-    });
-    byReason[reason] = (byReason[reason] ?? 0) + 1;
-  };
+  let deadLettered = 0;
 
   input.bodies.forEach((body, i) => {
     const m = input.messages?.[i];
+    const meta = { tenantId: ctx.tenantId, hub: binding.hub, namespace: binding.namespace, partitionId: m?.partitionId, sequenceNumber: m?.sequenceNumber, offset: m?.offset, enqueuedTime: m?.enqueuedTime, deadLetteredAt: ingestTime };
+    const finish = (o: MessageOutcomes, bytes: () => Uint8Array): void => {
+      const dl = o.failed > 0 ? o.deadLetter(meta, bytes()) : undefined;
+      if (!dl) return;
+      deadLetters.push(dl);
+      deadLettered += o.failed;
+      for (const [r, n] of Object.entries(dl.byReason) as [DeadLetterReason, number][]) byReason[r] = (byReason[r] ?? 0) + n;
+    };
     let decoded;
     try {
       decoded = decodeBody(body, limits);
     } catch (e) {
       // decode is total by design; this is a last line of defence so one body never sinks the batch.
+      const bytes = safeBytes(body);
+      const o = new MessageOutcomes(1);
+      o.fail(0, 'unparseable', `decoder failed: ${(e as Error).message}`, () => utf8Preview(bytes));
       records++;
-      deadLetter('unparseable', `decoder failed: ${(e as Error).message}`, safeBytes(body), m, undefined);
+      finish(o, () => bytes);
       return;
     }
-    if (decoded.records.length === 0) {
+    const recs = decoded.records;
+    if (recs.length === 0) {
       // An empty body / empty envelope carries no record: account for the message itself so nothing vanishes unseen.
+      const o = new MessageOutcomes(1);
+      o.fail(0, 'unknown-shape', 'message holds no records', () => utf8Preview(decoded.bodyBytes()));
       records++;
-      deadLetter('unknown-shape', 'message holds no records', decoded.bodyBytes(), m, undefined);
+      finish(o, decoded.bodyBytes);
       return;
     }
-    const bytes = (rec: DecodedRecord): Uint8Array => (rec.isolated && !decoded.lossy ? Buffer.from(rec.raw, 'utf8') : decoded.bodyBytes());
-    decoded.records.forEach((rec, idx) => {
+    const replay = m?.replay && m.replay.records === recs.length ? m.replay.outcomes : undefined;
+    const o = new MessageOutcomes(recs.length);
+    // A record's own text when it was cut out exactly, else the start of the message: what a human sees first.
+    const preview = (rec: DecodedRecord) => (): string => (rec.isolated && !decoded.lossy ? rec.raw : utf8Preview(decoded.bodyBytes()));
+    for (let idx = 0; idx < recs.length; idx++) {
+      if (replay !== undefined && !isFailedOutcome(replay, idx)) continue;
+      const rec = recs[idx]!;
       records++;
-      const recordIndex = decoded.records.length > 1 || rec.isolated ? idx : undefined;
-      if (!rec.ok) return deadLetter('unparseable', rec.detail, bytes(rec), m, recordIndex);
+      if (!rec.ok) {
+        o.fail(idx, 'unparseable', rec.detail, preview(rec), rec);
+        continue;
+      }
       const out = mapRecord(rec.value, rec.raw, ctx, rec.repaired);
-      if (!out.ok) return deadLetter(out.reason, out.detail, bytes(rec), m, recordIndex);
+      if (!out.ok) {
+        o.fail(idx, out.reason, out.detail, preview(rec), rec);
+        continue;
+      }
       mapped++;
       for (const ev of out.events) {
         events.push(ev);
@@ -164,24 +182,40 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
         cur.count++;
         if (ev.time > cur.lastEventTime) cur.lastEventTime = ev.time;
       }
-    });
+    }
+    finish(o, decoded.bodyBytes);
   });
 
-  const fields = { records, mapped, events: events.length, deadLetters: deadLetters.length, byReason, tenantId: ctx.tenantId, hub: binding.hub };
-  if (records !== mapped + deadLetters.length || events.length < mapped) {
+  const fields = { records, mapped, events: events.length, deadLetters: deadLettered, deadLetterMessages: deadLetters.length, byReason, tenantId: ctx.tenantId, hub: binding.hub };
+  if (records !== mapped + deadLettered || events.length < mapped) {
     log.error('ingest.accounting_violation', fields);
-    throw new AccountingError(`ingest accounting violated: ${records} records != ${mapped} mapped + ${deadLetters.length} dead-lettered (events ${events.length})`);
+    throw new AccountingError(`ingest accounting violated: ${records} records != ${mapped} mapped + ${deadLettered} dead-lettered (events ${events.length})`);
   }
 
   const first = input.messages?.find((x) => x !== undefined);
-  const batchId = first?.sequenceNumber !== undefined ? `${first.partitionId ?? 'p'}-${first.sequenceNumber}` : `h${createHash('sha256').update(events.map((e) => e.metadata.uid).join(',')).update(deadLetters.map((d) => d.bodyBase64).join(',')).digest('hex').slice(0, 24)}`;
+  const batchId = first?.sequenceNumber !== undefined ? `${first.partitionId ?? 'p'}-${first.sequenceNumber}` : `h${batchHash(events, deadLetters)}`;
   // Dead letters first: if the event write then fails, the redelivery rewrites both under the same names.
   if (deadLetters.length > 0) await outputs.writeDeadLetters(deadLetters);
   if (events.length > 0) await outputs.writeEvents({ tenantId: ctx.tenantId, namespace: binding.namespace, partitionId: first?.partitionId, firstSequenceNumber: first?.sequenceNumber, batchId, events });
   log.info('ingest.batch', { ...fields, batchId, durationMs: Math.round(performance.now() - started) });
   // Degraded, not failed: the records are kept in the dead-letter store for `azure-mdr replay`.
   if (deadLetters.length > 0) log.warn('ingest.dead_lettered', { batchId, tenantId: ctx.tenantId, hub: binding.hub, byReason });
-  return { records, mapped, events: events.length, deadLetters: deadLetters.length, byReason, lastSeen: [...seen.values()], batchId };
+  let lastSequenceNumber: number | undefined;
+  for (const m of input.messages ?? []) if (m?.sequenceNumber !== undefined && (lastSequenceNumber === undefined || m.sequenceNumber > lastSequenceNumber)) lastSequenceNumber = m.sequenceNumber;
+  return { records, mapped, events: events.length, deadLetters: deadLettered, deadLetterMessages: deadLetters.length, byReason, lastSeen: [...seen.values()], batchId, partitionId: first?.partitionId, lastSequenceNumber };
+}
+
+/** Batch id when the host gave no sequence numbers (CLI): a hash of what the batch produced. */
+function batchHash(events: readonly OcsfEvent[], deadLetters: readonly DeadLetter[]): string {
+  const h = createHash('sha256');
+  for (const e of events) h.update(e.metadata.uid).update(',');
+  for (const d of deadLetters) h.update(d.body).update(d.outcomes).update(',');
+  return h.digest('hex').slice(0, 24);
+}
+
+const PREVIEW_BYTES = 2048;
+function utf8Preview(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, PREVIEW_BYTES)).toString('utf8');
 }
 
 function safeBytes(body: unknown): Uint8Array {

@@ -1,6 +1,7 @@
 import type { InvocationContext, EventHubOutput } from '@azure/functions';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { IngestBinding } from '../config/ingestBindings.js';
+import type { Logger } from '../log.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import { handleIngestBatch, type IngestBatchResult, type IngestMessageMeta, type IngestOutputs } from './handleIngestBatch.js';
 import { createBlobOutputs } from './outputs/blobOutputs.js';
@@ -10,10 +11,12 @@ import { lazyOnce } from '../lazy.js';
 import type { OcsfEvent } from './types.js';
 
 /**
- * The Event Hub trigger handler (cardinality "many") for one binding. The registration file wires it:
- *   app.eventHub(ingestFunctionName(b), { …, extraOutputs: [downstream], handler: createIngestHandler({ binding: b, … }) })
- * It reads partition/sequence/offset/enqueued-time from `context.triggerMetadata` (camelCased by the v4 library),
- * runs handleIngestBatch and throws on any output failure so the host's retry policy redelivers the batch.
+ * The Event Hub trigger handler (cardinality "many", `dataType: 'binary'`) for one binding. The registration
+ * (ingestRegistrations.ts) wires it. Each message arrives as a Buffer of its exact bytes: the host sends the batch
+ * as RPC `collectionBytes` and `@azure/functions` turns each entry into a Buffer (fromRpcTypedData). It reads
+ * partition/sequence/offset/enqueued-time from `context.triggerMetadata` (camelCased by the v4 library), runs
+ * handleIngestBatch and throws on any output failure so the host's retry policy redelivers the batch; with
+ * `maxRetryCount: -1` it does so until the outputs recover (no-loss policy, README "Ingest delivery").
  */
 export interface IngestHandlerDeps {
   binding: IngestBinding;
@@ -45,6 +48,25 @@ function asString(v: unknown): string | undefined {
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 }
 
+/**
+ * A sequence number as the v4 library hands it over. The host sends `SequenceNumberArray` (long[]) as RPC
+ * `collectionSint64`; the worker's protobuf decoding leaves int64 values as Long objects unless they are plain
+ * numbers, and the library passes them through, camelCasing a Long into `{ low, high, unsigned }` (the v3
+ * converter called `isLong` for this: azure-functions-nodejs-worker src/converters/RpcConverters.ts).
+ */
+export function sequenceNumberOf(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
+  if (typeof v === 'string' && /^\d{1,15}$/.test(v)) return Number(v);
+  if (typeof v === 'object' && v !== null) {
+    const { low, high } = v as { low?: unknown; high?: unknown };
+    if (typeof low === 'number' && typeof high === 'number' && high >= 0) {
+      const n = high * 2 ** 32 + (low >>> 0);
+      return Number.isSafeInteger(n) ? n : undefined;
+    }
+  }
+  return undefined;
+}
+
 /** Per-message metadata from the v4 trigger metadata (keys already camelCased by the library). */
 export function messagesFromTriggerMetadata(meta: Record<string, unknown> | undefined, count: number): IngestMessageMeta[] {
   const m = meta ?? {};
@@ -57,10 +79,9 @@ export function messagesFromTriggerMetadata(meta: Record<string, unknown> | unde
   const out: IngestMessageMeta[] = [];
   for (let i = 0; i < count; i++) {
     const s = (sys[i] ?? {}) as Record<string, unknown>;
-    const seq = seqs[i] ?? s.sequenceNumber ?? s['x-opt-sequence-number'];
     out.push({
       partitionId,
-      sequenceNumber: typeof seq === 'number' ? seq : typeof seq === 'string' && seq !== '' ? Number(seq) : undefined,
+      sequenceNumber: sequenceNumberOf(seqs[i]) ?? sequenceNumberOf(s.sequenceNumber) ?? sequenceNumberOf(s['x-opt-sequence-number']),
       offset: asString(offsets[i] ?? s.offset),
       enqueuedTime: asString(times[i] ?? s.enqueuedTimeUtc),
     });
@@ -74,9 +95,25 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
   const blobOutputs = lazyOnce(async (): Promise<IngestOutputs> =>
     createBlobOutputs({ serviceClient: await deps.blobServiceClient(), eventsContainer: deps.eventsContainer, deadLetterContainer: deps.deadLetterContainer }),
   );
+  let warnedNotBinary = false;
   return async (messages, context) => {
     const bodies = Array.isArray(messages) ? messages : [messages];
     const log = contextLogger(context, { tenantId: deps.binding.tenantId, hub: deps.binding.hub });
+    if (!warnedNotBinary && bodies.some((b) => !(b instanceof Uint8Array))) {
+      // Without dataType 'binary' the library JSON-parses each message: raw_data would be a re-serialization.
+      warnedNotBinary = true;
+      log.warn('ingest.not_binary', { reason: 'the trigger delivered parsed or string messages; register it with dataType "binary" so raw_data and dead letters keep the exact bytes' });
+    }
+    const metas = messagesFromTriggerMetadata(context.triggerMetadata, bodies.length);
+    try {
+      await deliver(bodies, metas, context, log);
+    } catch (e) {
+      logDeliveryFailure(log, context, metas, e);
+      throw e;
+    }
+  };
+
+  async function deliver(bodies: unknown[], metas: IngestMessageMeta[], context: InvocationContext, log: Logger): Promise<void> {
     const eventWriters = [] as Pick<IngestOutputs, 'writeEvents'>[];
     const blobOut = await blobOutputs();
     if (mode === 'blob' || mode === 'both') eventWriters.push(blobOut);
@@ -96,7 +133,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
     const subscriptionIds = deps.subscriptionIds ? await deps.subscriptionIds(deps.binding.tenantId) : undefined;
     const result = await handleIngestBatch({
       bodies,
-      messages: messagesFromTriggerMetadata(context.triggerMetadata, bodies.length),
+      messages: metas,
       binding: { tenantId: deps.binding.tenantId, region: deps.binding.region, namespace: deps.binding.namespace, hub: deps.binding.hub },
       subscriptionIds,
       ingestTime: (deps.now ?? Date.now)(),
@@ -105,5 +142,28 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
     });
     if (deps.onBatch) await deps.onBatch(result, context);
     if (deps.onEvents && written.length > 0) await deps.onEvents(written, subscriptionIds ?? [], context);
+  }
+}
+
+/** After this many failed deliveries of one batch the partition counts as stalled (the old retry budget was 8). */
+export const STALLED_AFTER_RETRIES = 8;
+
+/**
+ * A failed delivery: the host retries the batch (retryCount counts the retries so far) and its partition does not
+ * advance meanwhile. Past STALLED_AFTER_RETRIES the line is an error naming the stalled partition.
+ */
+function logDeliveryFailure(log: Logger, context: InvocationContext, metas: IngestMessageMeta[], e: unknown): void {
+  const retryCount = context.retryContext?.retryCount ?? 0;
+  const seqs = metas.map((m) => m.sequenceNumber).filter((n): n is number => n !== undefined);
+  const fields = {
+    partitionId: metas[0]?.partitionId,
+    firstSequenceNumber: seqs.length > 0 ? Math.min(...seqs) : undefined,
+    lastSequenceNumber: seqs.length > 0 ? Math.max(...seqs) : undefined,
+    messages: metas.length,
+    retryCount,
+    maxRetryCount: context.retryContext?.maxRetryCount,
+    error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
   };
+  if (retryCount >= STALLED_AFTER_RETRIES) log.error('ingest.partition_stalled', fields);
+  else log.warn('ingest.delivery_failed', fields);
 }

@@ -34,11 +34,12 @@ export interface MapMeta {
 
 /**
  * One record as decode isolated it: parsed value (if parseable) plus its own original text. `isolated` is false
- * when the record's own bytes could not be cut out (then dead letters carry the whole message's bytes).
+ * when the record's own bytes could not be cut out (its dead letter then points at the whole message). `start`/`end`
+ * are the record's byte offsets in the message body, when decode cut it out of valid UTF-8 bytes.
  */
 export type DecodedRecord =
-  | { ok: true; value: unknown; raw: string; isolated: boolean; repaired?: 'single-quotes' | undefined }
-  | { ok: false; detail: string; raw: string; isolated: boolean };
+  | { ok: true; value: unknown; raw: string; isolated: boolean; repaired?: 'single-quotes' | undefined; start?: number; end?: number }
+  | { ok: false; detail: string; raw: string; isolated: boolean; start?: number; end?: number };
 
 export type DeadLetterReason = 'unparseable' | 'unknown-shape' | 'tenant-mismatch' | 'mapping-error';
 
@@ -69,9 +70,26 @@ export interface NormalizedRecord {
   props: JsonObject;
 }
 
-export interface DeadLetter {
+/** One failed record as its message's dead letter lists it (only the first few carry why; see DeadLetter). */
+export interface FailedRecord {
+  /** Position of the record among the records decode found in the message. */
+  index: number;
   reason: DeadLetterReason;
   detail: string;
+  /** Byte range of the record in the message body, when decode could cut it out exactly. */
+  start?: number | undefined;
+  end?: number | undefined;
+  /** The start of the record's text, or of the message's when the record could not be cut out, for humans. */
+  preview: string;
+}
+
+/**
+ * The dead letter of one Event Hub message (format version 2): the message's original bytes, stored once, and
+ * which of its records failed. Its size grows with the message, never with records × message: per record it holds
+ * one character of `outcomes`, and only the first few failed records carry a detail.
+ */
+export interface DeadLetter {
+  version: 2;
   tenantId: string | undefined;
   hub: string | undefined;
   namespace: string | undefined;
@@ -79,12 +97,16 @@ export interface DeadLetter {
   sequenceNumber: number | undefined;
   offset: string | undefined;
   enqueuedTime: string | undefined;
-  /** Index of the record within its message (undefined when the whole body failed). */
-  recordIndex: number | undefined;
-  /** Original bytes of the record (or of the message when the record could not be isolated). */
-  bodyBase64: string;
-  /** First 2 KiB of the bytes as UTF-8, for humans. */
-  preview: string;
-  /** ms epoch the record was dead-lettered (the batch's ingest time). */
+  /** ms epoch the message was dead-lettered (the batch's ingest time). */
   deadLetteredAt: number;
+  /** Records decode found in the message (a message holding none counts as one failed record). */
+  records: number;
+  /** One character per record, in order: see OUTCOME in deadLetter.ts ('.' = became events). */
+  outcomes: string;
+  /** Dead-lettered records of this message per reason. */
+  byReason: Partial<Record<DeadLetterReason, number>>;
+  /** The first failed records, with why. */
+  failures: FailedRecord[];
+  /** The message body exactly as received (serialized as `bodyBase64`). */
+  body: Uint8Array;
 }

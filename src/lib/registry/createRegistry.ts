@@ -59,5 +59,7 @@ export function lazyRegistry(load: () => Promise<TenantRegistry>): TenantRegistr
     putKnownSubscriptions: forward('putKnownSubscriptions'),
     listLastSeen: forward('listLastSeen'),
     recordLastSeen: forward('recordLastSeen'),
+    listPartitionProgress: forward('listPartitionProgress'),
+    recordPartitionProgress: forward('recordPartitionProgress'),
   };
 }

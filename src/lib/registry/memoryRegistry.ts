@@ -1,6 +1,6 @@
 import { ConnectorError } from '../errors.js';
 import type { TenantRegistry } from './tenantRegistry.js';
-import type { ChangeMark, CoverageEntry, HubAssignment, KnownSubscription, LastSeen, NamespaceRecord, OnboardingOperation, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, KnownSubscription, LastSeen, NamespaceRecord, OnboardingOperation, PartitionProgress, TenantRecord } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
 
 /**
@@ -18,6 +18,7 @@ export function createMemoryRegistry(): TenantRegistry {
   const lastSeen = new Map<string, LastSeen>();
   const operations = new Map<string, OnboardingOperation>();
   const known = new Map<string, Map<string, KnownSubscription>>();
+  const progress = new Map<string, PartitionProgress>();
   const clone = <T>(v: T): T => structuredClone(v);
 
   function conditionalPut<T extends { etag?: string }>(map: Map<string, T>, key: string, value: T, what: string): T {
@@ -97,6 +98,12 @@ export function createMemoryRegistry(): TenantRegistry {
         const key = `${e.tenantId}|${e.source}|${e.category}`;
         lastSeen.set(key, mergeLastSeen(lastSeen.get(key), e));
       }
+    },
+    async listPartitionProgress(tenantId) {
+      return [...progress.values()].filter((p) => p.tenantId === tenantId).map(clone);
+    },
+    async recordPartitionProgress(entries) {
+      for (const p of entries) progress.set(`${p.tenantId}|${p.namespace}|${p.hub}|${p.partitionId}`, clone(p));
     },
   };
 }

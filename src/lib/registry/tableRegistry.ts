@@ -12,6 +12,7 @@ import {
   lastSeenSchema,
   namespaceRecordSchema,
   onboardingOperationSchema,
+  partitionProgressSchema,
   tenantRecordSchema,
   type ChangeMark,
   type CoverageEntry,
@@ -19,6 +20,7 @@ import {
   type KnownSubscription,
   type LastSeen,
   type OnboardingOperation,
+  type PartitionProgress,
 } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
 
@@ -31,6 +33,7 @@ import { mergeLastSeen } from './mergeLastSeen.js';
  *   ChangeFeed PK tenantId   RK subscriptionId (lower-case)
  *   Operations PK tenantId   RK operationId
  *   Subscriptions PK tenantId RK subscriptionId (lower-case)
+ *   IngestProgress PK tenantId RK sha256(namespace|hub|partitionId)
  * Conditional writes use the entity etag; the service's 409/412 become ConnectorError 'conflict'.
  */
 export type TableClientFactory = (tableName: string) => TableClient;
@@ -57,6 +60,7 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
     changeFeed: `${opts.tablePrefix}ChangeFeed`,
     operations: `${opts.tablePrefix}Operations`,
     subscriptions: `${opts.tablePrefix}Subscriptions`,
+    ingestProgress: `${opts.tablePrefix}IngestProgress`,
   };
   const ready = new Map<string, Promise<TableClient>>();
   const table = (name: string): Promise<TableClient> => {
@@ -255,6 +259,15 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
     },
     async listLastSeen(tenantId) {
       return (await list(names.lastSeen, lastSeenSchema, odata`PartitionKey eq ${tenantId}`)).map((l) => strip(l) as LastSeen);
+    },
+    async listPartitionProgress(tenantId) {
+      return (await list(names.ingestProgress, partitionProgressSchema, odata`PartitionKey eq ${tenantId}`)).map((p) => strip(p) as PartitionProgress);
+    },
+    async recordPartitionProgress(entries) {
+      await upsertAll(
+        names.ingestProgress,
+        entries.map((p) => ({ partitionKey: p.tenantId, rowKey: rowKeyOf(`${p.namespace}|${p.hub}|${p.partitionId}`), data: JSON.stringify(partitionProgressSchema.parse(p)) })),
+      );
     },
     async recordLastSeen(entries) {
       const client = await table(names.lastSeen);

@@ -1,4 +1,4 @@
-import type { ChangeMark, CoverageEntry, HubAssignment, KnownSubscription, LastSeen, NamespaceRecord, OnboardingOperation, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, KnownSubscription, LastSeen, NamespaceRecord, OnboardingOperation, PartitionProgress, TenantRecord } from './types.js';
 
 /**
  * The registry port. Implementations: tableRegistry.ts (Azure Table storage, production and integration
@@ -51,4 +51,9 @@ export interface TenantRegistry {
   listLastSeen(tenantId: string): Promise<LastSeen[]>;
   /** Merges: keeps the max of lastEventTime and adds counts. */
   recordLastSeen(entries: LastSeen[]): Promise<void>;
+
+  // ingest progress per hub partition (stream health flags a stalled partition)
+  listPartitionProgress(tenantId: string): Promise<PartitionProgress[]>;
+  /** Replaces each (tenant, namespace, hub, partition) row: one instance owns a partition at a time. */
+  recordPartitionProgress(entries: PartitionProgress[]): Promise<void>;
 }

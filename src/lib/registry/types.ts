@@ -192,3 +192,20 @@ export const lastSeenSchema = z.object({
   count: z.number().int(),
 });
 export type LastSeen = z.infer<typeof lastSeenSchema>;
+
+/**
+ * When ingest last got a batch of one hub partition through (written at most every few minutes per partition;
+ * see ingest/partitionProgress.ts). Stream health compares it with the partition's last enqueued event to flag a
+ * partition whose deliveries keep failing (its checkpoint cannot advance while the host retries).
+ */
+export const partitionProgressSchema = z.object({
+  tenantId: z.string(),
+  namespace: z.string(),
+  hub: z.string(),
+  partitionId: z.string(),
+  /** Last sequence number of the recorded batch, when the host gave sequence numbers. */
+  sequenceNumber: z.number().int().optional(),
+  /** Ingest time of the recorded batch (ISO). */
+  at: z.string(),
+});
+export type PartitionProgress = z.infer<typeof partitionProgressSchema>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../../src/lib/config/settings.js';
 import { ConfigError } from '../../../src/lib/errors.js';
+import { consumerGroupsPerHub, hubTierViolations } from '../../../src/lib/config/eventHubTiers.js';
 
 const base = {
   MDR_PROVIDER_TENANT_ID: '11111111-1111-1111-1111-111111111111',
@@ -39,7 +40,35 @@ describe('parseSettings', () => {
 
   it('names a malformed setting and the accepted range', () => {
     const e = errorOf({ ...base, MDR_EH_PARTITION_COUNT: 'lots' });
-    expect(e.message).toMatch(/MDR_EH_PARTITION_COUNT is invalid: expected a whole number from 1 to 32/);
+    expect(e.message).toMatch(/MDR_EH_PARTITION_COUNT is invalid: expected a whole number from 1 to 100/);
+  });
+
+  it("refuses hub settings the pool's tier would reject, naming the setting and the tier's limit", () => {
+    // Microsoft docs, Event Hubs quotas: Standard keeps events 7 days and has 32 partitions per hub; Premium 90 days, 100.
+    expect(errorOf({ ...base, MDR_EH_RETENTION_HOURS: '169' }).message).toBe(
+      "Invalid app settings: MDR_EH_RETENTION_HOURS is invalid: 169 hours exceeds the Standard tier's limit of 168 hours (7 days); Premium allows 2160 hours",
+    );
+    expect(errorOf({ ...base, MDR_EH_PARTITION_COUNT: '33' }).message).toBe(
+      "Invalid app settings: MDR_EH_PARTITION_COUNT is invalid: 33 partitions exceeds the Standard tier's limit of 32 per event hub; Premium allows 100 partitions",
+    );
+    // Both at once, on one line.
+    const both = errorOf({ ...base, MDR_EH_RETENTION_HOURS: '720', MDR_EH_PARTITION_COUNT: '64' }).message;
+    expect(both).toMatch(/MDR_EH_RETENTION_HOURS is invalid: 720 hours .*; MDR_EH_PARTITION_COUNT is invalid: 64 partitions /);
+    expect(both).not.toContain('\n');
+    // What Standard refuses, Premium takes; Premium's own limits still hold.
+    expect(parseSettings({ ...base, MDR_EH_POOL_TIER: 'Premium', MDR_EH_RETENTION_HOURS: '2160', MDR_EH_PARTITION_COUNT: '100' }).pool).toMatchObject({ tier: 'Premium', retentionHours: 2160, partitionCount: 100 });
+    expect(errorOf({ ...base, MDR_EH_POOL_TIER: 'Premium', MDR_EH_PARTITION_COUNT: '101' }).message).toMatch(/MDR_EH_PARTITION_COUNT is invalid: expected a whole number from 1 to 100/);
+    expect(parseSettings({ ...base, MDR_EH_RETENTION_HOURS: '168', MDR_EH_PARTITION_COUNT: '32' }).pool).toMatchObject({ retentionHours: 168, partitionCount: 32 });
+  });
+
+  it("counts the hub's consumer groups against the tier: $Default plus the ingest group", () => {
+    expect(consumerGroupsPerHub('mdr-ingest')).toEqual(['$Default', 'mdr-ingest']);
+    expect(consumerGroupsPerHub('$Default')).toEqual(['$Default']);
+    const groups = Array.from({ length: 21 }, (_, i) => `g${i}`);
+    expect(hubTierViolations('Standard', { partitionCount: 4, retentionHours: 168, consumerGroups: groups })).toEqual([
+      "MDR_EH_CONSUMER_GROUP is invalid: each hub would hold 21 consumer groups (g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11, g12, g13, g14, g15, g16, g17, g18, g19, g20), over the Standard tier's limit of 20; Premium allows 100 consumer groups",
+    ]);
+    expect(hubTierViolations('Premium', { partitionCount: 4, retentionHours: 168, consumerGroups: groups })).toEqual([]);
   });
 
   it('reports every bad setting at once', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateHealth, type HubObservation } from '../../../src/lib/health/evaluateHealth.js';
-import type { CoverageEntry, CoverageState, HubAssignment, LastSeen, TargetId } from '../../../src/lib/registry/types.js';
+import type { CoverageEntry, CoverageState, HubAssignment, LastSeen, PartitionProgress, TargetId } from '../../../src/lib/registry/types.js';
 
 const T = '11111111-1111-1111-1111-111111111111';
 const SUB = '22222222-2222-2222-2222-222222222222';
@@ -175,5 +175,42 @@ describe('evaluateHealth', () => {
     expect(h.sources[0]?.lastEventTime).toBe(NOW.toISOString());
     const later = evaluateHealth({ ...base, now: new Date(NOW.getTime() + 200 * 60_000), hubs: [obs(hub('eastus'), 1)], coverage: [entry('storage-diagnostics', 'streaming')], lastSeen: [future] });
     expect(later.sources[0]?.verdict).toBe('silent');
+  });
+});
+
+describe('evaluateHealth: a stalled ingest partition', () => {
+  const h = hub('eastus');
+  // Partition 0 holds events up to 20 min ago; partition 1 up to 1 min ago.
+  const running: HubObservation = {
+    hub: h,
+    runtime: {
+      partitions: [
+        { partitionId: '0', lastEnqueuedSequenceNumber: 900, lastEnqueuedOnUtc: new Date(minsAgo(20)), isEmpty: false },
+        { partitionId: '1', lastEnqueuedSequenceNumber: 77, lastEnqueuedOnUtc: new Date(minsAgo(1)), isEmpty: false },
+      ],
+    },
+  };
+  const progress = (partitionId: string, atMinsAgo: number, sequenceNumber = 10): PartitionProgress => ({ tenantId: T, namespace: h.namespace, hub: h.hub, partitionId, sequenceNumber, at: minsAgo(atMinsAgo) });
+  // The source itself went quiet 200 min ago: without the stall it would be silent and its ledger entry marked so.
+  const input = { ...base, hubs: [running], coverage: [entry('activity-log', 'streaming', 500)], lastSeen: [seen('activity-log', 200)] };
+
+  it('names a partition with events waiting and no batch through for 30 min, and keeps the ledger entry as it is', () => {
+    const r = evaluateHealth({ ...input, progress: [progress('0', 45), progress('1', 2)] });
+    expect(r.hubs[0]).toMatchObject({ verdict: 'stalled', stalledPartitions: [{ partitionId: '0', progressAt: minsAgo(45), progressSequenceNumber: 10, lastEnqueuedOnUtc: minsAgo(20), lastEnqueuedSequenceNumber: 900 }] });
+    expect(r.hubs[0]!.reason).toMatch(/partition\(s\) 0 through since .* while events keep arriving/);
+    expect(r.verdict).toBe('stalled');
+    expect(r.entries).toEqual([expect.objectContaining({ from: 'streaming', to: 'streaming', reason: 'ingest stalled on its hub' })]);
+  });
+
+  it('does not flag a partition whose last events came within the progress write interval, or one without a progress row', () => {
+    // Progress 45 min ago, last event 42 min ago: within the 5-minute write interval plus slack, so likely got through.
+    const quiet: HubObservation = { hub: h, runtime: { partitions: [{ partitionId: '0', lastEnqueuedSequenceNumber: 12, lastEnqueuedOnUtc: new Date(minsAgo(42)), isEmpty: false }] } };
+    expect(evaluateHealth({ ...input, hubs: [quiet], progress: [progress('0', 45)] }).hubs[0]!.verdict).not.toBe('stalled');
+    // Nothing through for 25 min only: not yet stalled (retries back off up to 15 min).
+    expect(evaluateHealth({ ...input, progress: [progress('0', 25), progress('1', 2)] }).hubs[0]!.verdict).not.toBe('stalled');
+    // No row for the partition (ingest never recorded it): unknown, never stalled; the source is judged as before.
+    const r = evaluateHealth({ ...input, progress: [] });
+    expect(r.hubs[0]!.verdict).toBe('ok');
+    expect(r.entries[0]!.to).toBe('silent');
   });
 });

@@ -21,7 +21,7 @@ describe('ingest attribution decides the subscription from every field a mapper 
     const { events, res, outputs } = await ingest([alert], [A_SUB]);
     expect(events).toEqual([]);
     expect(res.byReason).toEqual({ 'tenant-mismatch': 1 });
-    expect(outputs.deadLetters[0]!.detail).toContain(B_SUB);
+    expect(outputs.deadLetters[0]!.failures[0]!.detail).toContain(B_SUB);
   });
 
   it("dead-letters a Defender alert on A's hub whose properties.AzureResourceId names B's subscription", async () => {

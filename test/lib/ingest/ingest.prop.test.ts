@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { handleIngestBatch } from '../../../src/lib/ingest/handleIngestBatch.js';
 import { createMemoryOutputs } from '../../../src/lib/ingest/outputs/memoryOutputs.js';
 import { validateOcsfEvent } from '../../../src/lib/ingest/ocsf/validate.js';
+import { failedRecordsOf } from '../../../src/lib/ingest/deadLetter.js';
 
 const root = join(import.meta.dirname, '../../fixtures');
 const fixtures = ['activity-log', 'sign-in', 'key-vault', 'storage', 'entra-audit', 'defender-alert', 'edge-cases'].flatMap((s) =>
@@ -59,7 +60,8 @@ describe('ingest properties', () => {
         const { res, outputs, events } = await run(bodies, tenant);
         expect(res.records).toBe(res.mapped + res.deadLetters);
         expect(events.length).toBe(res.events);
-        expect(outputs.deadLetters.length).toBe(res.deadLetters);
+        expect(outputs.deadLetters.reduce((n, d) => n + failedRecordsOf(d).length, 0)).toBe(res.deadLetters);
+        expect(outputs.deadLetters.length).toBe(res.deadLetterMessages);
         expect(res.records).toBeGreaterThanOrEqual(bodies.length);
         for (const ev of events) expect(validateOcsfEvent(ev).errors).toEqual([]);
       }),
@@ -100,7 +102,7 @@ describe('ingest properties', () => {
     const { res, outputs } = await run([deep, deepRecord, Buffer.alloc(9 * 1024 * 1024, 0x20)]);
     expect(res.records).toBe(4);
     expect(res.events).toBe(1);
-    expect(outputs.deadLetters.map((d) => d.detail)).toEqual([
+    expect(outputs.deadLetters.flatMap((d) => d.failures.map((f) => f.detail))).toEqual([
       expect.stringContaining('nesting deeper than 64'),
       expect.stringContaining('nesting deeper than 64'),
       expect.stringContaining('exceeds the'),

@@ -79,7 +79,7 @@ describe('createIngestHandler', () => {
     expect(gunzipSync(gz).toString('utf8')).toContain('"class_uid":3002');
     const dlNames: string[] = [];
     for await (const b of svc.getContainerClient('dead').listBlobsFlat()) dlNames.push(b.name);
-    expect(dlNames.sort()).toEqual([`${TENANT}/2023/03/13/mdr-ingest-weu-1-4-101-r0.json`, `${TENANT}/2023/03/13/mdr-ingest-weu-1-4-102-r0.json`]);
+    expect(dlNames.sort()).toEqual([`${TENANT}/2023/03/13/mdr-ingest-weu-1-4-101.json`, `${TENANT}/2023/03/13/mdr-ingest-weu-1-4-102.json`]);
     expect(batches).toEqual([expect.objectContaining({ records: 4, events: 2, deadLetters: 2, byReason: { 'tenant-mismatch': 1, unparseable: 1 } })]);
     expect(logs.some((l) => String(l[1]).startsWith('ingest.batch'))).toBe(true);
   });

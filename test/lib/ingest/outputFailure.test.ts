@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { handleIngestBatch, type HandleIngestBatchInput } from '../../../src/lib/ingest/handleIngestBatch.js';
 import { createMemoryOutputs } from '../../../src/lib/ingest/outputs/memoryOutputs.js';
+import { failedRecordsOf } from '../../../src/lib/ingest/deadLetter.js';
 
 const fx = (p: string) => readFileSync(join(import.meta.dirname, '../../fixtures', p));
 // Mixed batch: good records, a junk line (unparseable) and an unknown shape.
@@ -35,7 +36,7 @@ describe('output failure', () => {
     // The failed attempt may have written its dead letters; the redelivery writes the same ones again (same blob names).
     const res = await handleIngestBatch(input(outputs));
     const uids = outputs.batches.flatMap((b) => b.events.map((e) => e.metadata.uid));
-    const dlKeys = new Set(outputs.deadLetters.map((d) => `${d.partitionId}-${d.sequenceNumber}-${d.recordIndex}`));
+    const dlKeys = new Set(outputs.deadLetters.flatMap((d) => failedRecordsOf(d).map((f) => `${d.partitionId}-${d.sequenceNumber}-${f.index}`)));
     expect(res.records).toBe(2 + 2 + 1 + 3);
     expect(new Set(uids).size).toBe(res.events);
     expect(dlKeys.size).toBe(res.deadLetters);

@@ -116,6 +116,20 @@ export function registryContract(name: string, make: () => Promise<{ registry: T
       }
     });
 
+    it('keeps one ingest progress row per hub partition of a tenant, replacing it on each record', async () => {
+      const { registry, done } = await make();
+      try {
+        const p = (partitionId: string, sequenceNumber: number, at: string, hub = 'h1') => ({ tenantId: tid(1), namespace: 'ns1', hub, partitionId, sequenceNumber, at });
+        await registry.recordPartitionProgress([p('0', 10, '2026-01-01T00:00:00Z'), p('1', 5, '2026-01-01T00:00:00Z')]);
+        await registry.recordPartitionProgress([p('0', 42, '2026-01-01T00:05:00Z'), p('0', 7, '2026-01-01T00:00:00Z', 'h2')]);
+        await registry.recordPartitionProgress([{ ...p('0', 1, '2026-01-01T00:00:00Z'), tenantId: tid(2) }]);
+        const rows = (await registry.listPartitionProgress(tid(1))).map((r) => `${r.hub}/${r.partitionId}:${r.sequenceNumber}@${r.at}`).sort();
+        expect(rows).toEqual(['h1/0:42@2026-01-01T00:05:00Z', 'h1/1:5@2026-01-01T00:00:00Z', 'h2/0:7@2026-01-01T00:00:00Z']);
+      } finally {
+        await done?.();
+      }
+    });
+
     it('keeps one change-feed mark per subscription of a tenant, replacing it on each put', async () => {
       const { registry, done } = await make();
       try {

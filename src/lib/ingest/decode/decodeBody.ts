@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { DecodedRecord } from '../types.js';
 import { parseJsonSafely, DANGEROUS_KEY, dropDangerous } from './parseJsonSafely.js';
-import { nestingDepth, scanEnvelopeBytes, scanTopLevel, type Span } from './scanJson.js';
+import { nestingDepth, scanEnvelopeBytes, scanTopLevel, TooManyRecords, type Span, type TopLevelSegment } from './scanJson.js';
 
 /**
  * Turns one Event Hub message body into per-record results. Handles every shape Azure delivers:
@@ -16,11 +16,17 @@ import { nestingDepth, scanEnvelopeBytes, scanTopLevel, type Span } from './scan
 export interface DecodeLimits {
   /** Bodies larger than this are dead-lettered whole. Event Hubs caps a message at 1 MB (Premium/Dedicated: 1 MB+), so 8 MiB is generous. */
   maxBodyBytes: number;
+  /**
+   * A body holding more records is dead-lettered whole, undecoded. Decoding costs a few hundred bytes of heap per
+   * record, so this bounds a message's cost whatever it is made of (1 MB of `{}` is 500,000 records). Azure's own
+   * messages stay far below it: at least ~250 bytes a record puts a 1 MB message at ~4,000 records.
+   */
+  maxRecords: number;
   /** A single record larger than this is dead-lettered. */
   maxRecordChars: number;
   maxDepth: number;
 }
-export const defaultDecodeLimits: DecodeLimits = { maxBodyBytes: 8 * 1024 * 1024, maxRecordChars: 4 * 1024 * 1024, maxDepth: 64 };
+export const defaultDecodeLimits: DecodeLimits = { maxBodyBytes: 8 * 1024 * 1024, maxRecords: 20_000, maxRecordChars: 4 * 1024 * 1024, maxDepth: 64 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -33,17 +39,42 @@ export interface DecodedBody {
 }
 
 export function decodeBody(body: unknown, limits: DecodeLimits = defaultDecodeLimits): DecodedBody {
+  try {
+    return decodeAny(body, limits);
+  } catch (e) {
+    if (!(e instanceof TooManyRecords)) throw e;
+    const bytes = body instanceof Uint8Array ? body : typeof body === 'string' ? Buffer.from(body, 'utf8') : undefined;
+    const detail = `${e.message}: dead-lettered whole, undecoded (limit ${limits.maxRecords} records a message)`;
+    return { bodyBytes: () => bytes ?? Buffer.from(safeJson(body), 'utf8'), lossy: false, records: [{ ok: false, detail, raw: '', isolated: false }] };
+  }
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function decodeAny(body: unknown, limits: DecodeLimits): DecodedBody {
   if (body instanceof Uint8Array) {
     if (body.byteLength > limits.maxBodyBytes) return tooLarge(body, limits);
     // isUtf8 is a native SIMD check: cheaper than scanning the decoded text for U+FFFD first.
     const lossy = !isUtf8(body);
     const records = lossy ? undefined : decodeEnvelopeBytes(body, limits);
-    return { bodyBytes: () => body, lossy, records: records ?? decodeText(utf8.decode(body), limits) };
+    if (records) return { bodyBytes: () => body, lossy, records };
+    const text = utf8.decode(body);
+    // The decoder drops a BOM; with only ASCII after it, character offsets are byte offsets (shifted by the BOM).
+    const bom = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+    return { bodyBytes: () => body, lossy, records: withByteSpans(decodeText(text, limits), !lossy && text.length + bom === body.byteLength, bom) };
   }
   if (typeof body === 'string') {
     const bytes = Buffer.from(body, 'utf8');
     if (bytes.byteLength > limits.maxBodyBytes) return tooLarge(bytes, limits);
-    return { bodyBytes: () => bytes, lossy: false, records: decodeText(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body, limits) };
+    const bom = body.charCodeAt(0) === 0xfeff ? 1 : 0;
+    const records = decodeText(bom ? body.slice(1) : body, limits);
+    return { bodyBytes: () => bytes, lossy: false, records: withByteSpans(records, body.length === bytes.byteLength, 0) };
   }
   return decodeParsed(body, limits);
 }
@@ -56,7 +87,7 @@ export function decodeBody(body: unknown, limits: DecodeLimits = defaultDecodeLi
  */
 function decodeEnvelopeBytes(body: Uint8Array, limits: DecodeLimits): DecodedRecord[] | undefined {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const env = scanEnvelopeBytes(buf, limits.maxDepth, limits.maxRecordChars);
+  const env = scanEnvelopeBytes(buf, limits.maxDepth, limits.maxRecordChars, limits.maxRecords);
   if (!env) return undefined;
   const out: DecodedRecord[] = [];
   for (let k = 0; k < env.starts.length; k++) {
@@ -67,9 +98,24 @@ function decodeEnvelopeBytes(body: Uint8Array, limits: DecodeLimits): DecodedRec
     } catch {
       return undefined;
     }
-    out.push({ ok: true, value, raw, isolated: true });
+    out.push({ ok: true, value, raw, isolated: true, start: env.starts[k], end: env.ends[k] });
   }
   return out;
+}
+
+/** Keeps decodeText's character offsets as byte offsets when they are the same thing, else drops them. */
+function withByteSpans(records: DecodedRecord[], ascii: boolean, shift: number): DecodedRecord[] {
+  for (const r of records) {
+    if (r.start === undefined || r.end === undefined) continue;
+    if (ascii) {
+      r.start += shift;
+      r.end += shift;
+    } else {
+      delete r.start;
+      delete r.end;
+    }
+  }
+  return records;
 }
 
 function tooLarge(bytes: Uint8Array, limits: DecodeLimits): DecodedBody {
@@ -83,23 +129,23 @@ function tooLarge(bytes: Uint8Array, limits: DecodeLimits): DecodedBody {
 /** Text body: split into top-level values, expand envelopes, parse each record once. */
 export function decodeText(text: string, limits: DecodeLimits = defaultDecodeLimits): DecodedRecord[] {
   const out: DecodedRecord[] = [];
-  const segments = scanTopLevel(text);
+  const segments = scanTopLevel(text, { left: limits.maxRecords, limit: limits.maxRecords });
   const single = segments.length === 1;
   for (const seg of segments) {
     const segText = single && seg.start === 0 && seg.end === text.length ? text : text.slice(seg.start, seg.end);
     if (seg.kind === 'junk') {
-      out.push({ ok: false, detail: `not JSON: ${JSON.stringify(segText.slice(0, 60))}`, raw: segText, isolated: true });
+      out.push({ ok: false, detail: `not JSON: ${JSON.stringify(segText.slice(0, 60))}`, raw: segText, isolated: true, start: seg.start, end: seg.end });
       continue;
     }
     // Fast path: the whole value is sane, parse it once and pair records with their scanned spans.
     if (seg.complete && seg.depth <= limits.maxDepth) {
       const parsed = parseJsonSafely(segText, limits.maxDepth, seg.depth);
       if (parsed.ok) {
-        expand(parsed.value, text, segText, seg.elements, out, limits, parsed.repaired);
+        expand(parsed.value, text, seg, segText, out, limits, parsed.repaired);
         continue;
       }
       if (!seg.elements || seg.elements.length === 0) {
-        out.push({ ok: false, detail: parsed.detail, raw: segText, isolated: !single });
+        out.push({ ok: false, detail: parsed.detail, raw: segText, isolated: !single, start: seg.start, end: seg.end });
         continue;
       }
     }
@@ -109,7 +155,7 @@ export function decodeText(text: string, limits: DecodeLimits = defaultDecodeLim
       for (const el of seg.elements) out.push(parseSpan(text, el, limits));
     } else {
       const detail = !seg.complete ? 'truncated JSON (value never closes)' : seg.depth > limits.maxDepth ? `nesting deeper than ${limits.maxDepth} levels` : 'record too large';
-      out.push({ ok: false, detail, raw: segText, isolated: !single });
+      out.push({ ok: false, detail, raw: segText, isolated: !single, start: seg.start, end: seg.end });
     }
   }
   return out;
@@ -117,9 +163,10 @@ export function decodeText(text: string, limits: DecodeLimits = defaultDecodeLim
 
 function parseSpan(text: string, el: Span, limits: DecodeLimits): DecodedRecord {
   const raw = text.slice(el.start, el.end);
-  if (raw.length > limits.maxRecordChars) return { ok: false, detail: `record of ${raw.length} chars exceeds the ${limits.maxRecordChars}-char limit`, raw, isolated: true };
+  const span = { start: el.start, end: el.end };
+  if (raw.length > limits.maxRecordChars) return { ok: false, detail: `record of ${raw.length} chars exceeds the ${limits.maxRecordChars}-char limit`, raw, isolated: true, ...span };
   const p = parseJsonSafely(raw, limits.maxDepth, el.depth);
-  return p.ok ? { ok: true, value: p.value, raw, isolated: true, repaired: p.repaired } : { ok: false, detail: p.detail, raw, isolated: true };
+  return p.ok ? { ok: true, value: p.value, raw, isolated: true, repaired: p.repaired, ...span } : { ok: false, detail: p.detail, raw, isolated: true, ...span };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -127,7 +174,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Pairs parsed envelope records with their scanned spans (falls back to re-serializing when they disagree). */
-function expand(value: unknown, text: string, segText: string, elements: Span[] | undefined, out: DecodedRecord[], limits: DecodeLimits, repaired: 'single-quotes' | undefined): void {
+function expand(value: unknown, text: string, seg: TopLevelSegment, segText: string, out: DecodedRecord[], limits: DecodeLimits, repaired: 'single-quotes' | undefined): void {
+  const elements = seg.elements;
   let list: unknown[] | undefined;
   if (Array.isArray(value)) list = value;
   else if (isObject(value)) {
@@ -135,12 +183,13 @@ function expand(value: unknown, text: string, segText: string, elements: Span[] 
     if (Array.isArray(recs)) list = recs;
     else if (Array.isArray(value.value) && typeof value['@odata.context'] === 'string') list = value.value;
     else if (Array.isArray(value.tables)) {
-      for (const row of laQueryRows(value.tables)) out.push({ ok: true, value: row, raw: JSON.stringify(row), isolated: false });
+      for (const row of laQueryRows(value.tables, limits.maxRecords)) out.push({ ok: true, value: row, raw: JSON.stringify(row), isolated: false });
       return;
     }
   }
   if (!list) {
-    out.push(sized({ ok: true, value, raw: segText, isolated: true, repaired }, limits));
+    // A repaired record's text is still the original (its offsets hold); only the parse saw the repair.
+    out.push(sized({ ok: true, value, raw: segText, isolated: true, repaired, start: seg.start, end: seg.end }, limits));
     return;
   }
   // Spans are only trustworthy when the scanner saw exactly the parsed elements (repair shifts offsets).
@@ -148,19 +197,20 @@ function expand(value: unknown, text: string, segText: string, elements: Span[] 
   for (let i = 0; i < list.length; i++) {
     const el = spansOk ? elements[i]! : undefined;
     const raw = el ? text.slice(el.start, el.end) : JSON.stringify(list[i]) ?? 'null';
-    out.push(sized({ ok: true, value: list[i], raw, isolated: el !== undefined, repaired }, limits));
+    out.push(sized(el ? { ok: true, value: list[i], raw, isolated: true, repaired, start: el.start, end: el.end } : { ok: true, value: list[i], raw, isolated: false, repaired }, limits));
   }
 }
 
 function sized(r: DecodedRecord, limits: DecodeLimits): DecodedRecord {
-  return r.raw.length > limits.maxRecordChars ? { ok: false, detail: `record of ${r.raw.length} chars exceeds the ${limits.maxRecordChars}-char limit`, raw: r.raw, isolated: r.isolated } : r;
+  return r.raw.length > limits.maxRecordChars ? { ok: false, detail: `record of ${r.raw.length} chars exceeds the ${limits.maxRecordChars}-char limit`, raw: r.raw, isolated: r.isolated, start: r.start, end: r.end } : r;
 }
 
 /** Log Analytics query API `{"tables":[{"columns":[{name}],"rows":[[...]]}]}` → one object per row. */
-function laQueryRows(tables: unknown[]): Record<string, unknown>[] {
+function laQueryRows(tables: unknown[], maxRows: number): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = [];
   for (const t of tables) {
     if (!isObject(t) || !Array.isArray(t.columns) || !Array.isArray(t.rows)) continue;
+    if (rows.length + t.rows.length > maxRows) throw new TooManyRecords(maxRows);
     const names = t.columns.map((c) => (isObject(c) && typeof c.name === 'string' ? c.name : ''));
     for (const r of t.rows) {
       if (!Array.isArray(r)) continue;
@@ -180,8 +230,9 @@ function decodeParsed(body: unknown, limits: DecodeLimits): DecodedBody {
   if (Array.isArray(body)) list = body;
   else if (isObject(body) && Array.isArray(body.records ?? body.Records)) list = (body.records ?? body.Records) as unknown[];
   else if (isObject(body) && Array.isArray(body.value) && typeof body['@odata.context'] === 'string') list = body.value;
-  else if (isObject(body) && Array.isArray(body.tables)) list = laQueryRows(body.tables);
+  else if (isObject(body) && Array.isArray(body.tables)) list = laQueryRows(body.tables, limits.maxRecords);
   else list = [body];
+  if (list.length > limits.maxRecords) throw new TooManyRecords(limits.maxRecords);
   const records: DecodedRecord[] = [];
   const texts: string[] = [];
   for (const item of list) {

@@ -50,8 +50,28 @@ export interface TopLevelSegment extends Span {
 
 const ENVELOPE_KEYS = new Set(['records', 'Records', 'value']);
 
-/** Splits text into top-level JSON values (objects/arrays) and junk runs (anything else, up to a newline). */
-export function scanTopLevel(text: string): TopLevelSegment[] {
+/** Thrown by the scanners when a message holds more records than the caller allows (decode stops right there). */
+export class TooManyRecords extends Error {
+  constructor(readonly limit: number) {
+    super(`message holds more than ${limit} records`);
+    this.name = 'TooManyRecords';
+  }
+}
+
+/** Records left before a scan gives up: top-level segments and envelope elements each take one. */
+export interface RecordBudget {
+  left: number;
+  readonly limit: number;
+}
+function spend(budget: RecordBudget | undefined): void {
+  if (budget && --budget.left < 0) throw new TooManyRecords(budget.limit);
+}
+
+/**
+ * Splits text into top-level JSON values (objects/arrays) and junk runs (anything else, up to a newline). With a
+ * budget, throws TooManyRecords as soon as segments plus envelope elements exceed it.
+ */
+export function scanTopLevel(text: string, budget?: RecordBudget): TopLevelSegment[] {
   const out: TopLevelSegment[] = [];
   const n = text.length;
   let i = 0;
@@ -62,7 +82,8 @@ export function scanTopLevel(text: string): TopLevelSegment[] {
       continue;
     }
     if (c === OPEN_OBJ || c === OPEN_ARR) {
-      const seg = scanValue(text, i);
+      const seg = scanValue(text, i, budget);
+      if (!seg.elements || seg.elements.length === 0) spend(budget);
       out.push(seg);
       i = seg.end;
       continue;
@@ -79,6 +100,7 @@ export function scanTopLevel(text: string): TopLevelSegment[] {
     if (j < 0) j = n;
     let e = j;
     while (e > i && isSpace(text.charCodeAt(e - 1))) e--;
+    spend(budget);
     out.push({ kind: 'junk', start: i, end: e, depth: 0, complete: true });
     i = j;
   }
@@ -86,7 +108,7 @@ export function scanTopLevel(text: string): TopLevelSegment[] {
 }
 
 /** Scans one object/array starting at `start`; collects the element spans of an envelope array member. */
-function scanValue(text: string, start: number): TopLevelSegment {
+function scanValue(text: string, start: number, budget: RecordBudget | undefined): TopLevelSegment {
   const n = text.length;
   const topIsObject = text.charCodeAt(start) === OPEN_OBJ;
   let depth = 0;
@@ -140,6 +162,7 @@ function scanValue(text: string, start: number): TopLevelSegment {
     }
     if (c === CLOSE_OBJ || c === CLOSE_ARR) {
       if (capturing && depth === captureDepth && elStart >= 0) {
+        spend(budget);
         elements!.push(endElement(text, elStart, i, elMax - captureDepth));
         elStart = -1;
       }
@@ -154,7 +177,10 @@ function scanValue(text: string, start: number): TopLevelSegment {
     }
     if (capturing && depth === captureDepth) {
       if (c === COMMA) {
-        if (elStart >= 0) elements!.push(endElement(text, elStart, i, elMax - captureDepth));
+        if (elStart >= 0) {
+          spend(budget);
+          elements!.push(endElement(text, elStart, i, elMax - captureDepth));
+        }
         elStart = -1;
       } else if (!isSpace(c) && elStart < 0) {
         elStart = i;
@@ -164,7 +190,10 @@ function scanValue(text: string, start: number): TopLevelSegment {
     i++;
   }
   // Truncated: keep the last element's text too, so the complete records before the cut are still salvaged.
-  if (capturing && elStart >= 0) elements!.push(endElement(text, elStart, n, elMax - captureDepth));
+  if (capturing && elStart >= 0) {
+    spend(budget);
+    elements!.push(endElement(text, elStart, n, elMax - captureDepth));
+  }
   return { kind: 'value', start, end: n, depth: maxDepth, complete: false, elements };
 }
 
@@ -235,13 +264,14 @@ function maybePrototypeKey(b: Uint8Array, s: number, e: number): boolean {
  *
  * Returns undefined for anything else, and for anything odd (an empty element, a trailing comma, a member besides
  * the records, trailing bytes, nesting deeper than `maxDepth`, a record over `maxRecordBytes`): the general string
- * path then decides, exactly as before. When this returns spans and every element parses, the body is valid JSON:
- * the envelope grammar is checked here and each element is checked by its own parse.
+ * path then decides, exactly as before. Throws TooManyRecords past `maxRecords` elements. When this returns spans
+ * and every element parses, the body is valid JSON: the envelope grammar is checked here and each element is
+ * checked by its own parse.
  *
  * The caller must first check that the bytes are valid UTF-8 (continuation bytes are ≥ 0x80, so no structural
  * character is ever misread inside a multi-byte sequence).
  */
-export function scanEnvelopeBytes(b: Buffer, maxDepth: number, maxRecordBytes: number): ByteEnvelope | undefined {
+export function scanEnvelopeBytes(b: Buffer, maxDepth: number, maxRecordBytes: number, maxRecords = Number.POSITIVE_INFINITY): ByteEnvelope | undefined {
   const n = b.length;
   let i = n >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
   while (i < n && isSpaceByte(b[i])) i++;
@@ -320,6 +350,7 @@ export function scanEnvelopeBytes(b: Buffer, maxDepth: number, maxRecordBytes: n
       let e = i;
       while (e > elStart && isSpaceByte(b[e - 1])) e--;
       if (e - elStart > maxRecordBytes) return undefined;
+      if (starts.length >= maxRecords) throw new TooManyRecords(maxRecords);
       starts.push(elStart);
       ends.push(e);
       suspect.push(flagged);

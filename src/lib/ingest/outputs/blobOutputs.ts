@@ -3,14 +3,16 @@ import { gzipSync } from 'node:zlib';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { DeadLetter, OcsfEvent } from '../types.js';
 import type { EventBatch, IngestOutputs } from '../handleIngestBatch.js';
+import { serializeDeadLetter } from '../deadLetter.js';
 import { ocsfClassName } from '../ocsf/validate.js';
 
 /**
  * Blob outputs. Events: gzip NDJSON at `{tenantId}/{ocsf_class}/{yyyy}/{mm}/{dd}/{hh}/[{namespace}-]{batchId}.ndjson.gz`
  * (hour of the event time). The batch id is `<partition>-<first sequence number>`, so a redelivered batch overwrites its
  * own blobs instead of adding duplicates; the namespace keeps a tenant's hubs in different regions (whose partitions
- * number their events independently) from overwriting each other. Dead letters: one JSON document (one line, so files
- * concatenate into NDJSON for `azure-mdr replay`) at `{tenantId}/{yyyy}/{mm}/{dd}/[{namespace}-]{partition}-{seq}[-r{recordIndex}].json`.
+ * number their events independently) from overwriting each other. Dead letters: one JSON document per message (one
+ * line, so files concatenate into NDJSON for `azure-mdr replay`; format in deadLetter.ts) at
+ * `{tenantId}/{yyyy}/{mm}/{dd}/[{namespace}-]{partition}-{seq}.json`, overwritten by a redelivery.
  * Any upload error propagates: the handler then throws and the host redelivers.
  */
 export interface BlobOutputOptions {
@@ -41,11 +43,12 @@ export function eventBlobName(tenantId: string | undefined, ev: OcsfEvent, batch
 
 export function deadLetterBlobName(dl: DeadLetter): string {
   const when = dl.enqueuedTime ? Date.parse(dl.enqueuedTime.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(dl.enqueuedTime) ? dl.enqueuedTime : `${dl.enqueuedTime}Z`) : NaN;
-  const seq = dl.sequenceNumber !== undefined ? String(dl.sequenceNumber) : `h${createHash('sha256').update(dl.bodyBase64).digest('hex').slice(0, 16)}`;
-  const idx = dl.recordIndex !== undefined ? `-r${dl.recordIndex}` : '';
+  const seq = dl.sequenceNumber !== undefined ? String(dl.sequenceNumber) : `h${createHash('sha256').update(dl.body).digest('hex').slice(0, 16)}`;
   const ns = dl.namespace ? `${segment(dl.namespace, 'ns')}-` : '';
-  return `${segment(dl.tenantId, 'unattributed')}/${dayPath(Number.isNaN(when) ? dl.deadLetteredAt : when)}/${ns}${segment(dl.partitionId, 'p')}-${seq}${idx}.json`;
+  return `${segment(dl.tenantId, 'unattributed')}/${dayPath(Number.isNaN(when) ? dl.deadLetteredAt : when)}/${ns}${segment(dl.partitionId, 'p')}-${seq}.json`;
 }
+
+const DEAD_LETTER_UPLOADS = 4;
 
 export function createBlobOutputs(opts: BlobOutputOptions): IngestOutputs {
   const ensured = new Map<string, Promise<ContainerClient>>();
@@ -79,9 +82,15 @@ export function createBlobOutputs(opts: BlobOutputOptions): IngestOutputs {
     },
     async writeDeadLetters(dls: DeadLetter[]): Promise<void> {
       const c = await container(opts.deadLetterContainer);
-      await Promise.all(
-        dls.map((dl) => c.getBlockBlobClient(deadLetterBlobName(dl)).uploadData(Buffer.from(`${JSON.stringify(dl)}\n`, 'utf8'), { blobHTTPHeaders: { blobContentType: 'application/json' } })),
-      );
+      // A few uploads at a time: each serialized dead letter is ~1.4× its message, and a batch may hold 100 messages of 1 MB.
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < dls.length) {
+          const dl = dls[next++]!;
+          await c.getBlockBlobClient(deadLetterBlobName(dl)).uploadData(serializeDeadLetter(dl), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(DEAD_LETTER_UPLOADS, dls.length) }, worker));
     },
   };
 }

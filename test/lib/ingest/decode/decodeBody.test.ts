@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBody, decodeText } from '../../../../src/lib/ingest/decode/decodeBody.js';
+import { decodeBody, decodeText, defaultDecodeLimits } from '../../../../src/lib/ingest/decode/decodeBody.js';
+import type { DecodedRecord } from '../../../../src/lib/ingest/types.js';
 import { repairSingleQuotes } from '../../../../src/lib/ingest/decode/repairSingleQuotes.js';
 
 const ok = (r: ReturnType<typeof decodeBody>['records'][number]) => (r.ok ? r.value : undefined);
@@ -80,7 +81,19 @@ describe('decodeBody', () => {
     expect(decodeBody(`${'['.repeat(70)}${']'.repeat(70)}`).records[0]).toMatchObject({ ok: false, detail: expect.stringContaining('nesting') });
     expect(decodeBody('{"records":[{"a":1}').records.map((r) => r.ok)).toEqual([true]);
     expect(decodeBody('{"a":').records[0]).toMatchObject({ ok: false, detail: expect.stringContaining('truncated') });
-    expect(decodeBody('x'.repeat(100), { maxBodyBytes: 10, maxRecordChars: 10, maxDepth: 64 }).records[0]).toMatchObject({ ok: false, detail: expect.stringContaining('exceeds') });
+    expect(decodeBody('x'.repeat(100), { ...defaultDecodeLimits, maxBodyBytes: 10 }).records[0]).toMatchObject({ ok: false, detail: expect.stringContaining('exceeds') });
+  });
+
+  it('dead-letters a message with more records than the limit whole, however the records are framed', () => {
+    const limits = { ...defaultDecodeLimits, maxRecords: 3 };
+    const bodies = ['{"records":[{},{},{},{}]}', '[{},{},{},{}]', '{}{}{}{}', '{}\nx\n{}\ny', '{"records":[{},{},{},{}]', '{"tables":[{"columns":[{"name":"a"}],"rows":[[1],[2],[3],[4]]}]}'];
+    for (const b of [...bodies.map((t) => Buffer.from(t)), ...bodies, JSON.parse(bodies[0]!) as unknown]) {
+      const d = decodeBody(b, limits);
+      expect(d.records, String(b)).toEqual([{ ok: false, detail: expect.stringContaining('more than 3 records'), raw: '', isolated: false }]);
+    }
+    // At the limit, decoding goes on as usual.
+    expect(decodeBody(Buffer.from('{"records":[{},{},{}]}'), limits).records).toHaveLength(3);
+    expect(decodeBody('{}\nx\n{}', limits).records).toHaveLength(3);
   });
 
   it('cuts records out of envelopes that do not start the body (leading whitespace, several envelopes)', () => {
@@ -110,8 +123,13 @@ describe('decodeBody', () => {
     });
     fc.assert(
       fc.property(body, (text) => {
-        const fromBytes = decodeBody(Buffer.from(text, 'utf8')).records;
-        expect(fromBytes).toEqual(decodeText(text));
+        const bytes = Buffer.from(text, 'utf8');
+        const fromBytes = decodeBody(bytes).records;
+        // Offsets differ by nature (bytes vs characters); each must cut out exactly the record's text.
+        for (const r of fromBytes) if (r.start !== undefined) expect(bytes.subarray(r.start, r.end).toString('utf8')).toBe(r.raw);
+        for (const r of decodeText(text)) if (r.start !== undefined) expect(text.slice(r.start, r.end)).toBe(r.raw);
+        const noSpans = (rs: DecodedRecord[]) => rs.map(({ start: _s, end: _e, ...r }) => r);
+        expect(noSpans(fromBytes)).toEqual(noSpans(decodeText(text)));
       }),
       { numRuns: 300 },
     );

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAzurite, type AzuriteHandle } from '../../../support/azurite.js';
+import { describe, expect, it } from 'vitest';
+import { useAzuriteBlobs } from '../../../support/azurite.js';
+import { parseDeadLetter } from '../../../../src/lib/ingest/deadLetter.js';
 import { createBlobOutputs } from '../../../../src/lib/ingest/outputs/blobOutputs.js';
 import { handleIngestBatch } from '../../../../src/lib/ingest/handleIngestBatch.js';
 
@@ -9,29 +9,21 @@ const TENANT = '4bbb79f7-5724-4c9e-95f3-de075f6ec090';
 const signIn = (id: string, time: string) => ({ time, category: 'SignInLogs', tenantId: TENANT, resultType: '0', properties: { id, userId: 'u1', userPrincipalName: 'a@b.c' } });
 const kv = { time: '2024-03-01T10:15:00Z', category: 'AuditEvent', operationName: 'SecretGet', resourceId: '/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV', correlationId: 'c1', callerIpAddress: '1.2.3.4' };
 
-let az: AzuriteHandle;
-let svc: BlobServiceClient;
-beforeAll(async () => {
-  az = await startAzurite();
-  svc = BlobServiceClient.fromConnectionString(az.connectionString);
-});
-afterAll(async () => {
-  await az?.stop();
-});
+const azurite = useAzuriteBlobs();
 
 async function listAll(container: string): Promise<string[]> {
   const names: string[] = [];
-  for await (const b of svc.getContainerClient(container).listBlobsFlat()) names.push(b.name);
+  for await (const b of azurite.svc.getContainerClient(container).listBlobsFlat()) names.push(b.name);
   return names.sort();
 }
 async function readGz(container: string, name: string): Promise<string[]> {
-  const buf = await svc.getContainerClient(container).getBlobClient(name).downloadToBuffer();
+  const buf = await azurite.svc.getContainerClient(container).getBlobClient(name).downloadToBuffer();
   return gunzipSync(buf).toString('utf8').trim().split('\n');
 }
 
 describe('blob outputs (Azurite)', () => {
-  it('writes gzip NDJSON per tenant/class/hour with a deterministic batch name, and dead letters per record', async () => {
-    const outputs = createBlobOutputs({ serviceClient: svc, eventsContainer: 'ev1', deadLetterContainer: 'dl1' });
+  it('writes gzip NDJSON per tenant/class/hour with a deterministic batch name, and one dead letter per message', async () => {
+    const outputs = createBlobOutputs({ serviceClient: azurite.svc, eventsContainer: 'ev1', deadLetterContainer: 'dl1' });
     const bodies = [JSON.stringify({ records: [signIn('a', '2024-03-01T10:05:00Z'), signIn('b', '2024-03-01T11:05:00Z'), kv] }), 'garbage'];
     const run = () =>
       handleIngestBatch({
@@ -50,10 +42,10 @@ describe('blob outputs (Azurite)', () => {
     ]);
     const lines = await readGz('ev1', `${TENANT}/authentication/2024/03/01/10/ns1-7-1200.ndjson.gz`);
     expect(lines.map((l) => (JSON.parse(l) as { metadata: { tenant_uid: string } }).metadata.tenant_uid)).toEqual([TENANT]);
-    expect(await listAll('dl1')).toEqual([`${TENANT}/2024/03/01/ns1-7-1201-r0.json`]);
-    const dl = JSON.parse((await svc.getContainerClient('dl1').getBlobClient(`${TENANT}/2024/03/01/ns1-7-1201-r0.json`).downloadToBuffer()).toString('utf8')) as { reason: string; hub: string; bodyBase64: string };
-    expect(dl).toMatchObject({ reason: 'unparseable', hub: 'h1' });
-    expect(Buffer.from(dl.bodyBase64, 'base64').toString('utf8')).toBe('garbage');
+    expect(await listAll('dl1')).toEqual([`${TENANT}/2024/03/01/ns1-7-1201.json`]);
+    const dl = parseDeadLetter((await azurite.svc.getContainerClient('dl1').getBlobClient(`${TENANT}/2024/03/01/ns1-7-1201.json`).downloadToBuffer()).toString('utf8'));
+    expect(dl).toMatchObject({ version: 2, outcomes: 'U', hub: 'h1', sequenceNumber: 1201, failures: [{ index: 0, reason: 'unparseable' }] });
+    expect(dl.body.toString('utf8')).toBe('garbage');
 
     // Redelivery of the same batch overwrites the same blobs: no duplicates.
     await run();
@@ -64,7 +56,7 @@ describe('blob outputs (Azurite)', () => {
 
   it('propagates an upload failure so the handler throws', async () => {
     // A container name Azure rejects makes every write fail (400), standing in for an outage.
-    const outputs = createBlobOutputs({ serviceClient: svc, eventsContainer: 'Bad_Name', deadLetterContainer: 'dl2' });
+    const outputs = createBlobOutputs({ serviceClient: azurite.svc, eventsContainer: 'Bad_Name', deadLetterContainer: 'dl2' });
     await expect(handleIngestBatch({ bodies: [JSON.stringify(kv)], binding: { tenantId: undefined }, ingestTime: 1, outputs })).rejects.toThrow();
   });
 });
