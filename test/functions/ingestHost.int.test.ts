@@ -9,6 +9,7 @@ import { failedRecordsOf, parseDeadLetter, type StoredDeadLetter } from '../../s
 import { handleIngestBatch } from '../../src/lib/ingest/handleIngestBatch.js';
 import { createMemoryOutputs } from '../../src/lib/ingest/outputs/memoryOutputs.js';
 import type { OcsfEvent } from '../../src/lib/ingest/types.js';
+import { createTableRegistry } from '../../src/lib/registry/tableRegistry.js';
 import { useAzuriteBlobs } from '../support/azurite.js';
 
 /**
@@ -39,8 +40,14 @@ interface DriverResult {
   logs: string[];
 }
 
-/** Runs the built app under the host stand-in; each test uses its own containers so runs do not mix. */
-function drive(tag: string, deliveries: { partitionId: string; events: HostEvent[] }[], opts: { outageAttempts?: number; sequenceAsLong?: boolean } = {}): DriverResult {
+/**
+ * Runs the built app under the host stand-in; each test uses its own tables and containers so runs do not mix.
+ * The tenant's subscription is on record first, as discovery records it at onboarding: ingest trusts records naming
+ * only known subscriptions.
+ */
+async function drive(tag: string, deliveries: { partitionId: string; events: HostEvent[] }[], opts: { outageAttempts?: number; sequenceAsLong?: boolean } = {}): Promise<DriverResult> {
+  const registry = createTableRegistry({ tablePrefix: `t${tag}`, clientFor: (t) => TableClient.fromConnectionString(azurite.az.connectionString, t, { allowInsecureConnection: true }) });
+  await registry.putKnownSubscriptions(TENANT, [{ tenantId: TENANT, subscriptionId: SUB, displayName: 'sub', discoveredAt: '2026-03-02T00:00:00Z' }], { replaceAll: true });
   const dir = mkdtempSync(path.join(tmpdir(), 'ingest-host-'));
   const plan = {
     functionName: FUNCTION,
@@ -98,8 +105,8 @@ const kv = (i: number, extra = '') =>
   `{"time":"2026-03-02T10:00:${String(i % 60).padStart(2, '0')}Z","category":"AuditEvent","operationName":"SecretGet","resultType":"Success","correlationId":"c-${i}","resourceId":"/SUBSCRIPTIONS/${SUB.toUpperCase()}/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV","callerIpAddress":"10.0.0.${i % 250}"${extra}}`;
 
 describe('the ingest trigger under the Functions host', () => {
-  it('is registered binary, batched, with a retry policy that never gives up', () => {
-    const r = drive('reg', []);
+  it('is registered binary, batched, with a retry policy that never gives up', async () => {
+    const r = await drive('reg', []);
     expect(r.trigger).toMatchObject({ type: 'eventHubTrigger', dataType: 'binary', cardinality: 'many', eventHubName: HUB, consumerGroup: 'mdr-ingest' });
     expect(r.retryOptions).toMatchObject({ strategy: 'exponentialBackoff', maxRetryCount: -1 });
   });
@@ -114,7 +121,7 @@ describe('the ingest trigger under the Functions host', () => {
     ];
     const text = `\r\n { "records" :\t[\r\n  ${records.join(' ,\r\n\t')}\r\n ] }\r\n`;
     const body = Buffer.from(text, 'utf8');
-    const r = drive('raw', [{ partitionId: '3', events: [{ body, sequenceNumber: 70 }] }]);
+    const r = await drive('raw', [{ partitionId: '3', events: [{ body, sequenceNumber: 70 }] }]);
     expect(r.deliveries).toEqual([expect.objectContaining({ outcome: 'succeeded', attempts: 1 })]);
 
     const events = await eventsIn('ev-raw');
@@ -133,7 +140,7 @@ describe('the ingest trigger under the Functions host', () => {
     // The host drops empty strings from a string collection for this worker; bytes keep the batch aligned with the
     // metadata arrays. Sequence numbers arrive as protobuf Long objects, as the worker decodes int64.
     const good = Buffer.from(`{"records":[${kv(1)}]}`);
-    const r = drive('align', [{ partitionId: '0', events: [{ body: good, sequenceNumber: 100 }, { body: Buffer.alloc(0), sequenceNumber: 101 }, { body: Buffer.from('not json\n'), sequenceNumber: 102 }, { body: good, sequenceNumber: 103 }] }], { sequenceAsLong: true });
+    const r = await drive('align', [{ partitionId: '0', events: [{ body: good, sequenceNumber: 100 }, { body: Buffer.alloc(0), sequenceNumber: 101 }, { body: Buffer.from('not json\n'), sequenceNumber: 102 }, { body: good, sequenceNumber: 103 }] }], { sequenceAsLong: true });
     expect(r.deliveries[0]).toMatchObject({ outcome: 'succeeded' });
     const dls = await deadLettersIn('dl-align');
     expect(dls.map((d) => d.name).sort()).toEqual([`${TENANT}/2026/03/02/${NAMESPACE}-0-101.json`, `${TENANT}/2026/03/02/${NAMESPACE}-0-102.json`]);
@@ -156,7 +163,7 @@ describe('the ingest trigger under the Functions host', () => {
       { partitionId: '0', events: batch(0) },
       { partitionId: '1', events: batch(1) },
     ];
-    const r = drive('outage', deliveries, { outageAttempts: 12 });
+    const r = await drive('outage', deliveries, { outageAttempts: 12 });
     expect(r.deliveries.map((d) => d.outcome)).toEqual(['succeeded', 'succeeded']);
     expect(r.deliveries[0]!.attempts).toBe(13);
     expect(r.deniedRequests).toBeGreaterThanOrEqual(12);
