@@ -215,3 +215,17 @@ export async function adoptUnassignedHubs(deps: PoolDeps, hubs: readonly HubAssi
   }
   return { apps: [...apps], left };
 }
+
+/**
+ * Before anything is created for a tenant: refuses with 'capacity' when the fleet cannot take the hubs it still
+ * needs in `regions` (so a full fleet answers at once, not after a namespace was created or a 202 was given).
+ */
+export async function assertIngestRoom(deps: PoolDeps, tenantId: string, regions: readonly string[]): Promise<void> {
+  if (deps.settings.fleet.ingestApps.length === 0) return;
+  const apps = await syncPoolRecords(deps);
+  const held = new Set(apps.flatMap((a) => a.hubs));
+  const needed = regions.filter((r) => !held.has(hubKey(tenantId, r))).length;
+  const max = deps.settings.fleet.maxHubsPerApp;
+  const free = apps.filter((a) => a.state === 'active').reduce((s, a) => s + Math.max(0, max - a.hubs.length), 0);
+  if (needed > free) throw new ConnectorError('capacity', capacityMessage(apps, max));
+}

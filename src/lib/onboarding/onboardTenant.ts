@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import { tenantOptionsSchema, type HubAssignment, type TenantRecord } from '../registry/types.js';
 import { syncIngestAppSettings, type AppSettingsSyncResult } from './appSettingsSync.js';
-import { acquireIngestSlot, releaseIngestSlot } from '../fleet/ingestPool.js';
+import { acquireIngestSlot, assertIngestRoom, releaseIngestSlot } from '../fleet/ingestPool.js';
 import { acquireNamespaceSlot, releaseNamespaceSlot } from './namespacePool.js';
 import { onboardingTemplate, type OnboardingMaterial } from './onboardingTemplate.js';
 import { provisionTenantHub } from './provisionTenantHub.js';
@@ -89,6 +89,9 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
   const now = deps.now ?? (() => new Date());
   let tenant: TenantRecord | undefined;
   let changed = false;
+
+  // 0. a full ingest fleet refuses before anything is written (the same check the PUT makes before a 202)
+  await assertIngestRoom(deps, tenantId, request.regions ?? (await deps.registry.getTenant(tenantId))?.regions ?? deps.settings.pool.regions);
 
   // 1. tenant record: create, or replace when anything differs (etag; a lost race re-reads)
   for (let attempt = 0; ; attempt++) {

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import type { AzuriteHandle } from '../../sim/azurite.js';
+import { MAX_ENV_STRING_BYTES, settingsSize } from '../../src/lib/fleet/settingsLimits.js';
+import { startFleetWorld } from './fleetWorld.js';
+
+/**
+ * The ingest fleet at scale (docs/fleet.md): tenants × regions onboarded one after another through the real PUT
+ * handler into a pool of ingest apps, on Azurite and the ARM simulator. Per onboarding, the simulator's request
+ * log says which ingest apps had their settings written (each write restarts that app: the target is one); at the
+ * end, the simulator holds every app's settings, whose largest environment string is measured against the Linux
+ * limit. One more onboarding into the full fleet must be refused with a capacity error.
+ */
+export interface FleetBenchOptions {
+  tenants: number;
+  regions: string[];
+  apps: number;
+  maxHubsPerApp: number;
+  azurite?: AzuriteHandle;
+  progress?: (line: string) => void;
+}
+
+export interface FleetBenchResult {
+  tenants: number;
+  regions: number;
+  hubs: number;
+  apps: number;
+  maxHubsPerApp: number;
+  onboardings: number;
+  /** How many onboardings rewrote the settings of 0, 1, 2… ingest apps (the target: every one exactly 1). */
+  appsRewrittenHistogram: Record<string, number>;
+  maxAppsRewrittenPerOnboarding: number;
+  /** Per ingest app at the end: bindings, its largest environment string (MDR_INGEST_BINDINGS) and all its settings. */
+  perApp: { app: string; bindings: number; largestSettingBytes: number; totalSettingsBytes: number }[];
+  largestSettingBytes: number;
+  limitBytes: number;
+  /** largestSettingBytes / limitBytes. */
+  largestSettingToLimit: number;
+  /** What one app's setting would be with every hub in it (the design before the fleet). */
+  singleAppSettingBytes: number;
+  onboardingsPerMinute: number;
+  /** Median and slowest single onboarding, ms (includes the pool's namespace creations). */
+  onboardingMsMedian: number;
+  onboardingMsMax: number;
+  wallSeconds: number;
+  /** The next onboarding into the full fleet answered 503 with problem type capacity. */
+  fullFleetRefused: boolean | null;
+  /** Bindings found in two apps' settings at the end (must be 0). */
+  duplicateBindings: number;
+  /** Ready hubs missing from every app's settings at the end (must be 0). */
+  missingBindings: number;
+}
+
+/** Deterministic tenant GUIDs, so runs are comparable. */
+function tenantIdOf(i: number): string {
+  const h = createHash('sha256').update(`fleet-tenant-${i}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
+
+export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchResult> {
+  const say = o.progress ?? (() => {});
+  const world = await startFleetWorld({ apps: o.apps, maxHubsPerApp: o.maxHubsPerApp, regions: o.regions, ...(o.azurite ? { azurite: o.azurite } : {}) });
+  try {
+    const histogram: Record<string, number> = {};
+    const times: number[] = [];
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < o.tenants; i++) {
+      world.sim.clearRequests();
+      const t0 = process.hrtime.bigint();
+      const res = await world.put(tenantIdOf(i));
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (res.status !== 201) throw new Error(`onboarding ${i + 1} answered ${res.status}: ${JSON.stringify(res.jsonBody).slice(0, 300)}`);
+      const n = world.appsWritten().length;
+      histogram[String(n)] = (histogram[String(n)] ?? 0) + 1;
+      if ((i + 1) % 100 === 0) say(`  fleet: ${i + 1}/${o.tenants} tenants onboarded`);
+    }
+    const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+    let fullFleetRefused: boolean | null = null;
+    if (o.tenants * o.regions.length === o.apps * o.maxHubsPerApp) {
+      const r = await world.put(tenantIdOf(o.tenants));
+      fullFleetRefused = r.status === 503 && String(r.jsonBody.type ?? '').endsWith('capacity');
+    }
+
+    const perApp = world.apps.map((a) => {
+      const s = world.appSettings(a.name);
+      const size = settingsSize(s);
+      return { app: a.name, bindings: (JSON.parse(s.MDR_INGEST_BINDINGS ?? '[]') as unknown[]).length, largestSettingBytes: size.largest.bytes, totalSettingsBytes: size.totalBytes };
+    });
+    const seen = new Map<string, number>();
+    for (const a of world.apps) for (const b of JSON.parse(world.appSettings(a.name).MDR_INGEST_BINDINGS ?? '[]') as { tenantId: string; region: string }[]) seen.set(`${b.tenantId}/${b.region}`, (seen.get(`${b.tenantId}/${b.region}`) ?? 0) + 1);
+    const hubs = (await world.registry.listHubs()).filter((h) => h.state === 'ready');
+    const allBindings = hubs.length;
+    const perBinding = perApp.reduce((s, a) => s + a.largestSettingBytes, 0) / Math.max(1, perApp.reduce((s, a) => s + a.bindings, 0));
+    const largest = Math.max(0, ...perApp.map((a) => a.largestSettingBytes));
+    const sorted = [...times].sort((a, b) => a - b);
+    return {
+      tenants: o.tenants,
+      regions: o.regions.length,
+      hubs: allBindings,
+      apps: o.apps,
+      maxHubsPerApp: o.maxHubsPerApp,
+      onboardings: o.tenants,
+      appsRewrittenHistogram: histogram,
+      maxAppsRewrittenPerOnboarding: Math.max(0, ...Object.keys(histogram).map(Number)),
+      perApp,
+      largestSettingBytes: largest,
+      limitBytes: MAX_ENV_STRING_BYTES,
+      largestSettingToLimit: round(largest / MAX_ENV_STRING_BYTES),
+      singleAppSettingBytes: Math.round(perBinding * allBindings),
+      onboardingsPerMinute: round((o.tenants / wallSeconds) * 60, 1),
+      onboardingMsMedian: round(sorted[Math.floor(sorted.length / 2)] ?? 0, 1),
+      onboardingMsMax: round(sorted[sorted.length - 1] ?? 0, 1),
+      wallSeconds: round(wallSeconds, 2),
+      fullFleetRefused,
+      duplicateBindings: [...seen.values()].filter((n) => n > 1).length,
+      missingBindings: hubs.filter((h) => !seen.has(`${h.tenantId}/${h.region}`)).length,
+    };
+  } finally {
+    await world.stop();
+  }
+}
