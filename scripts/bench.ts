@@ -60,7 +60,7 @@ export async function runBench(o: BenchOptions, progress: (line: string) => void
     // Full: 1,000 tenants × 2 regions into 20 apps of 100 hubs (the default shard), exactly full.
     const sizes = o.quick ? { tenants: 6, apps: 3, maxHubsPerApp: 4 } : { tenants: 1000, apps: 20, maxHubsPerApp: 100 };
     try {
-      r.fleet = await runFleetBench({ ...sizes, regions: ['westeurope', 'northeurope'], progress });
+      r.fleet = await runFleetBench({ ...sizes, regions: ['westeurope', 'northeurope'], progress, root: o.root, registrationSizes: o.quick ? [1, 4] : [1, 100, 360] });
     } catch (e) {
       r.skipped.fleet = `fleet bench failed: ${(e as Error).message.slice(0, 300)}`;
     }

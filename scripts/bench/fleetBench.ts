@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { AzuriteHandle } from '../../sim/azurite.js';
 import { MAX_ENV_STRING_BYTES, settingsSize } from '../../src/lib/fleet/settingsLimits.js';
@@ -17,6 +18,10 @@ export interface FleetBenchOptions {
   maxHubsPerApp: number;
   azurite?: AzuriteHandle;
   progress?: (line: string) => void;
+  /** Repository root, to load the built app for `registrationLoad` (skipped without it). */
+  root?: string;
+  /** Binding counts for `registrationLoad`. */
+  registrationSizes?: number[];
 }
 
 export interface FleetBenchResult {
@@ -48,6 +53,12 @@ export interface FleetBenchResult {
   duplicateBindings: number;
   /** Ready hubs missing from every app's settings at the end (must be 0). */
   missingBindings: number;
+  /**
+   * An ingest app's start with N bindings: the built app loaded as the worker loads it (test/support stand-in for
+   * the host), per N its registered triggers and load time in ms. What a restart costs the worker side; the host's
+   * own listener start is not measurable here.
+   */
+  registrationLoad: { bindings: number; registered: number; loadMs: number }[];
 }
 
 /** Deterministic tenant GUIDs, so runs are comparable. */
@@ -57,6 +68,28 @@ function tenantIdOf(i: number): string {
 }
 
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
+
+/** Loads the built app in ingest role with `n` bindings (10 hubs per namespace) and reports what registered. */
+export function registrationLoad(root: string, n: number): { bindings: number; registered: number; loadMs: number } {
+  const bindings = Array.from({ length: n }, (_, i) => {
+    const ns = `mdr-ingest-westeurope-${String(Math.floor(i / 10) + 1).padStart(2, '0')}`;
+    return { tenantId: tenantIdOf(i), region: 'westeurope', namespace: ns, hub: `mdr-${tenantIdOf(i)}`, consumerGroup: 'mdr-ingest', connection: `MDR_EHNS_${ns.toUpperCase().replace(/-/g, '_')}` };
+  });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    MDR_PROVIDER_TENANT_ID: '11111111-1111-1111-1111-111111111111',
+    MDR_PROVIDER_SUBSCRIPTION_ID: '22222222-2222-2222-2222-222222222222',
+    MDR_INGEST_PRINCIPAL_ID: '33333333-3333-3333-3333-333333333333',
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    MDR_APP_ROLE: 'ingest',
+    MDR_INGEST_BINDINGS: JSON.stringify(bindings),
+  };
+  for (const b of bindings) env[`${b.connection}__fullyQualifiedNamespace`] = `${b.namespace}.servicebus.windows.net`;
+  const r = spawnSync(process.execPath, ['--require', './test/support/fakeFunctionsCore.cjs', './test/support/listRegistrations.mjs'], { cwd: root, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`loading the app with ${n} bindings failed: ${r.stderr.split('\n').find((l) => l.trim()) ?? r.status}`);
+  const out = JSON.parse(r.stdout) as { loadMs: number; registrations: { name: string }[] };
+  return { bindings: n, registered: out.registrations.filter((x) => x.name.startsWith('ingest-')).length, loadMs: round(out.loadMs, 1) };
+}
 
 export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchResult> {
   const say = o.progress ?? (() => {});
@@ -116,6 +149,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchRes
       fullFleetRefused,
       duplicateBindings: [...seen.values()].filter((n) => n > 1).length,
       missingBindings: hubs.filter((h) => !seen.has(`${h.tenantId}/${h.region}`)).length,
+      registrationLoad: o.root ? (o.registrationSizes ?? [1, o.maxHubsPerApp]).map((n) => registrationLoad(o.root!, n)) : [],
     };
   } finally {
     await world.stop();

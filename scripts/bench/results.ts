@@ -73,6 +73,7 @@ export function tableRows(r: BenchResults): [string, string, string][] {
     rows.push(['fleet.singleAppSettingBytes (all hubs in one app)', String(f.singleAppSettingBytes), 'for comparison']);
     rows.push(['fleet.onboardingsPerMinute', `${f.onboardingsPerMinute} (median ${f.onboardingMsMedian} ms, max ${f.onboardingMsMax} ms)`, '']);
     rows.push(['fleet.fullFleetRefused / duplicate / missing bindings', `${f.fullFleetRefused} / ${f.duplicateBindings} / ${f.missingBindings}`, 'true / 0 / 0']);
+    if (f.registrationLoad.length > 0) rows.push(['fleet.registrationLoad (bindings: ms)', f.registrationLoad.map((x) => `${x.bindings}: ${x.loadMs}`).join(', '), 'indicative']);
   } else rows.push(['fleet', 'null', r.skipped.fleet ?? '']);
   return rows;
 }
