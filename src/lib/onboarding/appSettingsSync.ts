@@ -35,6 +35,8 @@ export function mergeIngestSettings(current: Record<string, string>, desired: Re
     else next[k] = v;
   }
   for (const [k, v] of Object.entries(desired)) {
+    // An absent MDR_INGEST_BINDINGS is its default `[]`: an app with no hubs is not restarted to say so.
+    if (!(k in current) && k === 'MDR_INGEST_BINDINGS' && v === '[]') continue;
     if (!(k in current)) added.push(k);
     else if (current[k] !== v) changed.push(k);
     next[k] = v;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleetWorld, type FleetWorld } from '../../../scripts/bench/fleetWorld.js';
 import { runFleetBench } from '../../../scripts/bench/fleetBench.js';
 import { addFunctionApp } from '../../../sim/state.js';
+import { makeBindingsCommand } from '../../../src/cli/commands/bindings.js';
 import { makeRebalanceCommand } from '../../../src/cli/commands/rebalance.js';
 import { parseSettings } from '../../../src/lib/config/settings.js';
 import { CHECKPOINT_CONTAINER, checkpointBlobName } from '../../../src/lib/fleet/checkpoints.js';
@@ -132,6 +133,34 @@ describe('the ingest fleet on Azurite and the ARM simulator', () => {
       const old = await deliver(moving);
       expect(old.uids).toHaveLength(1);
       expect(await deliver(now)).toEqual(old);
+    } finally {
+      await w.stop();
+    }
+  }, 180_000);
+
+  it('in manual mode assigns hubs but writes no settings, and azure-mdr bindings then writes exactly the app that holds them', async () => {
+    const w = await startFleetWorld({ apps: 2, maxHubsPerApp: 4, regions: REGIONS, azurite: az });
+    try {
+      const manual = w.settingsWith({ MDR_INGEST_SETTINGS_SYNC: 'manual' });
+      w.sim.clearRequests();
+      const res = await w.put(tid(1), manual);
+      expect(res.status).toBe(201);
+      expect(res.jsonBody.appSettings).toBe('skipped');
+      expect(w.appsWritten()).toEqual([]);
+      expect((await w.registry.listIngestApps()).map((a) => [a.name, a.hubs.length])).toEqual([['mdr-ingest-01', 2], ['mdr-ingest-02', 0]]);
+
+      const out: string[] = [];
+      const io = { stdin: [], stdout: { write: (x: string) => out.push(x) }, stderr: { write: (x: string) => out.push(x) }, env: {} };
+      const cmd = makeBindingsCommand(async () => ({ settings: manual, registry: w.registry, clients: w.clients }));
+      expect(await cmd.run([], io)).toBe(0);
+      expect(w.appsWritten()).toEqual(['mdr-ingest-01']);
+      expect(out.join('')).toMatch(/^mdr-ingest-01: updated, 2 binding\(s\), \d+ bytes; added MDR_INGEST_BINDINGS/m);
+      expect(out.join('')).toMatch(/^mdr-ingest-02: unchanged, 0 binding\(s\)/m);
+      expect(triggersOf(w, 'mdr-ingest-01').map((t) => t.tenantId)).toEqual([tid(1), tid(1)]);
+      out.length = 0;
+      w.sim.clearRequests();
+      expect(await cmd.run([], io)).toBe(0);
+      expect(w.appsWritten()).toEqual([]);
     } finally {
       await w.stop();
     }
