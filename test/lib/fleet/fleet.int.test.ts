@@ -9,6 +9,8 @@ import { parseSettings } from '../../../src/lib/config/settings.js';
 import { CHECKPOINT_CONTAINER, checkpointBlobName } from '../../../src/lib/fleet/checkpoints.js';
 import { MAX_ENV_STRING_BYTES } from '../../../src/lib/fleet/settingsLimits.js';
 import { rebalanceIngest } from '../../../src/lib/fleet/rebalance.js';
+import { syncIngestAppSettings } from '../../../src/lib/onboarding/appSettingsSync.js';
+import { createMemoryRegistry } from '../../../src/lib/registry/memoryRegistry.js';
 import { createMemoryPartitionInfo } from '../../../src/lib/health/memoryPartitionInfo.js';
 import { runHealthCheck } from '../../../src/lib/health/runHealthCheck.js';
 import { handleIngestBatch } from '../../../src/lib/ingest/handleIngestBatch.js';
@@ -161,6 +163,29 @@ describe('the ingest fleet on Azurite and the ARM simulator', () => {
       w.sim.clearRequests();
       expect(await cmd.run([], io)).toBe(0);
       expect(w.appsWritten()).toEqual([]);
+    } finally {
+      await w.stop();
+    }
+  }, 180_000);
+
+  it('refuses to write an ingest app whose bindings would not fit one environment string, and leaves its settings as they were', async () => {
+    const w = await startFleetWorld({ apps: 1, maxHubsPerApp: 360, regions: ['westeurope'], azurite: az });
+    try {
+      // A registry that lists far more hubs for one app than any shard allows (hand-edited, or a bug): 600 hubs.
+      const registry = createMemoryRegistry();
+      const ns = 'mdr-ingest-westeurope-01';
+      await registry.putNamespace({ region: 'westeurope', namespace: ns, namespaceId: `/ns/${ns}`, tier: 'Premium', maxHubs: 1000, hubCount: 0, tenants: [], state: 'ready' });
+      const keys: string[] = [];
+      for (let i = 1; i <= 600; i++) {
+        await registry.putHub({ tenantId: tid(i), region: 'westeurope', namespace: ns, namespaceId: `/ns/${ns}`, hub: `mdr-${tid(i)}`, consumerGroup: 'mdr-ingest', namespaceRuleId: '/r', sendRuleId: '/s', state: 'ready', createdAt: '2026-01-01T00:00:00Z' });
+        keys.push(`${tid(i)}/westeurope`);
+      }
+      await registry.putIngestApp({ name: w.apps[0]!.name, resourceId: w.apps[0]!.id, hubs: keys, state: 'active' });
+      const before = w.appSettings(w.apps[0]!.name);
+      w.sim.clearRequests();
+      await expect(syncIngestAppSettings({ settings: w.settings, registry, clients: w.clients })).rejects.toMatchObject({ kind: 'capacity', message: expect.stringMatching(/MDR_INGEST_BINDINGS would be \d+ bytes, over the 131072-byte limit/) });
+      expect(w.appsWritten()).toEqual([]);
+      expect(w.appSettings(w.apps[0]!.name)).toEqual(before);
     } finally {
       await w.stop();
     }
