@@ -31,7 +31,9 @@ export interface FleetBenchResult {
   apps: number;
   maxHubsPerApp: number;
   onboardings: number;
-  /** How many onboardings rewrote the settings of 0, 1, 2… ingest apps (the target: every one exactly 1). */
+  /** Per onboarding, in order: how many ingest apps had their settings rewritten (each write restarts that app). */
+  appsRewrittenPerOnboarding: number[];
+  /** The same as counts: how many onboardings rewrote 0, 1, 2… apps (the target: every one exactly 1). */
   appsRewrittenHistogram: Record<string, number>;
   maxAppsRewrittenPerOnboarding: number;
   /** Per ingest app at the end: bindings, its largest environment string (MDR_INGEST_BINDINGS) and all its settings. */
@@ -96,6 +98,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchRes
   const world = await startFleetWorld({ apps: o.apps, maxHubsPerApp: o.maxHubsPerApp, regions: o.regions, ...(o.azurite ? { azurite: o.azurite } : {}) });
   try {
     const histogram: Record<string, number> = {};
+    const perOnboarding: number[] = [];
     const times: number[] = [];
     const started = process.hrtime.bigint();
     for (let i = 0; i < o.tenants; i++) {
@@ -105,6 +108,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchRes
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
       if (res.status !== 201) throw new Error(`onboarding ${i + 1} answered ${res.status}: ${JSON.stringify(res.jsonBody).slice(0, 300)}`);
       const n = world.appsWritten().length;
+      perOnboarding.push(n);
       histogram[String(n)] = (histogram[String(n)] ?? 0) + 1;
       if ((i + 1) % 100 === 0) say(`  fleet: ${i + 1}/${o.tenants} tenants onboarded`);
     }
@@ -135,6 +139,7 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchRes
       apps: o.apps,
       maxHubsPerApp: o.maxHubsPerApp,
       onboardings: o.tenants,
+      appsRewrittenPerOnboarding: perOnboarding,
       appsRewrittenHistogram: histogram,
       maxAppsRewrittenPerOnboarding: Math.max(0, ...Object.keys(histogram).map(Number)),
       perApp,

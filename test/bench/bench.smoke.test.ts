@@ -46,6 +46,7 @@ describe('npm run bench -- --quick --json', () => {
     if (r.fleet === null) expect(r.skipped.fleet).toMatch(/\w/);
     else {
       expect(r.fleet.appsRewrittenHistogram).toEqual({ '1': r.fleet.onboardings });
+      expect(r.fleet.appsRewrittenPerOnboarding).toEqual(Array(r.fleet.onboardings).fill(1));
       expect(r.fleet.perApp).toHaveLength(r.fleet.apps);
       for (const a of r.fleet.perApp) expect(a.largestSettingBytes).toBeLessThan(r.fleet.limitBytes);
       expect(r.fleet.limitBytes).toBe(131072);

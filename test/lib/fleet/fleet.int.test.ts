@@ -38,6 +38,7 @@ function triggersOf(w: FleetWorld, app: string): IngestTriggerSpec[] {
 describe('the ingest fleet on Azurite and the ARM simulator', () => {
   it('onboards 12 tenants × 2 regions into three apps of 8 hubs: every onboarding rewrites exactly one app, each app well under the settings limit, and the 13th tenant is refused for capacity', async () => {
     const r = await runFleetBench({ tenants: 12, regions: REGIONS, apps: 3, maxHubsPerApp: 8, azurite: az });
+    expect(r.appsRewrittenPerOnboarding).toEqual(Array(12).fill(1));
     expect(r.appsRewrittenHistogram).toEqual({ '1': 12 });
     expect(r.perApp.map((a) => a.bindings)).toEqual([8, 8, 8]);
     for (const a of r.perApp) expect(a.largestSettingBytes).toBeLessThan(MAX_ENV_STRING_BYTES);
