@@ -1,15 +1,18 @@
-// Provider-side deployment of azure-mdr-connector (resource-group scope: the Function App's resource group).
+// Provider-side deployment of azure-mdr-connector (resource-group scope: the Function Apps' resource group).
 //
-//   Function App (Flex Consumption, Node 22, system-assigned identity) + plan
-//   storage account (AzureWebJobsStorage by identity, no shared keys): deployment container, host containers,
-//     registry tables, reconcile and onboarding queues, OCSF output and dead-letter containers (blob roles per container)
+//   control app (Flex Consumption, Node 22, system-assigned identity, MDR_APP_ROLE=control) + plan: HTTP API,
+//     reconcile, onboarding continuation, health, alert state
+//   ingest apps (module, ingestAppCount of them, MDR_APP_ROLE=ingest): each reads the tenant hubs of its shard
+//   storage account (AzureWebJobsStorage of every app, by identity, no shared keys): deployment containers, host
+//     containers (Event Hubs checkpoints shared by the ingest apps), registry tables, reconcile and onboarding
+//     queues, OCSF output and dead-letter containers (blob roles per container)
 //   Log Analytics workspace + workspace-based Application Insights (Entra-only ingestion)
 //   downstream Event Hubs namespace + hub `ocsf-events` (when MDR_OUTPUT_MODE is eventhub or both)
-//   pool resource group (module): first namespace per region + the identity's pool roles
+//   pool resource group (module): first namespace per region + the identities' pool roles
 //   custom roles (module, subscription scope): pool manager, app-settings writer
 //
-// After deploying: add the app identity (output appPrincipalId) to the ingest Entra group, publish the code.
-// See infra/README.md.
+// After deploying: add the control app's identity (output appPrincipalId) to the ingest Entra group, publish the
+// same package to the control app and every ingest app. See infra/README.md and docs/fleet.md.
 
 // ---------------------------------------------------------------- naming
 @description('Short prefix of resources the connector names (hubs <prefix>-<tenantId>, rules <prefix>-send / <prefix>-diagnostics, customer-side settings). MDR_RESOURCE_PREFIX.')
@@ -27,8 +30,33 @@ param appName string = '${resourcePrefix}-func-${uniqueString(resourceGroup().id
 @maxLength(24)
 param storageAccountName string = take('${resourcePrefix}st${uniqueString(resourceGroup().id)}', 24)
 
-@description('Set to true when the Function App already exists (every deployment after the first): the settings the app maintains itself (MDR_INGEST_BINDINGS, MDR_EHNS_*) are then carried over. README shows how to compute it.')
-param appExists bool = false
+// ---------------------------------------------------------------- ingest fleet (docs/fleet.md)
+@description('Number of ingest Function Apps. Each serves up to ingestAppMaxHubs tenant hubs; to add capacity, deploy again with a larger number (and existingIngestAppCount = the previous one).')
+@minValue(1)
+@maxValue(99)
+param ingestAppCount int = 1
+
+@description('How many ingest apps exist already (the ingestAppCount of the previous deployment; 0 the first time). Their settings written by the control plane (MDR_INGEST_BINDINGS, MDR_EHNS_*) are carried over. infra/README.md shows how to compute it.')
+@minValue(0)
+@maxValue(99)
+param existingIngestAppCount int = 0
+
+@description('MDR_INGEST_APP_MAX_HUBS: tenant hubs per ingest app (the shard size; docs/fleet.md#shard-size).')
+@minValue(1)
+@maxValue(360)
+param ingestAppMaxHubs int = 100
+
+@description('Let the control plane rewrite an ingest app\'s bindings when its hubs change (custom settings-writer role on each ingest app\'s site, never on the control app). false: MDR_INGEST_SETTINGS_SYNC=manual and an operator runs `azure-mdr bindings` after onboardings (docs/fleet.md).')
+param autoUpdateIngestBindings bool = true
+
+@description('Flex Consumption instance cap of each ingest app: per-function scaling gives each busy hub instances of its own, up to its partition count.')
+@minValue(1)
+@maxValue(1000)
+param ingestMaximumInstanceCount int = 100
+
+@description('Instance memory of the ingest apps (Flex Consumption sizes; ingest is I/O bound).')
+@allowed([512, 2048, 4096])
+param ingestInstanceMemoryMB int = 2048
 
 // ---------------------------------------------------------------- cloud & provider identity
 @description('MDR_AZURE_CLOUD. Defaults to the cloud this deployment runs in.')
@@ -156,9 +184,6 @@ param silenceThresholdMinutes int = 120
 @description('MDR_ONBOARDING_QUEUE: work items of onboardings that outlast an HTTP request (a new pool namespace).')
 param onboardingQueue string = 'mdr-onboarding'
 
-@description('Let the app rewrite its own ingest bindings when hubs change (custom role with Microsoft.Web/sites/config/write on the site). That action also covers the authentication settings (authsettingsV2), so code running in the app could switch Easy Auth off. Default false: an operator runs `azure-mdr bindings` with their own identity after onboarding (docs/security.md).')
-param selfUpdateBindings bool = false
-
 // ---------------------------------------------------------------- hosting
 @description('Flex Consumption: upper bound of instances (also bounds concurrent ARM calls against customers).')
 @minValue(1)
@@ -188,9 +213,17 @@ var tags = { 'mdr-managed-by': 'azure-mdr-connector' }
 var deploymentContainer = 'app-package'
 var deployDownstream = outputMode != 'blob'
 
-// Containers the Functions host itself uses with an identity-based AzureWebJobsStorage: leases, timer and checkpoint
-// state, and the host/function keys. Created here so the app needs no account-wide right to create containers.
+// Containers the Functions host itself uses with an identity-based AzureWebJobsStorage: locks and timer state, and
+// the host/function keys. Created here so no app needs an account-wide right to create containers.
 var hostContainers = ['azure-webjobs-hosts', 'azure-webjobs-secrets']
+// Event Hubs checkpoints and partition ownership of the ingest triggers (EventHubOptions.CheckpointContainer),
+// named by namespace/hub/consumer group: shared by every ingest app, so a hub moved between apps resumes.
+var checkpointContainer = 'azure-webjobs-eventhub'
+var ingestHostContainers = concat(hostContainers, [checkpointContainer])
+// Registry tables an ingest app uses, created here because its roles are on these tables only.
+var lastSeenTable = '${tablePrefix}LastSeen'
+var coverageTable = '${tablePrefix}Coverage'
+var ingestAppNames = [for i in range(0, ingestAppCount): '${resourcePrefix}-ingest${padLeft(string(i + 1), 2, '0')}-${uniqueString(resourceGroup().id)}']
 
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -256,6 +289,27 @@ resource hostContainerRes 'Microsoft.Storage/storageAccounts/blobServices/contai
   properties: { publicAccess: 'None' }
 }]
 
+resource checkpointContainerRes 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: checkpointContainer
+  properties: { publicAccess: 'None' }
+}
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource lastSeenTableRes 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: lastSeenTable
+}
+
+resource coverageTableRes 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: coverageTable
+}
+
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
   parent: storage
   name: 'default'
@@ -307,7 +361,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: appName
   location: location
-  tags: tags
+  tags: union(tags, { 'mdr-role': 'control' })
   kind: 'functionapp,linux'
   identity: { type: 'SystemAssigned' }
   properties: {
@@ -389,17 +443,19 @@ module pool 'modules/pool.bicep' = {
     capacity: poolCapacity
     appPrincipalId: site.identity.principalId
     appResourceId: site.id
+    ingestPrincipalIds: [for i in range(0, ingestAppCount): ingestApps[i].outputs.principalId]
     poolManagerRoleDefinitionId: roleDefs.outputs.poolManagerRoleDefinitionId
     operatorGroupObjectId: operatorGroupObjectId
   }
 }
 
-// ---------------------------------------------------------------- role assignments of the app identity (this RG)
+// ---------------------------------------------------------------- role assignments of the control app's identity
 // Blob data roles are granted per container, never on the account: docs/security.md has the table of every role,
 // its scope, why, and what an attacker holding it could do (test/infra/securityRoles.test.ts keeps the two equal).
+// The ingest apps' roles are in modules/ingestApp.bicep.
 
-// Functions host with an identity-based AzureWebJobsStorage: blob leases, timer/checkpoint state and keys live in
-// these two containers. The host documents Storage Blob Data Owner for AzureWebJobsStorage.
+// Functions host with an identity-based AzureWebJobsStorage: blob locks, timer state and keys live in these two
+// containers. The host documents Storage Blob Data Owner for AzureWebJobsStorage.
 resource raHostBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (c, i) in hostContainers: {
   name: guid(storage.id, c, site.id, roles.storageBlobDataOwner)
   scope: hostContainerRes[i]
@@ -421,30 +477,6 @@ resource raDeployment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalId: site.identity.principalId
     principalType: 'ServicePrincipal'
     description: 'azure-mdr-connector: Flex Consumption deployment package.'
-  }
-}
-
-// OCSF blob output (MDR_OUTPUT_MODE blob/both).
-resource raOutput 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, outputContainer, site.id, roles.storageBlobDataContributor)
-  scope: outputContainerRes
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
-    principalId: site.identity.principalId
-    principalType: 'ServicePrincipal'
-    description: 'azure-mdr-connector: OCSF blob output.'
-  }
-}
-
-// Dead letters (original bytes of what could not be normalized).
-resource raDeadLetter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, deadLetterContainer, site.id, roles.storageBlobDataContributor)
-  scope: deadLetterContainerRes
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
-    principalId: site.identity.principalId
-    principalType: 'ServicePrincipal'
-    description: 'azure-mdr-connector: dead letters.'
   }
 }
 
@@ -484,31 +516,6 @@ resource raMetrics 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// OCSF output binding (connection MDR_DOWNSTREAM, identity-based): send to this one hub only.
-resource raDownstream 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployDownstream) {
-  name: guid(resourceId('Microsoft.EventHub/namespaces/eventhubs', downstreamNamespaceName, downstreamEventHubName), site.id, roles.eventHubsDataSender)
-  scope: downstreamHub
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.eventHubsDataSender)
-    principalId: site.identity.principalId
-    principalType: 'ServicePrincipal'
-    description: 'azure-mdr-connector: OCSF output.'
-  }
-}
-
-// Self-update of app settings when the hub set changes (appSettingsSync.ts), only with selfUpdateBindings=true.
-// Custom role, scoped to the site only; its config/write also covers authsettingsV2 (docs/security.md).
-resource raSelfUpdate 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (selfUpdateBindings) {
-  name: guid(site.id, 'mdr-app-settings-writer')
-  scope: site
-  properties: {
-    roleDefinitionId: roleDefs.outputs.appSettingsWriterRoleDefinitionId
-    principalId: site.identity.principalId
-    principalType: 'ServicePrincipal'
-    description: 'azure-mdr-connector: update its own ingest bindings (MDR_INGEST_BINDINGS, MDR_EHNS_*).'
-  }
-}
-
 // Operators: read the registry for `azure-mdr health` / `coverage` from a workstation.
 resource raOperatorTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorGroupObjectId)) {
   name: guid(storage.id, operatorGroupObjectId, roles.storageTableDataReader)
@@ -525,7 +532,8 @@ resource raOperatorTables 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 // serviceBusEndpoint is https://<name>.<suffix>:443/ — the host name is what <conn>__fullyQualifiedNamespace wants.
 var downstreamFqns = deployDownstream ? split(replace(downstreamNamespace.properties.serviceBusEndpoint, 'https://', ''), ':')[0] : ''
 
-var desiredAppSettings = {
+// What the control app and every ingest app share (the ingest apps add MDR_APP_ROLE=ingest and their bindings).
+var sharedAppSettings = {
   // Functions host: identity-based storage (Flex sets the worker runtime from functionAppConfig.runtime, so
   // FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION must not be set).
   AzureWebJobsStorage__accountName: storage.name
@@ -548,8 +556,26 @@ var desiredAppSettings = {
   MDR_OFFER_NAME: offerName
   MDR_AUTOMATION_RESOURCE_GROUP: automationResourceGroup
   MDR_RESOURCE_PREFIX: resourcePrefix
-  // Without it the app logs the binding change and an operator runs `azure-mdr bindings --app <id>`.
-  MDR_FUNCTION_APP_RESOURCE_ID: selfUpdateBindings ? site.id : ''
+  // storage
+  MDR_TABLE_PREFIX: tablePrefix
+  MDR_RECONCILE_QUEUE: reconcileQueue
+  // ingest outputs
+  MDR_OUTPUT_MODE: outputMode
+  MDR_DOWNSTREAM_EVENTHUB_CONNECTION: 'MDR_DOWNSTREAM'
+  MDR_DOWNSTREAM__fullyQualifiedNamespace: downstreamFqns
+  MDR_DOWNSTREAM_EVENTHUB_NAME: downstreamEventHubName
+  MDR_OUTPUT_CONTAINER: outputContainer
+  MDR_DEADLETTER_CONTAINER: deadLetterContainer
+}
+
+var controlAppSettings = {
+  MDR_APP_ROLE: 'control'
+  // The fleet (src/lib/fleet/ingestPool.ts): the control plane assigns hubs to these apps and writes their bindings.
+  MDR_INGEST_APPS: join([for i in range(0, ingestAppCount): ingestApps[i].outputs.resourceId], ',')
+  MDR_INGEST_APP_MAX_HUBS: string(ingestAppMaxHubs)
+  MDR_INGEST_SETTINGS_SYNC: autoUpdateIngestBindings ? 'auto' : 'manual'
+  // Only for a single app running everything (MDR_APP_ROLE=all); the control app is never an ingest app.
+  MDR_FUNCTION_APP_RESOURCE_ID: ''
   // pool
   MDR_EH_POOL_RESOURCE_GROUP: poolResourceGroupName
   MDR_EH_POOL_NAME_PREFIX: poolNamePrefix
@@ -560,24 +586,14 @@ var desiredAppSettings = {
   MDR_EH_PARTITION_COUNT: string(partitionCount)
   MDR_EH_RETENTION_HOURS: string(retentionHours)
   MDR_EH_CONSUMER_GROUP: consumerGroup
-  // storage
-  MDR_TABLE_PREFIX: tablePrefix
   // reconcile
   MDR_RECONCILE_SCHEDULE: reconcileSchedule
-  MDR_RECONCILE_QUEUE: reconcileQueue
   MDR_RECONCILE_CONCURRENCY: string(reconcileConcurrency)
   MDR_RECONCILE_PER_SUBSCRIPTION_CONCURRENCY: string(reconcilePerSubscriptionConcurrency)
   MDR_RECONCILE_SPLIT_SUBSCRIPTIONS: string(reconcileSplitSubscriptions)
   MDR_RECONCILE_LAZY_HUBS: reconcileLazyHubs ? 'true' : 'false'
   // onboarding
   MDR_ONBOARDING_QUEUE: onboardingQueue
-  // ingest (MDR_INGEST_BINDINGS and MDR_EHNS_* are maintained by the app; see modules/appSettings.bicep)
-  MDR_OUTPUT_MODE: outputMode
-  MDR_DOWNSTREAM_EVENTHUB_CONNECTION: 'MDR_DOWNSTREAM'
-  MDR_DOWNSTREAM__fullyQualifiedNamespace: downstreamFqns
-  MDR_DOWNSTREAM_EVENTHUB_NAME: downstreamEventHubName
-  MDR_OUTPUT_CONTAINER: outputContainer
-  MDR_DEADLETTER_CONTAINER: deadLetterContainer
   // health
   MDR_HEALTH_SCHEDULE: healthSchedule
   MDR_SILENCE_THRESHOLD_MINUTES: string(silenceThresholdMinutes)
@@ -589,13 +605,43 @@ module appSettings 'modules/appSettings.bicep' = {
   name: 'mdr-app-settings'
   params: {
     appName: site.name
-    desired: desiredAppSettings
-    // Evaluated only when the site already exists (ARM evaluates just the taken branch of if()).
-    current: appExists ? list('${resourceId('Microsoft.Web/sites', appName)}/config/appsettings', '2024-04-01').properties : {}
+    desired: union(sharedAppSettings, controlAppSettings)
+    // The control app carries no bindings of its own: nothing to keep from its current settings.
+    current: {}
   }
   // Start the host only once it can reach its storage and the pool.
-  dependsOn: [raHostBlob, raDeployment, raOutput, raDeadLetter, raQueue, raTable, raMetrics, pool, hostContainerRes, onboardingQueueResource]
+  dependsOn: [raHostBlob, raDeployment, raQueue, raTable, raMetrics, pool, hostContainerRes, onboardingQueueResource]
 }
+
+// ---------------------------------------------------------------- the ingest apps (docs/fleet.md)
+module ingestApps 'modules/ingestApp.bicep' = [for i in range(0, ingestAppCount): {
+  name: 'mdr-ingest-app-${i + 1}'
+  params: {
+    appName: ingestAppNames[i]
+    location: location
+    tags: tags
+    storageAccountName: storage.name
+    deploymentContainerName: '${deploymentContainer}-ingest${padLeft(string(i + 1), 2, '0')}'
+    hostContainerNames: ingestHostContainers
+    outputContainerName: outputContainer
+    deadLetterContainerName: deadLetterContainer
+    reconcileQueueName: reconcileQueue
+    lastSeenTableName: lastSeenTable
+    coverageTableName: coverageTable
+    appInsightsName: appInsights.name
+    deployDownstream: deployDownstream
+    downstreamNamespaceName: downstreamNamespaceName
+    downstreamEventHubName: downstreamEventHubName
+    sharedSettings: sharedAppSettings
+    exists: i < existingIngestAppCount
+    controlPrincipalId: site.identity.principalId
+    settingsWriterRoleDefinitionId: roleDefs.outputs.appSettingsWriterRoleDefinitionId
+    grantSettingsWriter: autoUpdateIngestBindings
+    maximumInstanceCount: ingestMaximumInstanceCount
+    instanceMemoryMB: ingestInstanceMemoryMB
+  }
+  dependsOn: [hostContainerRes, checkpointContainerRes, outputContainerRes, deadLetterContainerRes, reconcileQueueResource, lastSeenTableRes, coverageTableRes, downstreamHub]
+}]
 
 // ---------------------------------------------------------------- Easy Auth in front of the HTTP API (optional)
 resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(easyAuthClientId)) {
@@ -632,6 +678,8 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(easyA
 // ================================================================ outputs
 output appName string = site.name
 output appResourceId string = site.id
+output ingestAppNames array = [for i in range(0, ingestAppCount): ingestApps[i].outputs.name]
+output ingestAppResourceIds array = [for i in range(0, ingestAppCount): ingestApps[i].outputs.resourceId]
 output appUrl string = 'https://${site.properties.defaultHostName}'
 @description('Object id of the app\'s managed identity: add it to the ingest Entra group.')
 output appPrincipalId string = site.identity.principalId

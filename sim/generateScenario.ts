@@ -9,6 +9,8 @@ export interface GenerateScenarioOptions {
   seed: number;
   /** Customer tenants the subscriptions are spread over (default 1 per 10 subscriptions). */
   tenants?: number;
+  /** Ingest Function Apps of the provider's fleet, `mdr-ingest-01…` in `rg-mdr-app` (default none). */
+  ingestApps?: number;
 }
 
 /** A deterministic GUID from the PRNG (version-4 layout). */
@@ -54,7 +56,12 @@ export function generateScenario(o: GenerateScenarioOptions): Scenario {
     } else s.keyVaults.push({ name: `kv-${i.toString(36)}`, resourceGroup: 'rg-workload', location });
   }
   return {
-    provider: { tenantId: guidFrom(rand), subscriptionId: guidFrom(rand), poolResourceGroup: 'rg-mdr-eventhubs' },
+    provider: {
+      tenantId: guidFrom(rand),
+      subscriptionId: guidFrom(rand),
+      poolResourceGroup: 'rg-mdr-eventhubs',
+      ingestApps: Array.from({ length: o.ingestApps ?? 0 }, (_, i) => ({ resourceGroup: 'rg-mdr-app', name: `mdr-ingest-${String(i + 1).padStart(2, '0')}` })),
+    },
     tenants,
     eventHubNamespaces: [],
   };

@@ -97,6 +97,8 @@ export const scenarioSchema = z.object({
     subscriptionId: guid,
     poolResourceGroup: name,
     functionApp: z.object({ resourceGroup: name, name }).optional(),
+    /** The ingest Function Apps of a fleet (docs/fleet.md): sites whose app settings the control plane writes. */
+    ingestApps: z.array(z.object({ resourceGroup: name, name })).default([]),
   }),
   tenants: z.array(z.object({ tenantId: guid, displayName: name, subscriptions: z.array(subscriptionSchema).default([]) })).default([]),
   eventHubNamespaces: z.array(namespaceSchema).default([]),

@@ -247,6 +247,14 @@ function seedSubscription(st: SimState, tenantId: string, s: ScenarioSubscriptio
   }
 }
 
+/** A Function App site with its app settings (what webApps.listApplicationSettings / updateApplicationSettings see). */
+export function addFunctionApp(st: SimState, subscriptionId: string, resourceGroup: string, name: string, location: string): void {
+  if (!st.get(rgId(subscriptionId, resourceGroup))) addResourceGroup(st, subscriptionId, resourceGroup, location);
+  const site = st.put({ id: providerId(subscriptionId, resourceGroup, 'Microsoft.Web/sites', name), name, type: 'Microsoft.Web/sites', kind: 'functionapp,linux',
+    subscriptionId, resourceGroup, location, properties: { state: 'Running' } });
+  st.appSettings.set(lower(site.id), { FUNCTIONS_WORKER_RUNTIME: 'node' });
+}
+
 export function buildState(scenario: Scenario): SimState {
   const p = scenario.provider;
   const st = new SimState(p.tenantId, p.subscriptionId);
@@ -259,13 +267,7 @@ export function buildState(scenario: Scenario): SimState {
     const ns = addNamespace(st, p.subscriptionId, n.resourceGroup, n.name, n.location, n.sku, n.capacity);
     for (const h of n.hubs) addHub(st, ns, h.name, { partitionCount: h.partitionCount });
   }
-  if (p.functionApp) {
-    const fa = p.functionApp;
-    if (!st.get(rgId(p.subscriptionId, fa.resourceGroup))) addResourceGroup(st, p.subscriptionId, fa.resourceGroup, firstNsRegion);
-    const site = st.put({ id: providerId(p.subscriptionId, fa.resourceGroup, 'Microsoft.Web/sites', fa.name), name: fa.name, type: 'Microsoft.Web/sites', kind: 'functionapp,linux',
-      subscriptionId: p.subscriptionId, resourceGroup: fa.resourceGroup, location: firstNsRegion, properties: { state: 'Running' } });
-    st.appSettings.set(lower(site.id), { FUNCTIONS_WORKER_RUNTIME: 'node' });
-  }
+  for (const fa of [...(p.functionApp ? [p.functionApp] : []), ...p.ingestApps]) addFunctionApp(st, p.subscriptionId, fa.resourceGroup, fa.name, firstNsRegion);
   for (const t of scenario.tenants) {
     st.tenants.set(lower(t.tenantId), { tenantId: t.tenantId, displayName: t.displayName });
     for (const s of t.subscriptions) seedSubscription(st, t.tenantId, s);

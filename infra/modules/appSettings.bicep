@@ -1,8 +1,8 @@
-// Writes the Function App's app settings. `config/appsettings` is replaced as a whole on every deployment, but the
-// app rewrites two kinds of settings itself at run time (onboarding → appSettingsSync.ts): MDR_INGEST_BINDINGS and
-// one MDR_EHNS_<NAMESPACE>__fullyQualifiedNamespace per pool namespace. A redeploy must carry those over, or every
-// ingest trigger would disappear until the next onboarding. They are taken from the current settings, everything
-// else comes from the template.
+// Writes a Function App's app settings. `config/appsettings` is replaced as a whole on every deployment, but the
+// control plane rewrites two kinds of settings of each ingest app at run time (onboarding → appSettingsSync.ts):
+// MDR_INGEST_BINDINGS and one MDR_EHNS_<NAMESPACE>__fullyQualifiedNamespace per pool namespace. A redeploy must
+// carry those over, or the app's ingest triggers would disappear until the next sync. They are taken from the
+// current settings (`current`, {} for an app without any), everything else comes from the template.
 
 param appName string
 

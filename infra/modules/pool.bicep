@@ -1,7 +1,8 @@
 // The Event Hubs namespace pool (deployed into MDR_EH_POOL_RESOURCE_GROUP): the first namespace of each configured
-// region, and the app identity's roles on the pool resource group. Further namespaces are created by the app
-// itself when a region's namespaces are full (pool growth), so every role here is granted at the RESOURCE GROUP
-// scope: a namespace the app creates later is covered without a new role assignment (the app cannot assign roles).
+// region, and the roles of the control app's and the ingest apps' identities on the pool resource group. Further
+// namespaces are created by the control app itself when a region's namespaces are full (pool growth), so every role
+// here is granted at the RESOURCE GROUP scope: a namespace created later is covered without a new role assignment
+// (no app can assign roles).
 
 @description('Regions that get a first pool namespace, e.g. ["westeurope","eastus2"] (MDR_EH_POOL_REGIONS).')
 param regions array
@@ -16,8 +17,11 @@ param tier string
 @maxValue(40)
 param capacity int
 
-@description('Object id of the Function App system-assigned identity.')
+@description('Object id of the control app\'s system-assigned identity.')
 param appPrincipalId string
+
+@description('Object ids of the ingest apps\' identities: each reads the hubs of its shard (Data Receiver only).')
+param ingestPrincipalIds array
 
 @description('Resource id of the Function App (only used to name role assignments deterministically).')
 param appResourceId string
@@ -56,18 +60,30 @@ resource namespaces 'Microsoft.EventHub/namespaces@2024-01-01' = [for region in 
   }
 }]
 
-// Trigger connections (<conn>__fullyQualifiedNamespace, identity-based) and stream health (getPartitionProperties
-// over AMQP $management) both need Listen, i.e. Microsoft.EventHub/namespaces/messages/receive/action. ARM reads of
-// hubs are already in the pool manager role; no Monitoring Reader is needed.
+// Stream health (getPartitionProperties over AMQP $management) needs Listen, i.e.
+// Microsoft.EventHub/namespaces/messages/receive/action. ARM reads of hubs are already in the pool manager role; no
+// Monitoring Reader is needed.
 resource receiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(resourceGroup().id, appResourceId, 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde')
   properties: {
     roleDefinitionId: eventHubsDataReceiver
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
-    description: 'azure-mdr-connector: ingest triggers and stream health read every pool namespace (including ones created later by pool growth).'
+    description: 'azure-mdr-connector control plane: stream health reads every pool namespace (including ones created later by pool growth).'
   }
 }
+
+// Ingest triggers (<conn>__fullyQualifiedNamespace, identity-based). On the resource group, so hubs in namespaces the
+// control plane creates later, and hubs moved between apps, need no new assignment.
+resource ingestReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (principalId, i) in ingestPrincipalIds: {
+  name: guid(resourceGroup().id, principalId, 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde')
+  properties: {
+    roleDefinitionId: eventHubsDataReceiver
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    description: 'azure-mdr-connector ingest app ${i + 1}: read the tenant hubs of its shard.'
+  }
+}]
 
 // Pool management (namespaces, hubs, consumer groups, SAS rules, listKeys). Custom role: see roleDefinitions.bicep.
 resource poolManager 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

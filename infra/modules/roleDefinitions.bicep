@@ -61,9 +61,10 @@ resource poolManager 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   }
 }
 
-// Self-update: read and replace the app's own app settings (webApps.listApplicationSettings /
-// updateApplicationSettings) when the set of tenant hubs changes. Narrower than Website Contributor, which would
-// also let the identity deploy code, change networking or delete the site.
+// Settings writer: read and replace an ingest app's app settings (webApps.listApplicationSettings /
+// updateApplicationSettings) when its set of tenant hubs changes. Assigned to the control app's identity on each
+// ingest app's site only (modules/ingestApp.bicep), never on the control app itself. Narrower than Website
+// Contributor, which would also let the identity deploy code, change networking or delete the site.
 resource appSettingsWriter 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, appResourceGroupName, 'mdr-app-settings-writer')
   properties: {

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { ColdStartResult } from './coldStartBench.js';
+import type { FleetBenchResult } from './fleetBench.js';
 import type { IngestBenchResult } from './ingestBench.js';
 import type { ReconcileBenchResult } from './reconcileBench.js';
 import type { EventDrivenBenchResult } from './eventDrivenBench.js';
@@ -14,6 +15,7 @@ export interface BenchResults {
   reconcile: ReconcileBenchResult | null;
   eventDriven: EventDrivenBenchResult | null;
   coldStart: ColdStartResult | null;
+  fleet: FleetBenchResult | null;
   /** Why a section is null (not selected with --only, or could not run). */
   skipped: Record<string, string>;
 }
@@ -81,6 +83,17 @@ export function tableRows(r: BenchResults): [string, string, string][] {
     rows.push(['coldStart.processMs', String(c.processMs), '']);
     rows.push(['coldStart.modules (app / packages)', `${c.modules} (${c.appModules} / ${c.packages.length})`, '']);
   } else rows.push(['coldStart', 'null', r.skipped.coldStart ?? '']);
+  if (r.fleet) {
+    const f = r.fleet;
+    const hist = Object.entries(f.appsRewrittenHistogram).map(([n, c]) => `${n} app: ${c}`).join(', ');
+    rows.push(['fleet tenants × regions → apps × shard', `${f.tenants} × ${f.regions} → ${f.apps} × ${f.maxHubsPerApp} (${f.hubs} hubs)`, '']);
+    rows.push(['fleet.appsRewrittenPerOnboarding (histogram)', hist, `every onboarding 1 (${pass(f.maxAppsRewrittenPerOnboarding === 1 && (f.appsRewrittenHistogram['1'] ?? 0) === f.onboardings)})`]);
+    rows.push(['fleet.largestSettingBytes (per app)', `${f.largestSettingBytes} of ${f.limitBytes} (${f.largestSettingToLimit})`, `< limit (${pass(f.largestSettingBytes < f.limitBytes)})`]);
+    rows.push(['fleet.singleAppSettingBytes (all hubs in one app)', String(f.singleAppSettingBytes), 'for comparison']);
+    rows.push(['fleet.onboardingsPerMinute', `${f.onboardingsPerMinute} (median ${f.onboardingMsMedian} ms, max ${f.onboardingMsMax} ms)`, '']);
+    rows.push(['fleet.fullFleetRefused / duplicate / missing bindings', `${f.fullFleetRefused} / ${f.duplicateBindings} / ${f.missingBindings}`, 'true / 0 / 0']);
+    if (f.registrationLoad.length > 0) rows.push(['fleet.registrationLoad (bindings: ms)', f.registrationLoad.map((x) => `${x.bindings}: ${x.loadMs}`).join(', '), 'indicative']);
+  } else rows.push(['fleet', 'null', r.skipped.fleet ?? '']);
   return rows;
 }
 

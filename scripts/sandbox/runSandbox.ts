@@ -24,6 +24,7 @@ import { syncIngestAppSettings, type AppSettingsSyncResult } from '../../src/lib
 import { createGetOperationHandler, createGetTenantHandler, createPutTenantHandler } from '../../src/lib/onboarding/httpHandlers.js';
 import { createOnboardingQueueHandler, storageOnboardingQueue } from '../../src/lib/onboarding/longOnboarding.js';
 import { QueueClient } from '@azure/storage-queue';
+import { ingestTriggers } from '../../src/lib/onboarding/ingestTriggers.js';
 import { ensureTenantHub } from '../../src/lib/onboarding/onboardTenant.js';
 import { coverageReport, type CoverageReport } from '../../src/lib/reconcile/coverageReport.js';
 import { normalizeRegion } from '../../src/lib/reconcile/plan.js';
@@ -303,7 +304,13 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
 
     // ---- ingest through the Event Hub handler, per hub binding
     const hubs = (await registry.listHubs(tenantId)).filter((h) => h.state === 'ready').sort((a, b) => a.region.localeCompare(b.region));
-    const bindings: IngestBinding[] = bindingsFromRegistry(hubs, await registry.listNamespaces(), settings.cloud.eventHubsSuffix).bindings.filter((b) => b.tenantId === tenantId);
+    // With a function app in the scenario it is the (only) ingest app: its triggers are what the settings the control
+    // plane wrote into it register (docs/fleet.md); without one, the bindings come straight from the registry.
+    const ingestAppSettings = functionAppId ? (sim.state.appSettings.get(functionAppId.toLowerCase()) ?? {}) : undefined;
+    const bindings: IngestBinding[] = (
+      ingestAppSettings ? ingestTriggers(parseSettings({ ...env, ...ingestAppSettings }), ingestAppSettings).map((t) => t.binding) : bindingsFromRegistry(hubs, await registry.listNamespaces(), settings.cloud.eventHubsSuffix).bindings
+    ).filter((b) => b.tenantId === tenantId);
+    const unbound = hubs.filter((h) => !bindings.some((b) => b.region === h.region && b.hub === h.hub));
     if (bindings.length === 0) throw new Error(`tenant ${tenantId} has no ready Event Hub after onboarding: nothing to ingest into`);
     const messages = sandboxTelemetry(join(root, 'test', 'fixtures'), { tenantId, subscriptionIds: subscriptions.map((s) => s.subscriptionId) });
     progress(`ingesting ${messages.length} messages through the Event Hub handler into ${bindings.length} hub(s)…`);
@@ -493,6 +500,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
     }
     const problems: string[] = [];
     if (!converged) problems.push(`the reconciler still planned writes after ${MAX_RECONCILE_RUNS} runs`);
+    if (unbound.length > 0) problems.push(`${unbound.length} ready hub(s) have no trigger in the ingest app's settings (${unbound.map((h) => `${h.region}/${h.hub}`).join(', ')})`);
     const notFinal = coverage.entries.filter((e) => !FINAL_STATES.has(e.state));
     if (notFinal.length > 0) problems.push(`${notFinal.length} coverage entr${notFinal.length === 1 ? 'y is' : 'ies are'} not in a final state (${notFinal.map((e) => `${e.target} ${e.resourceId}: ${e.state}`).slice(0, 3).join('; ')})`);
     if (invalidEvents.length > 0) problems.push(`${invalidEvents.length} event(s) are not valid OCSF (first: ${invalidEvents[0]!.uid}: ${invalidEvents[0]!.errors.slice(0, 2).join(', ')})`);

@@ -1,8 +1,11 @@
-import { app } from '@azure/functions';
+import { registrarFor } from '../lib/app/appRole.js';
 import { appServices } from '../lib/app/appServices.js';
 import { withOperatorAuth } from '../lib/http/operatorAuth.js';
 import { withRequestLog } from '../lib/http/requestLog.js';
 import { createAlertStateHttpHandler } from '../lib/alerts/httpHandlers.js';
+
+// Control plane: registered only when MDR_APP_ROLE is control or all (docs/fleet.md).
+const app = registrarFor('control');
 
 const services = appServices();
 

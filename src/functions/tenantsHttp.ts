@@ -1,9 +1,12 @@
-import { app } from '@azure/functions';
+import { registrarFor } from '../lib/app/appRole.js';
 import { appServices } from '../lib/app/appServices.js';
 import { withOperatorAuth } from '../lib/http/operatorAuth.js';
 import { withRequestLog } from '../lib/http/requestLog.js';
 import { createGetOnboardingHandler, createGetOperationHandler, createListTenantsHandler, createTenantRouteHandler } from '../lib/onboarding/httpHandlers.js';
 import { storageOnboardingQueue } from '../lib/onboarding/longOnboarding.js';
+
+// Control plane: registered only when MDR_APP_ROLE is control or all (docs/fleet.md).
+const app = registrarFor('control');
 
 // Onboarding API. Function-level keys at least; put Entra ID (Easy Auth) in front in production (docs/onboarding.md).
 const services = appServices();

@@ -5,7 +5,7 @@
  * - config: a setting is wrong — the app must not start.
  * - validation: caller input is wrong — HTTP 400.
  * - conflict: lost an optimistic-concurrency race — retry the read-modify-write.
- * - capacity: a limit was reached (namespace pool full with growth disabled).
+ * - capacity: a limit was reached (namespace pool full with growth disabled, every ingest app full).
  */
 export type ErrorKind = 'transient' | 'permanent' | 'config' | 'validation' | 'conflict' | 'capacity' | 'not-found';
 

@@ -14,7 +14,7 @@ const benchJs = join(root, 'dist', 'scripts', 'bench.js');
 const isNum = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 
 describe('npm run bench -- --quick --json', () => {
-  it('prints one JSON object with the ingest, reconcile, event-driven and cold-start fields and exits 0', async () => {
+  it('prints one JSON object with the ingest, reconcile, event-driven, cold-start and fleet fields and exits 0', async () => {
     expect(existsSync(benchJs), `${benchJs} missing: run npm run build`).toBe(true);
     const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', benchJs, '--quick', '--json'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
     const lines = stdout.trim().split('\n');
@@ -55,6 +55,19 @@ describe('npm run bench -- --quick --json', () => {
       expect(r.eventDriven.workItems).toBeLessThan(r.eventDriven.events);
       expect(r.eventDriven.azureActivityLogDelivery).toContain('3 to 20 minutes');
     }
+    // Fleet: every onboarding rewrote exactly one ingest app's settings, each far below one environment string's limit.
+    if (r.fleet === null) expect(r.skipped.fleet).toMatch(/\w/);
+    else {
+      expect(r.fleet.appsRewrittenHistogram).toEqual({ '1': r.fleet.onboardings });
+      expect(r.fleet.appsRewrittenPerOnboarding).toEqual(Array(r.fleet.onboardings).fill(1));
+      expect(r.fleet.perApp).toHaveLength(r.fleet.apps);
+      for (const a of r.fleet.perApp) expect(a.largestSettingBytes).toBeLessThan(r.fleet.limitBytes);
+      expect(r.fleet.limitBytes).toBe(131072);
+      expect(r.fleet.fullFleetRefused).toBe(true);
+      expect([r.fleet.duplicateBindings, r.fleet.missingBindings]).toEqual([0, 0]);
+      expect(r.fleet.registrationLoad.map((x: { registered: number }) => x.registered)).toEqual(r.fleet.registrationLoad.map((x: { bindings: number }) => x.bindings));
+      expect(isNum(r.fleet.onboardingsPerMinute)).toBe(true);
+    }
 
     expect(isNum(r.coldStart.importMs)).toBe(true);
     expect(r.coldStart.modules).toBeGreaterThan(0);
@@ -63,6 +76,6 @@ describe('npm run bench -- --quick --json', () => {
 
   it('rejects an unknown --only section with a message naming the choices', async () => {
     const run = promisify(execFile)(process.execPath, [benchJs, '--only', 'nope'], { cwd: root });
-    await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining('ingest, reconcile, events, coldstart') });
+    await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining('ingest, reconcile, events, coldstart, fleet') });
   });
 });

@@ -90,6 +90,24 @@ describe('the built Function App', () => {
     expect(trigger(byName.get('stream-health'))).toMatchObject({ type: 'timerTrigger', schedule: '0 */10 * * * *' });
   });
 
+  it('registers by MDR_APP_ROLE: a control app the control plane only, an ingest app only the triggers of its bindings', () => {
+    const env = {
+      ...required,
+      MDR_INGEST_BINDINGS: JSON.stringify(bindings),
+      MDR_EHNS_MDR_INGEST_WESTEUROPE_01__fullyQualifiedNamespace: 'mdr-ingest-westeurope-01.servicebus.windows.net',
+      MDR_EHNS_MDR_INGEST_NORTHEUROPE_01__fullyQualifiedNamespace: 'mdr-ingest-northeurope-01.servicebus.windows.net',
+    };
+    const control = loadBuiltApp({ ...env, MDR_APP_ROLE: 'control' }).registrations.map((r) => r.name).sort();
+    const ingest = loadBuiltApp({ ...env, MDR_APP_ROLE: 'ingest' }).registrations.map((r) => r.name).sort();
+    const all = loadBuiltApp(env).registrations.map((r) => r.name).sort();
+    expect(ingest).toEqual(['ingest-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-westeurope', 'ingest-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-northeurope']);
+    expect(control.filter((n) => n.startsWith('ingest-'))).toEqual([]);
+    expect(control).toContain('tenant');
+    expect(control).toContain('reconcile-fanout');
+    expect(control).toContain('onboarding-continue');
+    expect([...control, ...ingest].sort()).toEqual(all);
+  });
+
   it('skips a binding whose namespace connection setting is missing instead of failing every trigger', () => {
     const env = { ...required, MDR_INGEST_BINDINGS: JSON.stringify(bindings), MDR_EHNS_MDR_INGEST_WESTEUROPE_01__fullyQualifiedNamespace: 'mdr-ingest-westeurope-01.servicebus.windows.net' };
     const names = loadBuiltApp(env).registrations.map((r) => r.name);

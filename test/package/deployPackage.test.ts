@@ -65,9 +65,10 @@ describe('the deployment package (npm run package)', () => {
     entries = readZip(readFileSync(pkg.zipPath)).map((e) => e.name).sort();
   }, 300_000);
 
+  // Removing three installed trees takes long on a busy machine: no speed assumption here either.
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
-  });
+  }, 300_000);
 
   it('zips exactly the files Core Tools would publish from the package folder, .funcignore applied', () => {
     const ignore = parseFuncIgnore(readFileSync(path.join(pkg.appDir, '.funcignore'), 'utf8'));

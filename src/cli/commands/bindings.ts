@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { syncIngestAppSettings } from '../../lib/onboarding/appSettingsSync.js';
+import { syncIngestAppSettings, type AppSettingsSyncResult } from '../../lib/onboarding/appSettingsSync.js';
 import { clientFactoryOptionsFromSettings, createAzureClients } from '../../lib/azure/clientFactory.js';
 import { parseSettings } from '../../lib/config/settings.js';
+import { appNameOf } from '../../lib/fleet/ingestPool.js';
 import { stderrLogger } from '../../lib/log.js';
 import { createRegistry } from '../../lib/registry/createRegistry.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';
@@ -12,35 +13,58 @@ const defaultDeps = async (env: Record<string, string | undefined>): Promise<Bin
   return { settings, registry: createRegistry(settings), clients: createAzureClients(clientFactoryOptionsFromSettings(settings)), logger: stderrLogger('warn') };
 };
 
-const usage = `usage: azure-mdr bindings --app <function-app-resource-id>
+const usage = `usage: azure-mdr bindings [--app <ingest-app-resource-id>]...
 
-Brings the Function App's ingest settings (MDR_INGEST_BINDINGS and one MDR_EHNS_<NAMESPACE>__fullyQualifiedNamespace
-per pool namespace) in line with the registry, with YOUR identity (it needs Website Contributor, or the
-"MDR Function App settings writer" role, on the app). This is how bindings follow new hubs when the app itself
-may not write its settings (infra parameter selfUpdateBindings=false, the default; docs/security.md says why).
-Writes only when something changed; writing restarts the app, which then starts one trigger per hub.
+Brings the ingest apps' settings (MDR_INGEST_BINDINGS and one MDR_EHNS_<NAMESPACE>__fullyQualifiedNamespace per
+pool namespace) in line with the registry, with YOUR identity (it needs the "MDR Function App settings writer"
+role, or Website Contributor, on each ingest app). Each app gets the hubs the registry assigns to it; ready hubs no
+app holds are assigned first. Writes an app only when its settings changed: writing restarts that app alone.
+This is how bindings follow new hubs when the control plane does not write them itself
+(MDR_INGEST_SETTINGS_SYNC=manual, infra parameter autoUpdateIngestBindings=false; docs/fleet.md).
 
-  --app <id>   /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Web/sites/<app>
-               (default: MDR_FUNCTION_APP_RESOURCE_ID)
+The fleet is MDR_INGEST_APPS (or MDR_FUNCTION_APP_RESOURCE_ID for a single app running everything).
+
+  --app <id>   only this ingest app (repeatable); when no fleet is configured, these apps are the fleet
+               /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Web/sites/<app>
 `;
+
+export function formatSync(r: AppSettingsSyncResult): string {
+  if (r.status === 'skipped') return `skipped: ${r.reason}\n`;
+  const lines = r.apps.map((a) =>
+    a.status === 'unchanged'
+      ? `${a.app}: unchanged, ${a.bindings} binding(s), ${a.bytes} bytes`
+      : `${a.app}: updated, ${a.bindings} binding(s), ${a.bytes} bytes; added ${a.added.join(', ') || '-'}; changed ${a.changed.join(', ') || '-'}; removed ${a.removed.join(', ') || '-'}`,
+  );
+  if (r.unassigned > 0) lines.push(`${r.unassigned} ready hub(s) have no ingest app: every app is full (docs/fleet.md#adding-capacity)`);
+  return `${lines.join('\n')}\n`;
+}
 
 export function makeBindingsCommand(depsFactory: (env: Record<string, string | undefined>) => Promise<BindingsDeps> = defaultDeps): CliCommand {
   return {
     name: 'bindings',
-    summary: "update the app's ingest bindings from the registry (operator identity)",
+    summary: "write the ingest apps' bindings from the registry (operator identity)",
     usage,
     async run(argv: string[], io: CliIo): Promise<number> {
-      const { values } = parseArgs({ args: argv, strict: true, options: { app: { type: 'string' } } });
-      const app = values.app ?? io.env.MDR_FUNCTION_APP_RESOURCE_ID;
-      if (!app) throw new UsageError('--app <function-app-resource-id> is required (or set MDR_FUNCTION_APP_RESOURCE_ID)');
-      const deps = await depsFactory({ ...io.env, MDR_FUNCTION_APP_RESOURCE_ID: app });
-      const r = await syncIngestAppSettings(deps);
+      const { values } = parseArgs({ args: argv, strict: true, options: { app: { type: 'string', multiple: true } } });
+      const apps = values.app ?? [];
+      for (const a of apps) {
+        try {
+          appNameOf(a);
+        } catch {
+          throw new UsageError(`--app expects a Function App resource id, got ${JSON.stringify(a)}`);
+        }
+      }
+      const env = { ...io.env };
+      // Without a configured fleet (a single app), the apps named are the fleet.
+      if (apps.length > 0 && !env.MDR_INGEST_APPS?.trim() && !env.MDR_FUNCTION_APP_RESOURCE_ID?.trim()) env.MDR_INGEST_APPS = apps.join(',');
+      const deps = await depsFactory(env);
+      const r = await syncIngestAppSettings(deps, { operator: true, ...(apps.length > 0 ? { apps: apps.map(appNameOf) } : {}) });
       if (r.status === 'skipped') {
         io.stderr.write(`azure-mdr bindings: ${r.reason}\n`);
         return 1;
       }
-      io.stdout.write(r.status === 'unchanged' ? `unchanged: ${r.bindings} binding(s)\n` : `updated: ${r.bindings} binding(s); added ${r.added.join(', ') || '-'}; changed ${r.changed.join(', ') || '-'}; removed ${r.removed.join(', ') || '-'}\n`);
-      return 0;
+      io.stdout.write(formatSync(r));
+      return r.unassigned > 0 ? 1 : 0;
     },
   };
 }

@@ -11,7 +11,10 @@ const usage = `usage: azure-mdr health [--tenant <id>] [--json] [--record]
 
 Stream health: per tenant hub, the partitions' last enqueued time; per expected source (from the coverage
 ledger) when ingest last saw it. A source quiet for longer than MDR_SILENCE_THRESHOLD_MINUTES (new settings get
-at least 90 min) is silent. Uses the app settings of this environment and the identity of the caller.
+at least 90 min) is silent. Without --tenant it also reports the ingest fleet: hub slots used per ingest app,
+FULL when no app has room (onboarding then answers 503 capacity), hubs no app reads. Exit code 1 when a tenant
+could not be evaluated, the fleet is full or a hub is unread. Uses the app settings of this environment and the
+identity of the caller.
 
   --tenant <id>   only this tenant (default: every registered tenant)
   --json          print the report as JSON
@@ -44,7 +47,8 @@ export function makeHealthCommand(depsFactory: HealthDepsFactory = defaultHealth
       try {
         const report = await runHealthCheck(deps, { tenantId: values.tenant?.toLowerCase(), dryRun: !values.record });
         io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatHealth(report));
-        return report.errors.length === 0 ? 0 : 1;
+        // A full fleet or hubs nobody reads need an operator as much as a tenant that could not be evaluated.
+        return report.errors.length === 0 && !report.fleet?.full && (report.fleet?.unassigned.length ?? 0) === 0 ? 0 : 1;
       } finally {
         await deps.partitionInfo.close?.();
       }

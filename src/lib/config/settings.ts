@@ -47,6 +47,8 @@ const ncrontab = z
   .string()
   .regex(/^\S+ \S+ \S+ \S+ \S+ \S+$/, 'expected a six-field NCRONTAB expression such as "0 */15 * * * *"');
 
+const SITE_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Web\/sites\/[^/]+$/i;
+
 const httpsUrl = z.url({ protocol: /^https$/, message: 'expected an https:// URL' }).transform((s) => s.replace(/\/+$/, ''));
 
 export const CLOUDS = {
@@ -76,10 +78,30 @@ export const envSchema = z.object({
   MDR_OFFER_NAME: z.string().min(1).max(100).default('MDR telemetry'),
   MDR_AUTOMATION_RESOURCE_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, 'expected a resource group name (letters, digits, - _ . ( ), up to 90)').default('MDRAutomation'),
   MDR_RESOURCE_PREFIX: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, 'expected 2-12 lowercase letters/digits starting with a letter').default('mdr'),
-  MDR_FUNCTION_APP_RESOURCE_ID: z
+  MDR_FUNCTION_APP_RESOURCE_ID: z.string().regex(SITE_ID, 'expected /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Web/sites/<app>').optional(),
+  // ---- app role and ingest fleet (docs/fleet.md)
+  MDR_APP_ROLE: z.enum(['all', 'control', 'ingest'], { message: "expected 'all', 'control' or 'ingest'" }).default('all'),
+  MDR_INGEST_APPS: z
     .string()
-    .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Web\/sites\/[^/]+$/i, 'expected /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Web/sites/<app>')
-    .optional(),
+    .default('')
+    .transform((s, ctx) => {
+      const ids = s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+      const bad = ids.find((x) => !SITE_ID.test(x));
+      if (bad !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected a comma list of Function App resource ids (/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Web/sites/<app>); '${bad}' is not one` });
+        return z.NEVER;
+      }
+      const names = ids.map((x) => x.split('/').pop()!.toLowerCase());
+      if (new Set(names).size !== names.length) {
+        ctx.addIssue({ code: 'custom', message: 'expected each ingest app once (two entries name the same app)' });
+        return z.NEVER;
+      }
+      return ids;
+    }),
+  // Upper bound from the settings size: 360 bindings of the longest shape our naming can produce fit one Linux
+  // environment string (fleet/settingsLimits.ts, test/lib/fleet/settingsLimits.test.ts).
+  MDR_INGEST_APP_MAX_HUBS: int(100, 1, 360),
+  MDR_INGEST_SETTINGS_SYNC: z.enum(['auto', 'manual'], { message: "expected 'auto' or 'manual'" }).default('auto'),
   // ---- Event Hubs namespace pool
   MDR_EH_POOL_RESOURCE_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, 'expected a resource group name').default('mdr-ingest'),
   MDR_EH_POOL_NAME_PREFIX: z.string().regex(/^[a-z][a-z0-9-]{2,30}$/, 'expected 3-31 lowercase letters, digits or -, starting with a letter').default('mdr-ingest'),
@@ -208,6 +230,18 @@ export function parseSettings(env: Record<string, string | undefined>) {
       functionAppResourceId: e.MDR_FUNCTION_APP_RESOURCE_ID,
     },
     prefix: e.MDR_RESOURCE_PREFIX,
+    fleet: {
+      /** Which functions this app registers: the control plane, the ingest triggers, or both (sandbox, local). */
+      role: e.MDR_APP_ROLE,
+      /**
+       * The ingest apps hubs are assigned to: MDR_INGEST_APPS, or else the app itself (a single app running
+       * everything, MDR_FUNCTION_APP_RESOURCE_ID), or else none (hubs stay unassigned and are reported).
+       */
+      ingestApps: e.MDR_INGEST_APPS.length > 0 ? e.MDR_INGEST_APPS : e.MDR_FUNCTION_APP_RESOURCE_ID ? [e.MDR_FUNCTION_APP_RESOURCE_ID] : [],
+      maxHubsPerApp: e.MDR_INGEST_APP_MAX_HUBS,
+      /** auto: the control plane writes the ingest apps' settings; manual: an operator runs `azure-mdr bindings`. */
+      settingsSync: e.MDR_INGEST_SETTINGS_SYNC,
+    },
     pool: {
       resourceGroup: e.MDR_EH_POOL_RESOURCE_GROUP,
       namePrefix: e.MDR_EH_POOL_NAME_PREFIX,

@@ -13,6 +13,12 @@ export function formatHealth(r: HealthRunReport): string {
   for (const e of r.errors) out.push(`tenant ${e.tenantId}: not evaluated — ${e.message}`);
   const changed = r.ledgerChanges.map((c) => `  ${c.target} ${c.resourceId}: ${c.from} -> ${c.to}`);
   if (changed.length > 0) out.push(r.dryRun ? 'ledger changes (not written; use --record):' : 'ledger changes:', ...changed);
+  if (r.fleet) {
+    const f = r.fleet;
+    out.push(`ingest fleet: ${f.apps.length} app(s), ${f.used} of ${f.capacity} hub slots used (${f.maxHubsPerApp} per app)${f.full ? ' — FULL' : ''}`);
+    for (const a of f.apps) out.push(`  ${a.name} (${a.state}): ${a.hubs} hub(s), ${a.free} free`);
+    for (const p of f.problems) out.push(`  ! ${p}`);
+  }
   out.push(`evaluated ${r.evaluatedAt}, silence threshold ${r.thresholdMinutes} min`, '');
   return out.join('\n');
 }

@@ -5,11 +5,12 @@ import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { CoverageEntry, TenantRecord } from '../registry/types.js';
 import { evaluateHealth, type HubObservation, type TenantHealth } from './evaluateHealth.js';
 import type { PartitionInfoSource } from './partitionInfo.js';
+import { fleetCapacity, type FleetCapacity } from '../fleet/fleetCapacity.js';
 
 export interface HealthDeps {
   registry: TenantRegistry;
   partitionInfo: PartitionInfoSource;
-  settings: { health: Pick<Settings['health'], 'silenceThresholdMinutes'>; cloud: Pick<Settings['cloud'], 'eventHubsSuffix'> };
+  settings: { health: Pick<Settings['health'], 'silenceThresholdMinutes'>; cloud: Pick<Settings['cloud'], 'eventHubsSuffix'>; fleet?: Pick<Settings['fleet'], 'maxHubsPerApp'> };
   logger?: Logger;
   now?: () => Date;
 }
@@ -38,6 +39,8 @@ export interface HealthRunReport {
   ledgerChanges: LedgerChange[];
   /** Tenants that could not be evaluated (registry failures); the others still were. */
   errors: { tenantId: string; message: string }[];
+  /** The ingest fleet's capacity (runs over every tenant only): full, unassigned hubs, apps to drain. */
+  fleet?: FleetCapacity;
 }
 
 const TENANT_CONCURRENCY = 4;
@@ -80,6 +83,14 @@ export async function runHealthCheck(deps: HealthDeps, opts: HealthRunOptions = 
   };
   await Promise.all(Array.from({ length: Math.min(TENANT_CONCURRENCY, tenants.length) }, worker));
   report.tenants.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+  if (!opts.tenantId && deps.settings.fleet) {
+    const [apps, hubs] = await Promise.all([deps.registry.listIngestApps(), deps.registry.listHubs()]);
+    report.fleet = fleetCapacity(apps, hubs, deps.settings.fleet.maxHubsPerApp);
+    const f = report.fleet;
+    log.info('fleet.capacity', { apps: f.apps.length, capacity: f.capacity, used: f.used, free: f.free, unassigned: f.unassigned.length });
+    if (f.full) log.error('fleet.full', { apps: f.apps.length, capacity: f.capacity, message: f.problems[0] });
+    for (const p of f.problems.slice(f.full ? 1 : 0)) log.warn('fleet.problem', { message: p });
+  }
   log.info('health.run', {
     tenants: report.tenants.length,
     silentTenants: report.tenants.filter((t) => t.verdict === 'silent' || t.verdict === 'never-seen').length,

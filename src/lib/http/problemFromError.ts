@@ -18,7 +18,7 @@ export function problemFromError(e: unknown, log: Logger): HttpResponseInit {
         if (err.code === 'TenantNotActive') return problem(409, 'tenant-not-active', 'Tenant is not active', err.message);
         return problem(409, 'conflict', 'Conflicting change', `${err.message}. Another request changed the same record; retry.`);
       case 'capacity':
-        return problem(503, 'capacity', 'No Event Hubs capacity', err.message, { headers: { 'retry-after': '300' } });
+        return problem(503, 'capacity', 'No capacity (Event Hubs pool or ingest fleet)', err.message, { headers: { 'retry-after': '300' } });
       case 'transient':
         return problem(503, 'transient', 'Azure is throttling or unavailable', err.message, { headers: { 'retry-after': '60' } });
       case 'permanent':

@@ -8,6 +8,7 @@ import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { OnboardingOperation } from '../registry/types.js';
 import type { StorageTarget } from '../storage/storageClients.js';
+import { assertIngestRoom } from '../fleet/ingestPool.js';
 import { choosePoolSlot, namespaceResourceId } from './namespacePool.js';
 import { canonical, onboardTenant, type OnboardingDeps } from './onboardTenant.js';
 import { tenantRequestSchema, type TenantRequest } from './tenantRequest.js';
@@ -108,11 +109,13 @@ export async function startOnboardingOperation(
  * (existing or new) operation, queued; undefined when the onboarding can run within the request.
  */
 export async function beginLongOnboarding(
-  deps: { settings: Pick<Settings, 'pool' | 'provider'>; registry: TenantRegistry; onboardingQueue: OnboardingQueue; now?: () => Date },
+  deps: { settings: Pick<Settings, 'pool' | 'provider' | 'fleet'>; registry: TenantRegistry; onboardingQueue: OnboardingQueue; now?: () => Date },
   tenantId: string,
   request: TenantRequest,
 ): Promise<OnboardingOperation | undefined> {
   const underWay = (await deps.registry.listOperations(tenantId)).some(isActive);
+  // A full ingest fleet is a capacity error now (503), not a 202 whose operation fails minutes later.
+  if (!underWay) await assertIngestRoom(deps, tenantId, request.regions ?? (await deps.registry.getTenant(tenantId))?.regions ?? deps.settings.pool.regions);
   if (!underWay && !(await needsLongOnboarding(deps, tenantId, request))) return undefined;
   const op = await startOnboardingOperation(deps, tenantId, request);
   // Queued again on every retry while it has not started: a lost message cannot strand it; the worker ignores repeats.

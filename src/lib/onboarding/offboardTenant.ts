@@ -6,6 +6,7 @@ import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { CoverageEntry, TenantRecord } from '../registry/types.js';
 import type { TeardownResult } from '../reconcile/teardown.js';
 import { syncIngestAppSettings, type AppSettingsSyncResult } from './appSettingsSync.js';
+import { releaseIngestSlot } from '../fleet/ingestPool.js';
 import { releaseNamespaceSlot } from './namespacePool.js';
 import { onboardingTemplate } from './onboardingTemplate.js';
 import { deleteTenantHub } from './provisionTenantHub.js';
@@ -72,6 +73,7 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
   const remaining: OffboardResult['remaining'] = t.remaining.map((r) => ({ kind: r.target, resourceId: r.resourceId, name: r.name }));
   const failed = [...t.failed];
 
+  const ingestApps = new Set<string>();
   for (const hub of await deps.registry.listHubs(tenantId)) {
     const hubId = `${hub.namespaceId}/eventhubs/${hub.hub}`;
     if (!dryRun) {
@@ -79,6 +81,8 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
         await deleteTenantHub(deps, hub);
         await deps.registry.deleteHub(tenantId, hub.region);
         await releaseNamespaceSlot(deps, tenantId, hub.region, hub.namespace);
+        // After the row is gone, so no settings sync can hand the hub to an app again.
+        for (const app of await releaseIngestSlot(deps, tenantId, hub.region)) ingestApps.add(app);
       } catch (e) {
         failed.push({ resourceId: hubId, reason: e instanceof Error ? e.message : String(e) });
         continue;
@@ -93,7 +97,7 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
     // A hub provisioned lazily by a run that passed the fence just before the status changed shows up here.
     for (const hub of await deps.registry.listHubs(tenantId)) remaining.push({ kind: 'event-hub', resourceId: `${hub.namespaceId}/eventhubs/${hub.hub}`, name: hub.hub });
     verified = t.verified && remaining.length === 0;
-    appSettings = await syncIngestAppSettings({ ...deps, logger: log });
+    appSettings = await syncIngestAppSettings({ ...deps, logger: log }, { apps: [...ingestApps] });
     if (failed.length === 0 && verified) tenant = await deps.registry.putTenant({ ...(await deps.registry.getTenant(tenantId) ?? tenant), status: 'offboarded', updatedAt: now().toISOString() });
   }
   log.info('offboard.outcome', { removed: removed.length, failed: failed.length, verified, remaining: remaining.length, status: tenant.status });

@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import { tenantOptionsSchema, type HubAssignment, type TenantRecord } from '../registry/types.js';
 import { syncIngestAppSettings, type AppSettingsSyncResult } from './appSettingsSync.js';
+import { acquireIngestSlot, assertIngestRoom, releaseIngestSlot } from '../fleet/ingestPool.js';
 import { acquireNamespaceSlot, releaseNamespaceSlot } from './namespacePool.js';
 import { onboardingTemplate, type OnboardingMaterial } from './onboardingTemplate.js';
 import { provisionTenantHub } from './provisionTenantHub.js';
@@ -38,25 +39,45 @@ export function canonical(v: unknown): unknown {
 }
 const same = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 
+export interface EnsuredHub {
+  hub: HubAssignment;
+  changed: boolean;
+  /** The ingest app reading the hub (undefined when no ingest app is configured). */
+  ingestApp: string | undefined;
+  /** The hub was just added to that app: its settings must be rewritten. */
+  ingestChanged: boolean;
+}
+
 /**
- * Ensures the tenant's Event Hub in `region` (slot in the pool, hub objects, registry row). Used by onboarding
- * and by the reconciler's lazy regional provisioning. Does not sync app settings: callers do, once.
+ * Ensures the tenant's Event Hub in `region`: a slot in an ingest app first (so a full fleet refuses before anything
+ * is created), a slot in the namespace pool, the hub objects and the registry row. Used by onboarding and by the
+ * reconciler's lazy regional provisioning. Does not sync app settings: callers do, once, for `ingestApp` only.
+ * `hubsWanted` is how many hubs the tenant needs in all, so they can land in one ingest app.
  */
-export async function ensureTenantHub(deps: OnboardingDeps, tenantId: string, region: string): Promise<{ hub: HubAssignment; changed: boolean }> {
+export async function ensureTenantHub(deps: OnboardingDeps, tenantId: string, region: string, hubsWanted = 1): Promise<EnsuredHub> {
   const existing = (await deps.registry.listHubs(tenantId)).find((h) => h.region === region);
-  const { namespace, grew } = await acquireNamespaceSlot(deps, tenantId, region);
+  const ingest = await acquireIngestSlot(deps, tenantId, region, hubsWanted);
+  let namespace;
+  let grew;
   let outcome;
   try {
-    outcome = await provisionTenantHub(deps, tenantId, namespace, deps.now);
+    ({ namespace, grew } = await acquireNamespaceSlot(deps, tenantId, region));
+    try {
+      outcome = await provisionTenantHub(deps, tenantId, namespace, deps.now);
+    } catch (e) {
+      // A hub that never got created must not keep a slot (the next attempt takes one again).
+      if (!existing) await releaseNamespaceSlot(deps, tenantId, region, namespace.namespace).catch(() => undefined);
+      throw e;
+    }
   } catch (e) {
-    // A hub that never got created must not keep a slot (the next attempt takes one again).
-    if (!existing) await releaseNamespaceSlot(deps, tenantId, region, namespace.namespace).catch(() => undefined);
+    if (!existing && ingest?.taken) await releaseIngestSlot(deps, tenantId, region, ingest.app.name).catch(() => undefined);
     throw e;
   }
   const hub = existing && existing.state === 'ready' && existing.namespace === namespace.namespace ? { ...outcome.hub, createdAt: existing.createdAt } : outcome.hub;
   const rowChanged = !existing || !same(existing, hub);
   if (rowChanged) await deps.registry.putHub(hub);
-  return { hub, changed: grew || rowChanged || outcome.writes.length > 0 };
+  const ingestChanged = ingest?.taken === true || rowChanged;
+  return { hub, changed: grew || rowChanged || outcome.writes.length > 0 || ingestChanged, ingestApp: ingest?.app.name, ingestChanged };
 }
 
 /**
@@ -69,6 +90,9 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
   const now = deps.now ?? (() => new Date());
   let tenant: TenantRecord | undefined;
   let changed = false;
+
+  // 0. a full ingest fleet refuses before anything is written (the same check the PUT makes before a 202)
+  await assertIngestRoom(deps, tenantId, request.regions ?? (await deps.registry.getTenant(tenantId))?.regions ?? deps.settings.pool.regions);
 
   // 1. tenant record: create, or replace when anything differs (etag; a lost race re-reads)
   for (let attempt = 0; ; attempt++) {
@@ -106,10 +130,12 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
 
   // 2. hubs for the tenant's regions (sequential: one namespace LRO at a time per onboarding)
   const hubs: HubAssignment[] = [];
+  const ingestApps = new Set<string>();
   for (const region of tenant.regions) {
-    const r = await ensureTenantHub(deps, tenantId, region);
+    const r = await ensureTenantHub(deps, tenantId, region, tenant.regions.length);
     hubs.push(r.hub);
     changed ||= r.changed;
+    if (r.ingestChanged && r.ingestApp) ingestApps.add(r.ingestApp);
   }
   // Hubs of regions provisioned lazily earlier stay; report them too.
   for (const h of await deps.registry.listHubs(tenantId)) if (!hubs.some((x) => x.region === h.region)) hubs.push(h);
@@ -140,7 +166,7 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
     }
   }
 
-  // 5. ingest triggers follow the registry (a no-op read when nothing changed)
-  const appSettings = changed ? await syncIngestAppSettings({ ...deps, logger: log }) : undefined;
+  // 5. ingest triggers follow the registry: only the ingest app(s) that took this tenant's hubs are rewritten
+  const appSettings = changed ? await syncIngestAppSettings({ ...deps, logger: log }, { apps: [...ingestApps] }) : undefined;
   return { tenant, hubs, onboarding: onboardingTemplate(deps.settings, tenant.managementGroupId ?? tenantId), changed, appSettings };
 }

@@ -14,18 +14,20 @@ export function isHttpConnectionString(cs: string): boolean {
  * account name with the app's managed identity (`AzureWebJobsStorage__accountName`, needs Storage Table Data
  * Contributor).
  */
-export function createRegistry(settings: Pick<Settings, 'storage' | 'cloud' | 'managedIdentityClientId'>): TenantRegistry {
+export function createRegistry(settings: Pick<Settings, 'storage' | 'cloud' | 'managedIdentityClientId'> & { fleet?: Pick<Settings['fleet'], 'role'> }): TenantRegistry {
   const { connectionString, accountName, tablePrefix } = settings.storage;
   // @azure/data-tables is loaded on the first registry call, not at cold start (ingest rarely needs it).
   const load = async (): Promise<TenantRegistry> => {
     const [{ TableClient }, { createTableRegistry }] = await Promise.all([import('@azure/data-tables'), import('./tableRegistry.js')]);
+    // An ingest app only reads Coverage and writes LastSeen, with roles on those two tables (infra/modules/ingestApp.bicep).
+    const createTables = settings.fleet?.role !== 'ingest';
     if (connectionString) {
       const allowInsecureConnection = isHttpConnectionString(connectionString);
-      return createTableRegistry({ tablePrefix, clientFor: (t) => TableClient.fromConnectionString(connectionString, t, { allowInsecureConnection }) });
+      return createTableRegistry({ tablePrefix, createTables, clientFor: (t) => TableClient.fromConnectionString(connectionString, t, { allowInsecureConnection }) });
     }
     const url = `https://${accountName}.table.${settings.cloud.storageSuffix}`;
     const credential = lazyDefaultCredential({ authorityHost: settings.cloud.authorityHost, managedIdentityClientId: settings.managedIdentityClientId });
-    return createTableRegistry({ tablePrefix, clientFor: (t) => new TableClient(url, t, credential) });
+    return createTableRegistry({ tablePrefix, createTables, clientFor: (t) => new TableClient(url, t, credential) });
   };
   if (connectionString || accountName) return lazyRegistry(load);
   throw new ConfigError('Invalid app settings: AzureWebJobsStorage is missing: set a storage connection string, or AzureWebJobsStorage__accountName for a managed-identity connection');
@@ -49,6 +51,8 @@ export function lazyRegistry(load: () => Promise<TenantRegistry>): TenantRegistr
     deleteHub: forward('deleteHub'),
     listNamespaces: forward('listNamespaces'),
     putNamespace: forward('putNamespace'),
+    listIngestApps: forward('listIngestApps'),
+    putIngestApp: forward('putIngestApp'),
     listCoverage: forward('listCoverage'),
     putCoverage: forward('putCoverage'),
     listChangeMarks: forward('listChangeMarks'),

@@ -1,6 +1,6 @@
 import { ConnectorError } from '../errors.js';
 import type { TenantRegistry } from './tenantRegistry.js';
-import type { ChangeMark, CoverageEntry, HubAssignment, KnownSubscription, LastSeen, NamespaceRecord, OnboardingOperation, PartitionProgress, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, IngestAppRecord, KnownSubscription, LastSeen, NamespaceRecord, OnboardingOperation, PartitionProgress, TenantRecord } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
 
 /**
@@ -19,6 +19,7 @@ export function createMemoryRegistry(): TenantRegistry {
   const operations = new Map<string, OnboardingOperation>();
   const known = new Map<string, Map<string, KnownSubscription>>();
   const progress = new Map<string, PartitionProgress>();
+  const ingestApps = new Map<string, IngestAppRecord>();
   const clone = <T>(v: T): T => structuredClone(v);
 
   function conditionalPut<T extends { etag?: string }>(map: Map<string, T>, key: string, value: T, what: string): T {
@@ -58,6 +59,12 @@ export function createMemoryRegistry(): TenantRegistry {
     },
     async putNamespace(ns) {
       return conditionalPut(namespaces, `${ns.region}|${ns.namespace}`, ns, 'namespace');
+    },
+    async listIngestApps() {
+      return [...ingestApps.values()].map(clone);
+    },
+    async putIngestApp(app) {
+      return conditionalPut(ingestApps, app.name, app, 'ingest app');
     },
     async listCoverage(tenantId) {
       return [...(coverage.get(tenantId)?.values() ?? [])].map(clone);

@@ -9,6 +9,7 @@ import {
   coverageEntrySchema,
   hubAssignmentSchema,
   knownSubscriptionSchema,
+  ingestAppRecordSchema,
   lastSeenSchema,
   namespaceRecordSchema,
   onboardingOperationSchema,
@@ -34,6 +35,7 @@ import { mergeLastSeen } from './mergeLastSeen.js';
  *   Operations PK tenantId   RK operationId
  *   Subscriptions PK tenantId RK subscriptionId (lower-case)
  *   IngestProgress PK tenantId RK sha256(namespace|hub|partitionId)
+ *   IngestApps PK 'app'      RK site name (lower-case)
  * Conditional writes use the entity etag; the service's 409/412 become ConnectorError 'conflict'.
  */
 export type TableClientFactory = (tableName: string) => TableClient;
@@ -50,7 +52,15 @@ const TRANSACTION_ROWS = 100;
 
 const rowKeyOf = (s: string) => createHash('sha256').update(s).digest('hex');
 
-export function createTableRegistry(opts: { tablePrefix: string; clientFor: TableClientFactory }): TenantRegistry {
+export function createTableRegistry(opts: {
+  tablePrefix: string;
+  clientFor: TableClientFactory;
+  /**
+   * Create each table on first use (default). An ingest app passes false: it holds data roles on the two tables it
+   * uses only (infra creates them), and a create request needs a right it does not have.
+   */
+  createTables?: boolean;
+}): TenantRegistry {
   const names = {
     tenants: `${opts.tablePrefix}Tenants`,
     hubs: `${opts.tablePrefix}Hubs`,
@@ -61,12 +71,18 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
     operations: `${opts.tablePrefix}Operations`,
     subscriptions: `${opts.tablePrefix}Subscriptions`,
     ingestProgress: `${opts.tablePrefix}IngestProgress`,
+    ingestApps: `${opts.tablePrefix}IngestApps`,
   };
   const ready = new Map<string, Promise<TableClient>>();
   const table = (name: string): Promise<TableClient> => {
     let p = ready.get(name);
     if (!p) {
       const client = opts.clientFor(name);
+      if (opts.createTables === false) {
+        p = Promise.resolve(client);
+        ready.set(name, p);
+        return p;
+      }
       p = client.createTable().then(
         () => client,
         (e: unknown) => {
@@ -193,6 +209,14 @@ export function createTableRegistry(opts: { tablePrefix: string; clientFor: Tabl
     async putNamespace(ns) {
       const data = strip(ns);
       const etag = await conditionalPut(names.namespaces, { partitionKey: ns.region, rowKey: ns.namespace, hubCount: ns.hubCount, data: JSON.stringify(data) }, ns.etag);
+      return { ...data, etag };
+    },
+    async listIngestApps() {
+      return list(names.ingestApps, ingestAppRecordSchema, odata`PartitionKey eq ${'app'}`);
+    },
+    async putIngestApp(app) {
+      const data = strip(app);
+      const etag = await conditionalPut(names.ingestApps, { partitionKey: 'app', rowKey: app.name, hubCount: app.hubs.length, data: JSON.stringify(data) }, app.etag);
       return { ...data, etag };
     },
     async listCoverage(tenantId) {

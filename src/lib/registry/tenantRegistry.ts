@@ -1,4 +1,4 @@
-import type { ChangeMark, CoverageEntry, HubAssignment, KnownSubscription, LastSeen, NamespaceRecord, OnboardingOperation, PartitionProgress, TenantRecord } from './types.js';
+import type { ChangeMark, CoverageEntry, HubAssignment, IngestAppRecord, KnownSubscription, LastSeen, NamespaceRecord, OnboardingOperation, PartitionProgress, TenantRecord } from './types.js';
 
 /**
  * The registry port. Implementations: tableRegistry.ts (Azure Table storage, production and integration
@@ -21,6 +21,11 @@ export interface TenantRegistry {
   listNamespaces(region?: string): Promise<NamespaceRecord[]>;
   /** Create (no etag) or conditional replace (etag): 'conflict' when someone else changed it first. */
   putNamespace(ns: NamespaceRecord): Promise<NamespaceRecord>;
+
+  // ingest fleet (docs/fleet.md)
+  listIngestApps(): Promise<IngestAppRecord[]>;
+  /** Create (no etag: 'conflict' if it exists) or conditional replace (etag). */
+  putIngestApp(app: IngestAppRecord): Promise<IngestAppRecord>;
 
   // coverage ledger
   listCoverage(tenantId: string): Promise<CoverageEntry[]>;

@@ -209,3 +209,20 @@ export const partitionProgressSchema = z.object({
   at: z.string(),
 });
 export type PartitionProgress = z.infer<typeof partitionProgressSchema>;
+
+/**
+ * One ingest Function App of the fleet and the tenant hubs assigned to it (docs/fleet.md). `hubs` holds hub keys
+ * (`<tenantId>/<region>`, hubKey in fleet/ingestPool.ts): the app's MDR_INGEST_BINDINGS is derived from exactly
+ * this list, so a hub listed in two apps (a move in progress) is read by both. Optimistic concurrency by etag.
+ */
+export const ingestAppRecordSchema = z.object({
+  /** Site name, lower-case (unique: Function App names are global DNS names). */
+  name: z.string(),
+  /** ARM id of the site (its settings are written through it). */
+  resourceId: z.string(),
+  hubs: z.array(z.string()),
+  /** `draining`: no longer in MDR_INGEST_APPS; keeps its hubs until they are moved (`azure-mdr rebalance --drain`). */
+  state: z.enum(['active', 'draining']),
+  etag: z.string().optional(),
+});
+export type IngestAppRecord = z.infer<typeof ingestAppRecordSchema>;

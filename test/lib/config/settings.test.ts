@@ -105,3 +105,21 @@ describe('parseSettings', () => {
     expect(errorOf({ ...base, MDR_INGEST_BINDINGS: JSON.stringify([{ ...good, tenantId: 'nope' }]) }).message).toMatch(/MDR_INGEST_BINDINGS is invalid: item 0\.tenantId/);
   });
 });
+
+describe('fleet settings', () => {
+  const site = (n: string) => `/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/mdr-app/providers/Microsoft.Web/sites/${n}`;
+
+  it('default to one app doing everything, its own ingest app when it knows its id, and none otherwise', () => {
+    expect(parseSettings(base).fleet).toEqual({ role: 'all', ingestApps: [], maxHubsPerApp: 100, settingsSync: 'auto' });
+    expect(parseSettings({ ...base, MDR_FUNCTION_APP_RESOURCE_ID: site('one') }).fleet.ingestApps).toEqual([site('one')]);
+    const fleet = parseSettings({ ...base, MDR_APP_ROLE: 'control', MDR_FUNCTION_APP_RESOURCE_ID: site('one'), MDR_INGEST_APPS: ` ${site('a')}, ${site('b')} `, MDR_INGEST_SETTINGS_SYNC: 'manual' }).fleet;
+    expect(fleet).toEqual({ role: 'control', ingestApps: [site('a'), site('b')], maxHubsPerApp: 100, settingsSync: 'manual' });
+  });
+
+  it('name a bad role, a list entry that is no Function App id, the same app twice, and a shard over the settings limit', () => {
+    expect(errorOf({ ...base, MDR_APP_ROLE: 'worker' }).message).toMatch(/MDR_APP_ROLE is invalid: expected 'all', 'control' or 'ingest'/);
+    expect(errorOf({ ...base, MDR_INGEST_APPS: `${site('a')},not-an-id` }).message).toMatch(/MDR_INGEST_APPS is invalid: .*'not-an-id' is not one/);
+    expect(errorOf({ ...base, MDR_INGEST_APPS: `${site('a')},${site('A')}` }).message).toMatch(/MDR_INGEST_APPS is invalid: expected each ingest app once/);
+    expect(errorOf({ ...base, MDR_INGEST_APP_MAX_HUBS: '361' }).message).toMatch(/MDR_INGEST_APP_MAX_HUBS is invalid: expected a whole number from 1 to 360/);
+  });
+});

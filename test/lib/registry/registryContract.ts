@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../../src/lib/errors.js';
 import type { AzureClients } from '../../../src/lib/azure/clientFactory.js';
 import { parseSettings } from '../../../src/lib/config/settings.js';
+import { acquireIngestSlot } from '../../../src/lib/fleet/ingestPool.js';
 import { acquireNamespaceSlot } from '../../../src/lib/onboarding/namespacePool.js';
 import type { TenantRegistry } from '../../../src/lib/registry/tenantRegistry.js';
 import type { NamespaceRecord, TenantRecord } from '../../../src/lib/registry/types.js';
@@ -195,6 +196,24 @@ export function registryContract(name: string, make: () => Promise<{ registry: T
         expect(all.every((n) => n.state === 'ready' && n.hubCount === n.tenants.length)).toBe(true);
         expect(new Set(all.flatMap((n) => n.tenants)).size).toBe(25);
         expect(arm.created.sort()).toEqual(all.map((n) => n.namespace));
+      } finally {
+        await done?.();
+      }
+    });
+
+    it('stores ingest app records by etag and lets 30 concurrent hubs fill three apps of 10, none over-filled', async () => {
+      const { registry, done } = await make();
+      try {
+        const apps = ['ing-a', 'ing-b', 'ing-c'].map((n) => `/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/mdr-app/providers/Microsoft.Web/sites/${n}`);
+        const settings = poolSettings({ MDR_INGEST_APPS: apps.join(','), MDR_INGEST_APP_MAX_HUBS: '10' });
+        await Promise.all(Array.from({ length: 30 }, (_, i) => acquireIngestSlot({ settings, registry }, tid(i + 1), 'westeurope')));
+        const all = (await registry.listIngestApps()).sort((a, b) => a.name.localeCompare(b.name));
+        expect(all.map((a) => [a.name, a.hubs.length, a.state])).toEqual([['ing-a', 10, 'active'], ['ing-b', 10, 'active'], ['ing-c', 10, 'active']]);
+        expect(new Set(all.flatMap((a) => a.hubs)).size).toBe(30);
+        await expect(registry.putIngestApp({ ...all[0]!, hubs: [], etag: 'W/"stale"' })).rejects.toMatchObject({ kind: 'conflict' });
+        const { etag: _e, ...fresh } = all[0]!;
+        await expect(registry.putIngestApp(fresh)).rejects.toMatchObject({ kind: 'conflict' });
+        await expect(acquireIngestSlot({ settings, registry }, tid(99), 'westeurope')).rejects.toMatchObject({ kind: 'capacity' });
       } finally {
         await done?.();
       }
