@@ -38,6 +38,8 @@ export interface ArmSimulatorOptions {
   pageSize?: number;
   /** Resource Graph rows per page, at most 1000 (default 1000). */
   resourceGraphPageSize?: number;
+  /** Keep each response's headers and body on its RecordedRequest (spec conformance tests). Default off: the bench sends thousands. */
+  recordResponses?: boolean;
 }
 
 export interface RecordedRequest {
@@ -53,6 +55,13 @@ export interface RecordedRequest {
   /** Parsed JSON request body, when there was one. */
   body?: unknown;
   at: number;
+  /** The query string as sent, without `?` (with `recordResponses`). */
+  query?: string;
+  /**
+   * What the simulator answered (with `recordResponses`). `origin` tells ARM's own answers (authentication,
+   * throttling, unknown subscription or route, injected faults: ARM's error envelope) from the resource provider's.
+   */
+  response?: { headers: Record<string, string>; body?: unknown; origin: 'arm' | 'provider' };
 }
 
 export interface ArmSimulator {
@@ -148,15 +157,19 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
       }
     }
     const rec: RecordedRequest = { method, path, apiVersion, status: 0, principal, kind, at: Date.now(), ...(body !== undefined ? { body } : {}) };
+    if (opts.recordResponses) rec.query = url.search.replace(/^\?/, '');
     requests.push(rec);
 
-    const send = async (reply: Reply, extraDelay = 0): Promise<void> => {
+    const send = async (reply: Reply, extraDelay = 0, origin: 'arm' | 'provider' = 'arm'): Promise<void> => {
       if (latencyMs + extraDelay > 0) await delay(latencyMs + extraDelay);
       rec.status = reply.status;
       const headers: Record<string, string> = { 'x-ms-request-id': randomUUID(), ...reply.headers };
       if (reply.body !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
+      const sent = reply.body === undefined ? undefined : JSON.stringify(reply.body);
+      // Parsed back from what was sent: route bodies share objects with the state, which later requests change.
+      if (opts.recordResponses) rec.response = { headers, origin, ...(sent !== undefined ? { body: JSON.parse(sent) as unknown } : {}) };
       res.writeHead(reply.status, headers);
-      res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
+      res.end(sent);
     };
 
     const fault = drawFault(faults, kind, random, path);
@@ -206,6 +219,7 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
     }
     const m = router.match(method, path);
     let reply: Reply;
+    const routed = !!m && m !== 'method';
     if (m && m !== 'method') {
       try {
         reply = await m.handler({ method, path, params: m.params, query: url.searchParams, body, state, baseUrl, apiVersion, options: routeOptions });
@@ -223,7 +237,7 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
       const a = activityOf(method, path);
       if (a) state.recordActivity(newActivityEvent(state.subscription(subId)?.subscriptionId ?? subId, principal, now(), a));
     }
-    return send({ ...reply, headers: { ...quotaHeaders, ...reply.headers } }, slow);
+    return send({ ...reply, headers: { ...quotaHeaders, ...reply.headers } }, slow, routed ? 'provider' : 'arm');
   };
 
   const server: Server = createServer({ key, cert }, (req, res) => {
