@@ -1,11 +1,17 @@
 import { createSerializer, type OperationSpec, type OperationURLParameter, type OperationQueryParameter } from '@azure/core-client';
 import type { SecurityCenter } from '@azure/arm-security';
+import { z } from 'zod';
 
 /**
- * `inProgress` for Defender alerts. The only published @azure/arm-security (5.0.0) speaks alerts api-version
- * 2021-11-01, which has dismiss/resolve/activate but not inProgress (added in 2022-01-01). This sends the
- * operation through the same SecurityCenter client and pipeline (credential, retry, TLS, RestError), with an
- * operation spec written like the generated ones; drop it when the SDK ships `update…StateToInProgress`.
+ * The Defender alerts operations the app needs at api-version 2022-01-01, sent through the SecurityCenter client's
+ * own pipeline (credential, retry, TLS, RestError) with operation specs written like the generated ones.
+ *
+ * Why: the only published @azure/arm-security is 5.0.0 (the registry lists 2.0.0 and 5.0.0; `…ToInProgress` exists
+ * only in the unpublished 6.0.0-beta, per its CHANGELOG — azure-facts §3 correction). 5.0.0 speaks alerts at
+ * 2021-11-01, which has no `inProgress` action and whose status enum is Active, Resolved, Dismissed
+ * (stable/2021-11-01/alerts.json). 2022-01-01 adds both (stable/2022-01-01/alerts.json: AlertStatus Active,
+ * InProgress, Resolved, Dismissed). So the alert is read here, at a version that can name every state we write;
+ * dismiss/resolve/activate stay on the SDK (same effect at either version). Drop this when the SDK ships 2022-01-01.
  */
 const serializer = createSerializer({}, false);
 
@@ -21,25 +27,34 @@ const apiVersion: OperationQueryParameter = {
 };
 const accept = { parameterPath: 'accept', mapper: { defaultValue: 'application/json', isConstant: true, serializedName: 'Accept', type: { name: 'String' } } } as const;
 
-const subscriptionLevel: OperationSpec = {
-  path: '/subscriptions/{subscriptionId}/providers/Microsoft.Security/locations/{ascLocation}/alerts/{alertName}/inProgress',
-  httpMethod: 'POST',
-  responses: { 204: {}, default: {} },
-  queryParameters: [apiVersion],
-  urlParameters: [host, subscriptionId, ascLocation, alertName],
-  headerParameters: [accept],
-  serializer,
-};
-const resourceGroupLevel: OperationSpec = {
-  ...subscriptionLevel,
-  path: '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Security/locations/{ascLocation}/alerts/{alertName}/inProgress',
-  urlParameters: [host, subscriptionId, resourceGroupName, ascLocation, alertName],
-};
+const SUB_ALERT = '/subscriptions/{subscriptionId}/providers/Microsoft.Security/locations/{ascLocation}/alerts/{alertName}';
+const RG_ALERT = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Security/locations/{ascLocation}/alerts/{alertName}';
+const subLevel = { queryParameters: [apiVersion], urlParameters: [host, subscriptionId, ascLocation, alertName], headerParameters: [accept], serializer };
+const rgLevel = { ...subLevel, urlParameters: [host, subscriptionId, resourceGroupName, ascLocation, alertName] };
+
+// Alerts_UpdateSubscriptionLevelStateToInProgress / _UpdateResourceGroupLevelStateToInProgress: POST → 204.
+const inProgressSub: OperationSpec = { ...subLevel, path: `${SUB_ALERT}/inProgress`, httpMethod: 'POST', responses: { 204: {}, default: {} } };
+const inProgressRg: OperationSpec = { ...rgLevel, path: `${RG_ALERT}/inProgress`, httpMethod: 'POST', responses: { 204: {}, default: {} } };
+// Alerts_GetSubscriptionLevel / _GetResourceGroupLevel: GET → 200 Alert. No body mapper: the raw wire shape is parsed below.
+const getSub: OperationSpec = { ...subLevel, path: SUB_ALERT, httpMethod: 'GET', responses: { 200: {}, default: {} } };
+const getRg: OperationSpec = { ...rgLevel, path: RG_ALERT, httpMethod: 'GET', responses: { 200: {}, default: {} } };
 
 export async function updateSubscriptionLevelStateToInProgress(client: SecurityCenter, location: string, name: string): Promise<void> {
-  await client.sendOperationRequest({ ascLocation: location, alertName: name }, subscriptionLevel);
+  await client.sendOperationRequest({ ascLocation: location, alertName: name }, inProgressSub);
 }
 
 export async function updateResourceGroupLevelStateToInProgress(client: SecurityCenter, location: string, name: string, resourceGroup: string): Promise<void> {
-  await client.sendOperationRequest({ ascLocation: location, alertName: name, resourceGroupName: resourceGroup }, resourceGroupLevel);
+  await client.sendOperationRequest({ ascLocation: location, alertName: name, resourceGroupName: resourceGroup }, inProgressRg);
+}
+
+// Without a body mapper core-client hands the parsed JSON back wrapped as `{ body }` (flattenResponse/isPrimitiveBody).
+const alertResponse = z.object({ body: z.object({ properties: z.object({ status: z.string().optional() }).passthrough().optional() }).passthrough() }).passthrough();
+
+/** The alert's status as 2022-01-01 names it (Active, InProgress, Resolved, Dismissed); undefined when the body has none. */
+export async function readAlertStatus(client: SecurityCenter, location: string, name: string, resourceGroup?: string): Promise<string | undefined> {
+  const raw: unknown = resourceGroup
+    ? await client.sendOperationRequest({ ascLocation: location, alertName: name, resourceGroupName: resourceGroup }, getRg)
+    : await client.sendOperationRequest({ ascLocation: location, alertName: name }, getSub);
+  const parsed = alertResponse.safeParse(raw);
+  return parsed.success ? parsed.data.body.properties?.status : undefined;
 }
