@@ -40,6 +40,12 @@ export interface ArmSimulatorOptions {
   resourceGraphPageSize?: number;
   /** Keep each response's headers and body on its RecordedRequest (spec conformance tests). Default off: the bench sends thousands. */
   recordResponses?: boolean;
+  /**
+   * The clock the simulator runs on, ms since epoch (default Date.now): activity-log timestamps, throttling buckets and
+   * the Resource Graph quota window. A test that counts 429s passes a fixed one and moves it with advanceClock, so the
+   * outcome does not depend on how fast the machine answers.
+   */
+  clock?: () => number;
 }
 
 export interface RecordedRequest {
@@ -72,7 +78,7 @@ export interface ArmSimulator {
   setFaults(f: FaultConfig | undefined): void;
   setLatency(ms: number): void;
   clearRequests(): void;
-  /** Moves the simulator's clock (activity-log timestamps) forward, as if that much time had passed. */
+  /** Moves the simulator's clock (activity-log timestamps, throttling refill) forward, as if that much time had passed. */
   advanceClock(ms: number): void;
   /** The simulator's clock, ms since epoch. */
   now(): number;
@@ -119,19 +125,20 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
   const random = seededRandom(opts.seed ?? 1);
   let faults = opts.faults;
   let latencyMs = opts.latencyMs ?? 0;
+  let clockOffsetMs = 0;
+  const baseClock = opts.clock ?? Date.now;
+  const now = () => baseClock() + clockOffsetMs;
+  state.clock = now;
   const limits = opts.throttle === true ? ARM_LIMITS : opts.throttle || undefined;
-  const buckets = limits ? new TokenBuckets(limits) : undefined;
+  const buckets = limits ? new TokenBuckets(limits, now) : undefined;
   const rgq = opts.resourceGraphQuota ?? { queries: 15, windowSeconds: 5 };
-  const graphQuota = limits && rgq ? new WindowQuota(rgq.queries, rgq.windowSeconds) : undefined;
+  const graphQuota = limits && rgq ? new WindowQuota(rgq.queries, rgq.windowSeconds, now) : undefined;
   const routeOptions: RouteOptions = {
     pageSize: opts.pageSize ?? 50,
     resourceGraphPageSize: Math.min(1000, opts.resourceGraphPageSize ?? 1000),
     asyncOperationPolls: opts.asyncOperationPolls ?? 1,
   };
   let baseUrl = '';
-  let clockOffsetMs = 0;
-  const now = () => Date.now() + clockOffsetMs;
-  state.clock = now;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');

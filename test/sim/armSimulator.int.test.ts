@@ -269,17 +269,30 @@ async function fetchSim(s: ArmSimulator, method: string, path: string, body?: un
   });
 }
 
+/** A clock that stands still until the test moves it (advanceClock): bucket refills do not depend on how fast requests go. */
+const stillClock = () => 1_700_000_000_000;
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}
+
 describe('ARM simulator throttling and faults', () => {
   it('returns 429 with Retry-After when a small read bucket is empty, and the SDK retries until the burst succeeds', async () => {
-    const s = await startArmSimulator({ scenario, throttle: { readBucket: 5, readRefillPerSec: 5, writeBucket: 5, writeRefillPerSec: 5 } });
+    const s = await startArmSimulator({ scenario, clock: stillClock, throttle: { readBucket: 5, readRefillPerSec: 5, writeBucket: 5, writeRefillPerSec: 5 } });
     try {
       const sub = await clientsFor(s).subscriptions();
-      const results = await Promise.all(Array.from({ length: 8 }, () => sub.subscriptions.get(PROD)));
+      const burst = Promise.all(Array.from({ length: 8 }, () => sub.subscriptions.get(PROD)));
+      // The clock stands still: 5 of the 8 drain the bucket, 3 are told to retry after 1 s; a second later it holds 5 again.
+      await until(() => s.counts().throttled >= 3);
+      s.advanceClock(1000);
+      const results = await burst;
       expect(results.every((r) => r.subscriptionId === PROD)).toBe(true);
       const throttled = s.requests.filter((r) => r.status === 429);
-      expect(throttled.length).toBeGreaterThan(0);
-      expect(s.counts().throttled).toBe(throttled.length);
+      expect(throttled).toHaveLength(3);
+      expect(s.counts().throttled).toBe(3);
+      // 2 tokens left after the 3 retries: 2 of 7 pass, 5 are limited.
       const raws = await Promise.all(Array.from({ length: 7 }, () => fetchSim(s, 'GET', `/subscriptions/${PROD}?api-version=2022-12-01`)));
+      expect(raws.filter((r) => r.status === 429)).toHaveLength(5);
       const limited = raws.find((r) => r.status === 429);
       expect(limited?.body).toMatchObject({ error: { code: 'TooManyRequests' } });
       expect(Number(limited?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -290,7 +303,7 @@ describe('ARM simulator throttling and faults', () => {
   }, 20_000);
 
   it('throttles per principal: another token has its own bucket', async () => {
-    const s = await startArmSimulator({ scenario, throttle: { readBucket: 2, readRefillPerSec: 1, writeBucket: 2, writeRefillPerSec: 1 } });
+    const s = await startArmSimulator({ scenario, clock: stillClock, throttle: { readBucket: 2, readRefillPerSec: 1, writeBucket: 2, writeRefillPerSec: 1 } });
     try {
       const statuses = async (token: string) => {
         const out: number[] = [];
@@ -316,7 +329,7 @@ describe('ARM simulator throttling and faults', () => {
   });
 
   it('limits Resource Graph queries per principal with a window quota', async () => {
-    const s = await startArmSimulator({ scenario, throttle: true, resourceGraphQuota: { queries: 2, windowSeconds: 5 } });
+    const s = await startArmSimulator({ scenario, clock: stillClock, throttle: true, resourceGraphQuota: { queries: 2, windowSeconds: 5 } });
     try {
       const q = { query: 'Resources', subscriptions: [PROD] };
       const r = [];
