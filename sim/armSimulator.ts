@@ -38,6 +38,14 @@ export interface ArmSimulatorOptions {
   pageSize?: number;
   /** Resource Graph rows per page, at most 1000 (default 1000). */
   resourceGraphPageSize?: number;
+  /** Keep each response's headers and body on its RecordedRequest (spec conformance tests). Default off: the bench sends thousands. */
+  recordResponses?: boolean;
+  /**
+   * The clock the simulator runs on, ms since epoch (default Date.now): activity-log timestamps, throttling buckets and
+   * the Resource Graph quota window. A test that counts 429s passes a fixed one and moves it with advanceClock, so the
+   * outcome does not depend on how fast the machine answers.
+   */
+  clock?: () => number;
 }
 
 export interface RecordedRequest {
@@ -53,6 +61,13 @@ export interface RecordedRequest {
   /** Parsed JSON request body, when there was one. */
   body?: unknown;
   at: number;
+  /** The query string as sent, without `?` (with `recordResponses`). */
+  query?: string;
+  /**
+   * What the simulator answered (with `recordResponses`). `origin` tells ARM's own answers (authentication,
+   * throttling, unknown subscription or route, injected faults: ARM's error envelope) from the resource provider's.
+   */
+  response?: { headers: Record<string, string>; body?: unknown; origin: 'arm' | 'provider' };
 }
 
 export interface ArmSimulator {
@@ -63,7 +78,7 @@ export interface ArmSimulator {
   setFaults(f: FaultConfig | undefined): void;
   setLatency(ms: number): void;
   clearRequests(): void;
-  /** Moves the simulator's clock (activity-log timestamps) forward, as if that much time had passed. */
+  /** Moves the simulator's clock (activity-log timestamps, throttling refill) forward, as if that much time had passed. */
   advanceClock(ms: number): void;
   /** The simulator's clock, ms since epoch. */
   now(): number;
@@ -121,20 +136,21 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
   const random = seededRandom(opts.seed ?? 1);
   let faults = opts.faults;
   let latencyMs = opts.latencyMs ?? 0;
+  let clockOffsetMs = 0;
+  const baseClock = opts.clock ?? Date.now;
+  const now = () => baseClock() + clockOffsetMs;
+  state.clock = now;
   const limits = opts.throttle === true ? ARM_LIMITS : opts.throttle || undefined;
-  const buckets = limits ? new TokenBuckets(limits) : undefined;
+  const buckets = limits ? new TokenBuckets(limits, now) : undefined;
   const rgq = opts.resourceGraphQuota ?? { queries: 15, windowSeconds: 5 };
-  const graphQuota = limits && rgq ? new WindowQuota(rgq.queries, rgq.windowSeconds) : undefined;
+  const graphQuota = limits && rgq ? new WindowQuota(rgq.queries, rgq.windowSeconds, now) : undefined;
   const routeOptions: RouteOptions = {
     pageSize: opts.pageSize ?? 50,
     resourceGraphPageSize: Math.min(1000, opts.resourceGraphPageSize ?? 1000),
     asyncOperationPolls: opts.asyncOperationPolls ?? 1,
   };
   let baseUrl = '';
-  let clockOffsetMs = 0;
   const holds: { match: (method: string, path: string) => boolean; arrived: (r: RecordedRequest) => void; released: Promise<void> }[] = [];
-  const now = () => Date.now() + clockOffsetMs;
-  state.clock = now;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
@@ -160,6 +176,7 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
       }
     }
     const rec: RecordedRequest = { method, path, apiVersion, status: 0, principal, kind, at: Date.now(), ...(body !== undefined ? { body } : {}) };
+    if (opts.recordResponses) rec.query = url.search.replace(/^\?/, '');
     requests.push(rec);
     const held = holds.findIndex((h) => h.match(method, path));
     if (held >= 0) {
@@ -168,13 +185,16 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
       await h!.released;
     }
 
-    const send = async (reply: Reply, extraDelay = 0): Promise<void> => {
+    const send = async (reply: Reply, extraDelay = 0, origin: 'arm' | 'provider' = 'arm'): Promise<void> => {
       if (latencyMs + extraDelay > 0) await delay(latencyMs + extraDelay);
       rec.status = reply.status;
       const headers: Record<string, string> = { 'x-ms-request-id': randomUUID(), ...reply.headers };
       if (reply.body !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
+      const sent = reply.body === undefined ? undefined : JSON.stringify(reply.body);
+      // Parsed back from what was sent: route bodies share objects with the state, which later requests change.
+      if (opts.recordResponses) rec.response = { headers, origin, ...(sent !== undefined ? { body: JSON.parse(sent) as unknown } : {}) };
       res.writeHead(reply.status, headers);
-      res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
+      res.end(sent);
     };
 
     const fault = drawFault(faults, kind, random, path);
@@ -224,6 +244,7 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
     }
     const m = router.match(method, path);
     let reply: Reply;
+    const routed = !!m && m !== 'method';
     if (m && m !== 'method') {
       try {
         reply = await m.handler({ method, path, params: m.params, query: url.searchParams, body, state, baseUrl, apiVersion, options: routeOptions });
@@ -241,7 +262,7 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
       const a = activityOf(method, path);
       if (a) state.recordActivity(newActivityEvent(state.subscription(subId)?.subscriptionId ?? subId, principal, now(), a));
     }
-    return send({ ...reply, headers: { ...quotaHeaders, ...reply.headers } }, slow);
+    return send({ ...reply, headers: { ...quotaHeaders, ...reply.headers } }, slow, routed ? 'provider' : 'arm');
   };
 
   const server: Server = createServer({ key, cert }, (req, res) => {

@@ -35,6 +35,12 @@ function installExitHook(): void {
   }
 }
 
+/**
+ * Default start timeout: 55 s, just under the suite's 60 s hook timeout. With both cores of the 2-core machine busy
+ * Azurite took over 20 s (the old default) to listen, failing a whole test file before any of its tests ran.
+ */
+const START_TIMEOUT_MS = 55_000;
+
 export async function startAzurite(opts: { timeoutMs?: number } = {}): Promise<AzuriteHandle> {
   const require = createRequire(import.meta.url);
   const entry = require.resolve('azurite/dist/src/azurite.js');
@@ -59,8 +65,8 @@ export async function startAzurite(opts: { timeoutMs?: number } = {}): Promise<A
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
-      reject(new Error(`Azurite did not start within ${opts.timeoutMs ?? 20_000} ms. Output: ${output.slice(-500)}`));
-    }, opts.timeoutMs ?? 20_000);
+      reject(new Error(`Azurite did not start within ${opts.timeoutMs ?? START_TIMEOUT_MS} ms. Output: ${output.slice(-500)}`));
+    }, opts.timeoutMs ?? START_TIMEOUT_MS);
     const onData = (buf: Buffer) => {
       output += buf.toString();
       for (const m of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (\S+)/g)) {

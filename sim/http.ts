@@ -32,6 +32,19 @@ export const armError = (status: number, code: string, message: string): Reply =
 export const notFound = (what: string): Reply => armError(404, 'ResourceNotFound', `The Resource '${what}' was not found.`);
 export const badRequest = (code: string, message: string): Reply => armError(400, code, message);
 
+/**
+ * For the APIs whose spec declares a flat error body `{code, message}` instead of ARM's `{error: {code, message}}`:
+ * Insights diagnostic settings 2021-05-01-preview (diagnosticsSettings_API.json, subscriptionDiagnosticsSettings_API.json)
+ * and the activity log 2015-04-01 (activityLogs_API.json), each `definitions.ErrorResponse` (test/fixtures/specs).
+ */
+export function withFlatErrors(handler: Handler): Handler {
+  return async (ctx) => {
+    const reply = await handler(ctx);
+    const inner = reply.status >= 400 ? (reply.body as { error?: unknown } | undefined)?.error : undefined;
+    return inner !== null && typeof inner === 'object' ? { ...reply, body: inner } : reply;
+  };
+}
+
 /** A JSON object body or an empty object; ARM rejects anything else with 400. */
 export function objectBody(ctx: RouteContext): Record<string, unknown> {
   const b = ctx.body;

@@ -9,6 +9,7 @@ import { startAzurite, type AzuriteHandle } from '../../sim/azurite.js';
 import { loadScenario, type Scenario } from '../../sim/scenario.js';
 import { createAlertStateHttpHandler } from '../../src/lib/alerts/httpHandlers.js';
 import type { AlertStateResult } from '../../src/lib/alerts/alertState.js';
+import { readAlertStatus } from '../../src/lib/alerts/alertsApi2022.js';
 import { createAzureClients, staticTokenCredential, type AzureClients } from '../../src/lib/azure/clientFactory.js';
 import type { IngestBinding } from '../../src/lib/config/ingestBindings.js';
 import { parseSettings, type Settings } from '../../src/lib/config/settings.js';
@@ -449,10 +450,9 @@ export async function runSandbox(opts: SandboxOptions): Promise<SandboxResult> {
       );
       if (res.status === 200) {
         const security = await clients.security(alertSub.subscriptionId);
-        const after = theAlert.resourceGroup
-          ? await security.alerts.getResourceGroupLevel(theAlert.location, theAlert.name, theAlert.resourceGroup)
-          : await security.alerts.getSubscriptionLevel(theAlert.location, theAlert.name);
-        alert = { status: 200, alertName: theAlert.name, subscriptionId: alertSub.subscriptionId, result: json(res) as unknown as AlertStateResult, confirmedStatus: after.status };
+        // Read back at 2022-01-01 (the SDK's 2021-11-01 alert has no InProgress status).
+        const after = await readAlertStatus(security, theAlert.location, theAlert.name, theAlert.resourceGroup);
+        alert = { status: 200, alertName: theAlert.name, subscriptionId: alertSub.subscriptionId, result: json(res) as unknown as AlertStateResult, confirmedStatus: after };
       } else alert = { status: res.status ?? 0, alertName: theAlert.name, subscriptionId: alertSub.subscriptionId, problem: problemText(res) };
     }
     endPhase('health and alert state');

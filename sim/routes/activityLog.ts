@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Router } from '../http.js';
-import { badRequest, paged } from '../http.js';
+import { badRequest, paged, withFlatErrors } from '../http.js';
 
 /**
  * The subscription activity log (Administrative events) as ARM keeps it: every successful write, delete or
@@ -58,7 +58,6 @@ function wireEvent(e: SimActivityEvent): Record<string, unknown> {
   return {
     authorization: { action: e.operationName, scope: e.resourceId },
     caller: e.caller,
-    channels: 'Operation',
     correlationId: e.correlationId,
     eventDataId: e.eventDataId,
     id: `${e.resourceId}/events/${e.eventDataId}/ticks/${e.at * 10_000}`,
@@ -81,7 +80,8 @@ const FILTER_CLAUSE = /^\s*(eventTimestamp|resourceProvider|resourceGroupName|re
 const NINETY_DAYS_MS = 90 * 86_400_000;
 
 export function registerActivityLog(r: Router): void {
-  r.on('GET', '/subscriptions/{sub}/providers/Microsoft.Insights/eventtypes/management/values', (ctx) => {
+  // 2015-04-01 answers errors as a flat {code, message} (activityLogs_API.json ErrorResponse).
+  r.on('GET', '/subscriptions/{sub}/providers/Microsoft.Insights/eventtypes/management/values', withFlatErrors((ctx) => {
     const filter = ctx.query.get('$filter') ?? '';
     let from: number | undefined;
     let to = ctx.state.clock();
@@ -109,5 +109,5 @@ export function registerActivityLog(r: Router): void {
     const select = ctx.query.get('$select');
     const fields = select ? new Set(select.split(',').map((s) => s.trim())) : undefined;
     return paged(ctx, fields ? events.map((e) => Object.fromEntries(Object.entries(e).filter(([k]) => fields.has(k)))) : events);
-  });
+  }));
 }

@@ -1,5 +1,5 @@
-import type { Reply, RouteContext, Router } from '../http.js';
-import { badRequest, notFound, objectBody, paged, propsOf } from '../http.js';
+import type { Handler, Reply, RouteContext, Router } from '../http.js';
+import { badRequest, notFound, objectBody, propsOf, withFlatErrors } from '../http.js';
 import type { SimState } from '../state.js';
 
 interface Categories {
@@ -82,13 +82,16 @@ function validate(st: SimState, t: Target, p: Record<string, unknown>): Reply | 
 const settingId = (t: Target, name: string) => `${t.id}/providers/microsoft.insights/diagnosticSettings/${name}`;
 const wireSetting = (id: string, name: string, properties: Record<string, unknown>) => ({ id, name, type: 'Microsoft.Insights/diagnosticSettings', properties });
 
-export function registerDiagnosticSettings(r: Router): void {
+export function registerDiagnosticSettings(router: Router): void {
+  // 2021-05-01-preview answers errors as a flat {code, message} (its ErrorResponse), not ARM's {error: {…}}.
+  const r = { on: (method: string, template: string, h: Handler) => router.on(method, template, withFlatErrors(h)) };
   const base = '{+target}/providers/Microsoft.Insights/diagnosticSettings';
   const targetOr404 = (ctx: RouteContext): Target | Reply => resolveTarget(ctx.state, ctx.params.target ?? '') ?? notFound(ctx.params.target ?? '');
   r.on('GET', base, (ctx) => {
     const t = targetOr404(ctx);
     if ('status' in t) return t;
-    return paged(ctx, ctx.state.list(`${t.id}/providers/microsoft.insights/diagnosticSettings`).map((s) => wireSetting(s.id, s.name, s.properties)));
+    // Not pageable: the spec's collection has only `value` (x-ms-pageable nextLinkName null); at most 5 per resource anyway.
+    return { status: 200, body: { value: ctx.state.list(`${t.id}/providers/microsoft.insights/diagnosticSettings`).map((s) => wireSetting(s.id, s.name, s.properties)) } };
   });
   r.on('GET', `${base}/{name}`, (ctx) => {
     const t = targetOr404(ctx);

@@ -120,11 +120,15 @@ export function registerEventHub(r: Router): void {
     if (!ctx.state.get(rgId(sub, rg))) return armError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
     const body = objectBody(ctx);
     const existing = nsOr404(ctx);
-    if (!isReply(existing)) return { status: 200, body: wire(existing) };
+    if (!isReply(existing)) {
+      applyNamespaceBody(existing, body);
+      return { status: 200, body: wire(existing) };
+    }
     if (typeof body.location !== 'string') return badRequest('LocationRequired', 'The location property is required for this definition.');
     const sku = (body.sku ?? {}) as Record<string, unknown>;
     const skuName = typeof sku.name === 'string' ? sku.name : 'Standard';
     const ns = addNamespace(ctx.state, sub, rg, name, body.location, skuName, typeof sku.capacity === 'number' ? sku.capacity : 1, 'Creating');
+    applyNamespaceBody(ns, body);
     // Long-running create: 201 + Azure-AsyncOperation; the op answers InProgress `asyncOperationPolls` times (mechanics §2c).
     const opId = randomUUID();
     ctx.state.asyncOperations.set(opId, { id: opId, remainingPolls: ctx.options.asyncOperationPolls, status: 'InProgress', resourceId: ns.id, onSucceeded: () => (ns.properties.provisioningState = 'Succeeded') });
@@ -212,6 +216,16 @@ export function registerEventHub(r: Router): void {
     if (isReply(h)) return h;
     return { status: ctx.state.delete(`${h.id}/consumergroups/${ctx.params.cg}`) ? 200 : 204 };
   });
+}
+
+/** EHNamespaceProperties the service computes (readOnly in the 2026-01-01 spec); everything else the client sets is kept. */
+const NAMESPACE_READ_ONLY = new Set(['provisioningState', 'status', 'createdAt', 'updatedAt', 'serviceBusEndpoint', 'metricId']);
+
+/** A namespace PUT keeps the caller's tags and writable properties (e.g. minimumTlsVersion): the response and later GETs show them. */
+function applyNamespaceBody(ns: SimResource, body: Record<string, unknown>): void {
+  const tags = body.tags;
+  if (tags !== null && typeof tags === 'object' && !Array.isArray(tags)) ns.tags = Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)]));
+  for (const [k, v] of Object.entries(propsOf(body))) if (!NAMESPACE_READ_ONLY.has(k)) ns.properties[k] = v;
 }
 
 /** One observation of a pending operation: InProgress `remainingPolls` more times, then Succeeded. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Reply, RouteContext, Router } from '../http.js';
-import { badRequest, notFound, objectBody, paged, propsOf } from '../http.js';
+import { badRequest, notFound, objectBody, propsOf } from '../http.js';
 import type { SimResource } from '../state.js';
 import { rgId } from '../state.js';
 import { wire } from './resources.js';
@@ -19,7 +19,8 @@ function wsOr404(ctx: RouteContext): SimResource | Reply {
 export function registerOperationalInsights(r: Router): void {
   r.on('GET', WS, (ctx) => {
     const ws = wsOr404(ctx);
-    return 'status' in ws ? ws : paged(ctx, ctx.state.list(`${ws.id}/dataExports`).map(wire));
+    // Not pageable: DataExportListResult has only `value` (x-ms-pageable nextLinkName null, DataExports.json 2025-07-01).
+    return 'status' in ws ? ws : { status: 200, body: { value: ctx.state.list(`${ws.id}/dataExports`).map(wire) } };
   });
   r.on('GET', `${WS}/{name}`, (ctx) => {
     const ws = wsOr404(ctx);

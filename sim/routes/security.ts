@@ -17,6 +17,16 @@ function wireAutomation(r: SimResource): Record<string, unknown> {
 
 const STATE_CHANGES: Record<string, string> = { dismiss: 'Dismissed', resolve: 'Resolved', activate: 'Active', inprogress: 'InProgress' };
 
+/**
+ * The alert as `apiVersion` can express it. InProgress exists from 2022-01-01 on (AlertStatus in
+ * stable/2022-01-01/alerts.json); 2021-11-01's status enum is Active, Resolved, Dismissed. What the service answers an
+ * older client for an InProgress alert is not documented: the simulator says Active (the alert is still open).
+ */
+function alertAtVersion(body: Record<string, unknown>, apiVersion: string): Record<string, unknown> {
+  const props = body.properties as Record<string, unknown>;
+  return apiVersion < '2022-01-01' && props.status === 'InProgress' ? { ...body, properties: { ...props, status: 'Active' } } : body;
+}
+
 export function registerSecurity(r: Router): void {
   r.on('GET', '/subscriptions/{sub}/providers/Microsoft.Security/automations', (ctx) =>
     paged(ctx, [...ctx.state.all()].filter((x) => x.type === 'Microsoft.Security/automations' && x.subscriptionId.toLowerCase() === ctx.params.sub?.toLowerCase())
@@ -63,7 +73,7 @@ export function registerSecurity(r: Router): void {
     const ALERT = `${scope}/providers/Microsoft.Security/locations/{loc}/alerts/{name}`;
     r.on('GET', ALERT, (ctx) => {
       const x = ctx.state.get(ctx.path);
-      return x ? { status: 200, body: wire(x) } : notFound(`alerts/${ctx.params.name}`);
+      return x ? { status: 200, body: alertAtVersion(wire(x), ctx.apiVersion) } : notFound(`alerts/${ctx.params.name}`);
     });
     r.on('POST', `${ALERT}/{action}`, (ctx: RouteContext) => {
       const status = STATE_CHANGES[(ctx.params.action ?? '').toLowerCase()];

@@ -15,8 +15,8 @@ export function subscriptionBody(st: SimState, s: SimSubscription): Record<strin
     subscriptionId: s.subscriptionId,
     displayName: s.displayName,
     state: s.state,
+    // The home tenant is `tenantId`: Subscription at 2022-12-01 has no `homeTenantId` (subscriptions.json).
     tenantId: s.homeTenantId,
-    homeTenantId: s.homeTenantId,
     managedByTenants: managers.map((tenantId) => ({ tenantId })),
     authorizationSource: 'RoleBased',
     subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },

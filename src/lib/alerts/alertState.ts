@@ -93,8 +93,8 @@ const CALLS: Record<AlertState, Call> = {
   Active: { sub: (c, l, n) => c.alerts.updateSubscriptionLevelStateToActivate(l, n), rg: (c, l, n, g) => c.alerts.updateResourceGroupLevelStateToActivate(l, n, g) },
   // Loaded on use: its operation spec pulls @azure/core-client, which the rest of the app never needs at cold start.
   InProgress: {
-    sub: async (c, l, n) => (await import('./alertInProgress.js')).updateSubscriptionLevelStateToInProgress(c, l, n),
-    rg: async (c, l, n, g) => (await import('./alertInProgress.js')).updateResourceGroupLevelStateToInProgress(c, l, n, g),
+    sub: async (c, l, n) => (await import('./alertsApi2022.js')).updateSubscriptionLevelStateToInProgress(c, l, n),
+    rg: async (c, l, n, g) => (await import('./alertsApi2022.js')).updateResourceGroupLevelStateToInProgress(c, l, n, g),
   },
 };
 
@@ -152,8 +152,8 @@ export async function setAlertState(input: SetAlertStateInput): Promise<AlertSta
   const rg = body.resourceGroup;
   let from: string | undefined;
   try {
-    const alert = rg ? await security.alerts.getResourceGroupLevel(body.location, alertName, rg) : await security.alerts.getSubscriptionLevel(body.location, alertName);
-    from = alert.status;
+    // At 2022-01-01, which knows InProgress: the SDK's 2021-11-01 status enum cannot name every state we write.
+    from = await (await import('./alertsApi2022.js')).readAlertStatus(security, body.location, alertName, rg);
   } catch (e) {
     throw alertError(e, `read Defender alert '${alertName}'`, body, alertName);
   }

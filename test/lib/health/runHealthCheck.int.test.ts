@@ -16,7 +16,7 @@ const VAULT = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.KeyVa
 let az: AzuriteHandle;
 beforeAll(async () => {
   az = await startAzurite();
-}, 30_000);
+});
 afterAll(async () => {
   await az?.stop();
 });

@@ -50,7 +50,7 @@ let az: AzuriteHandle;
 let tables = 0;
 beforeAll(async () => {
   az = await startAzurite();
-}, 30_000);
+});
 afterAll(async () => {
   await az?.stop();
 });

@@ -9,7 +9,7 @@ let az: AzuriteHandle;
 let n = 0;
 beforeAll(async () => {
   az = await startAzurite();
-}, 30_000);
+});
 afterAll(async () => {
   await az?.stop();
 });

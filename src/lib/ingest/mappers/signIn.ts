@@ -1,5 +1,5 @@
 import type { JsonObject, MapMeta, MapResult, Mapper, NormalizedRecord } from '../types.js';
-import { arr, bool, buildEvent, compact, consumed, eventUid, get, hasOwnKey, int, interned, ipOf, num, obj, putUnmapped, recordTime, severityFromLevel, str, unmappedOf, type ConsumedDef, type EventBody } from '../ocsf/common.js';
+import { arr, bool, buildEvent, compact, consumed, eventUid, get, hasOwnKey, int, interned, ipOf, num, obj, parseTime, putUnmapped, recordTime, severityFromLevel, str, unmappedOf, type ConsumedDef, type EventBody } from '../ocsf/common.js';
 
 /**
  * Entra ID sign-ins (SignInLogs, NonInteractiveUserSignInLogs, ServicePrincipalSignInLogs,
@@ -49,7 +49,9 @@ const FACTORS: [RegExp, number, string][] = [
  * sign-ins the principal fields) and per form (Log Analytics rows are flat). Conditional ones are settled in map():
  * `deviceDetail` / `location` are unmapped as a whole when they do not make a valid device / location, and
  * `authenticationProtocol` when it is not a protocol OCSF names.
- * Redundant and dropped: `createdDateTime` (the event time), `resourceId` / `ResourceId` / `_ResourceId` at the top
+ * Dropped (kept in raw_data): `time` / `TimeGenerated` at the top when `createdDateTime` is there (the event time is when
+ * the sign-in happened, `createdDateTime`; `time` is when the log processed it, seconds to minutes later).
+ * Redundant and dropped: `resourceId` / `ResourceId` / `_ResourceId` at the top
  * (`/tenants/<tenant>/providers/Microsoft.aadiam`: the tenant), `operationName` / `OperationName` ("Sign-in activity":
  * the class), `Category` / `Type` (the log name), `identity` (the user's display name, mapped from the user fields).
  */
@@ -137,7 +139,10 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const flat = r.laForm || !hasOwnKey(r.props);
   const p = flat ? rec : r.props;
   const kind = CATEGORY_TO_KIND[r.category] ?? 'user';
-  const { time, original } = recordTime(r, get(p, 'createdDateTime', 'CreatedDateTime'));
+  // createdDateTime is when the sign-in happened, `time` when the log processed it: `time` is only the fallback.
+  const created = get(p, 'createdDateTime', 'CreatedDateTime');
+  const createdTime = parseTime(created);
+  const { time, original } = createdTime !== undefined ? { time: createdTime, original: str(created) } : recordTime(r);
   const id = str(get(p, 'id', 'Id'));
   const correlationId = str(get(p, 'correlationId', 'CorrelationId')) ?? str(get(rec, 'correlationId', 'CorrelationId'));
   const statusObj = obj(get(p, 'status', 'Status'));
