@@ -1,24 +1,16 @@
-import azf from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
-import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArmSimulator, type ArmSimulator } from '../../../sim/armSimulator.js';
 import { parseScenario } from '../../../sim/scenario.js';
 import { addNamespace } from '../../../sim/state.js';
-import { createAzureClients, staticTokenCredential } from '../../../src/lib/azure/clientFactory.js';
-import { parseSettings } from '../../../src/lib/config/settings.js';
-import { createPutTenantHandler, type OnboardingHttpDeps } from '../../../src/lib/onboarding/httpHandlers.js';
-import { createOnboardingQueueHandler, storageOnboardingQueue } from '../../../src/lib/onboarding/longOnboarding.js';
 import { namespaceNameFor } from '../../../src/lib/onboarding/namespacePool.js';
-import { createRegistry } from '../../../src/lib/registry/createRegistry.js';
-import { storageTarget } from '../../../src/lib/storage/storageClients.js';
 import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { onboardingHttpWorld } from './onboardingHttpWorld.js';
 
 // infra/main.bicep creates each region's first pool namespace (<prefix>-<region>-01, infra/modules/pool.bicep).
 // The app adopts such a namespace instead of treating the region as empty: the first onboarding after an infra
 // deployment runs within the request. Only a namespace that is provably ours is adopted: its id in the pool resource
 // group of the provider subscription, our name for the region, the region's location. Azurite + the ARM simulator.
-const { HttpRequest, InvocationContext } = azf;
 const PROVIDER = '11111111-1111-1111-1111-111111111111';
 const PROVIDER_SUB = '22222222-2222-2222-2222-222222222222';
 const POOL_RG = 'mdr-ingest';
@@ -28,7 +20,6 @@ const REGION = 'westeurope';
 
 let az: AzuriteHandle;
 let sim: ArmSimulator;
-let n = 0;
 beforeAll(async () => {
   az = await startAzurite();
   // As infra/main.bicep leaves the pool: the first namespace of the region, in the pool resource group; plus two
@@ -54,36 +45,15 @@ afterAll(async () => {
 });
 
 function world(namePrefix: string, extra: Record<string, string> = {}) {
-  const queueName = `adopt-${++n}-${Date.now() % 100000}`;
-  const settings = parseSettings({
+  const { deps, put, drainQueue } = onboardingHttpWorld(az, sim, {
     MDR_PROVIDER_TENANT_ID: PROVIDER,
     MDR_PROVIDER_SUBSCRIPTION_ID: PROVIDER_SUB,
     MDR_INGEST_PRINCIPAL_ID: '33333333-3333-3333-3333-333333333333',
     MDR_EH_POOL_REGIONS: REGION,
     MDR_EH_POOL_RESOURCE_GROUP: POOL_RG,
     MDR_EH_POOL_NAME_PREFIX: namePrefix,
-    MDR_ONBOARDING_QUEUE: queueName,
-    AzureWebJobsStorage: az.connectionString,
-    MDR_TABLE_PREFIX: `adopt${n}x${Date.now() % 100000}`,
     ...extra,
   });
-  const clients = createAzureClients({ armEndpoint: sim.url, credential: staticTokenCredential(), tlsCa: sim.ca, retry: { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 50 } });
-  const deps: OnboardingHttpDeps = { settings, registry: createRegistry(settings), clients, lroPollMs: 5, onboardingQueue: storageOnboardingQueue(storageTarget(settings), queueName) };
-  const queue = new QueueClient(az.connectionString, queueName);
-  const ctx = (name: string, triggerMetadata?: Record<string, unknown>) => new InvocationContext({ functionName: name, invocationId: `i-${name}`, logHandler: () => {}, ...(triggerMetadata ? { triggerMetadata } : {}) });
-  const put = (tenantId: string, body: unknown): Promise<HttpResponseInit> =>
-    createPutTenantHandler(deps)(new HttpRequest({ method: 'PUT', url: `http://localhost/api/tenants/${tenantId}`, params: { id: tenantId }, body: { string: JSON.stringify(body) } }), ctx('put'));
-  /** What the Functions host does with the onboarding queue. */
-  const drainQueue = async (): Promise<void> => {
-    for (;;) {
-      const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32 });
-      if (receivedMessageItems.length === 0) return;
-      for (const m of receivedMessageItems) {
-        await createOnboardingQueueHandler(deps)(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')), ctx('onboarding-continue', { dequeueCount: m.dequeueCount }));
-        await queue.deleteMessage(m.messageId, m.popReceipt);
-      }
-    }
-  };
   const first = namespaceNameFor(namePrefix, REGION, 1);
   const poolId = (name: string) => `/subscriptions/${PROVIDER_SUB}/resourceGroups/${POOL_RG}/providers/Microsoft.EventHub/namespaces/${name}`;
   /** PUTs on the namespace resource itself (not its hubs or rules): a namespace create. */
@@ -112,7 +82,7 @@ describe('adopting pool namespaces that infra/main.bicep created', () => {
   });
 
   it('adopts it even when pool growth is off (adopting is not growing)', async () => {
-    const w = world('infra', { MDR_EH_POOL_GROWTH: 'false', MDR_TABLE_PREFIX: `adoptng${Date.now() % 100000}` });
+    const w = world('infra', { MDR_EH_POOL_GROWTH: 'false' });
     const res = await w.put(T1, { displayName: 'Contoso' });
     expect(res.status).toBe(201);
     expect(hubsOf(res)[0]?.namespace).toBe(w.first);
