@@ -1,13 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSettings } from '../../src/lib/config/settings.js';
 import { onboardingTemplate } from '../../src/lib/onboarding/onboardingTemplate.js';
 import { bicepDeclarations, bicepParams, objectBody, objectEntries, type BicepParam } from '../support/bicep.js';
-import { azDeployments, markdownCommands, shellCommands, type AzDeployment } from '../support/shellCommands.js';
+import { azCalls, azDeployments, markdownSnippets, type AzDeployment } from '../support/docCommands.js';
 
 // Every `az deployment … create` in the docs is checked against the template it deploys: each -p/--parameters
-// name must be a parameter of that template, and every required parameter (no default) must be given.
+// name must be a parameter of that template, and every required parameter (no default) must be given. The real
+// bash reads the commands (test/support/docCommands.ts), so quoting and continuations are what a reader gets.
 const root = path.resolve(import.meta.dirname, '../..');
 const read = (rel: string) => readFileSync(path.join(root, rel), 'utf8');
 const docFiles = ['README.md', 'infra/README.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
@@ -45,7 +46,10 @@ export function deploymentProblems(d: AzDeployment, paramsOf: (file: string) => 
 }
 
 describe('deployment commands in the docs', () => {
-  const deployments = docFiles.flatMap((f) => azDeployments(markdownCommands(read(f), f)));
+  let deployments: AzDeployment[] = [];
+  beforeAll(async () => {
+    deployments = azDeployments(await azCalls(docFiles.flatMap((f) => markdownSnippets(read(f), f))));
+  }, 120_000);
 
   it('are found in README, infra/README and docs (both the provider and the customer deployment)', () => {
     const files = new Set(deployments.map((d) => d.templateFile));
@@ -61,14 +65,14 @@ describe('deployment commands in the docs', () => {
     expect(deployments.flatMap((d) => deploymentProblems(d, templateParams))).toEqual([]);
   });
 
-  it('refuse an unknown parameter and report a missing required one (the README mistake this test guards against)', () => {
+  it('refuse an unknown parameter and report a missing required one (the README mistake this test guards against)', async () => {
     const doc = [
       '```sh',
       'az deployment group create -g mdr-app -f infra/main.bicep \\',
       "  -p providerTenantId=<t> ingestPrincipalId=<group> poolNamePrefix=x poolRegions='[\"westeurope\"]'",
       '```',
     ].join('\n');
-    const [d] = azDeployments(markdownCommands(doc, 'old-readme.md'));
+    const [d] = azDeployments(await azCalls(markdownSnippets(doc, 'old-readme.md')));
     expect(d?.parameters.get('poolRegions')).toBe('["westeurope"]');
     expect(deploymentProblems(d!, templateParams)).toEqual([
       'old-readme.md:2: infra/main.bicep has no parameter ingestPrincipalId',
@@ -76,9 +80,9 @@ describe('deployment commands in the docs', () => {
     ]);
   });
 
-  it('include the commands the API hands the customer, checked against the template it hands out with them', () => {
+  it('include the commands the API hands the customer, checked against the template it hands out with them', async () => {
     const m = onboardingTemplate(settings, 'contoso-root');
-    const ds = azDeployments(m.commands.flatMap((c, i) => shellCommands(c, `commands[${i}]`)));
+    const ds = azDeployments(await azCalls(m.commands.map((text, i) => ({ text, file: `commands[${i}]`, line: 1 }))));
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ scope: 'mg', templateFile: 'mdr-onboarding.json' });
     expect(ds.flatMap((d) => deploymentProblems(d, templateParams))).toEqual([]);

@@ -8,8 +8,9 @@ import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { OnboardingOperation } from '../registry/types.js';
 import type { StorageTarget } from '../storage/storageClients.js';
+import type { AzureClients } from '../azure/clientFactory.js';
 import { assertIngestRoom } from '../fleet/ingestPool.js';
-import { choosePoolSlot, namespaceResourceId } from './namespacePool.js';
+import { choosePoolSlot, namespaceResourceId, nextNamespaceName, readPoolNamespace } from './namespacePool.js';
 import { canonical, onboardTenant, type OnboardingDeps } from './onboardTenant.js';
 import { tenantRequestSchema, type TenantRequest } from './tenantRequest.js';
 
@@ -60,18 +61,24 @@ function operationIdFor(tenantId: string, n: number): string {
 const isActive = (o: OnboardingOperation) => o.status === 'NotStarted' || o.status === 'Running';
 
 /**
- * Pure-ish check before any write: will provisioning outlast the request? True when a region the tenant needs has
- * no ready namespace with a slot for it (the pool grows: a namespace create takes minutes) or its slot is in a
- * namespace still being created.
+ * Check before any write (reads only): will provisioning outlast the request? True when a region the tenant needs
+ * has no ready namespace with a slot for it (the pool must grow: a namespace create takes minutes) or its slot is in
+ * a namespace still being created. A namespace the pool would create that already exists in ARM and is ours (the
+ * one infra/main.bicep deploys per region) is adopted within the request when it is provisioned, so only one still
+ * provisioning makes the onboarding long; one that is not ours fails within the request (namespacePool.ts).
  */
-export async function needsLongOnboarding(deps: { settings: Pick<Settings, 'pool' | 'provider'>; registry: TenantRegistry }, tenantId: string, request: TenantRequest): Promise<boolean> {
+export async function needsLongOnboarding(deps: { settings: Pick<Settings, 'pool' | 'provider'>; registry: TenantRegistry; clients: AzureClients }, tenantId: string, request: TenantRequest): Promise<boolean> {
   const current = await deps.registry.getTenant(tenantId);
   const regions = request.regions ?? current?.regions ?? deps.settings.pool.regions;
   const namespaces = await deps.registry.listNamespaces();
   for (const region of regions) {
     const d = choosePoolSlot(namespaces, tenantId, region, deps.settings.pool, (n) => namespaceResourceId(deps.settings, n));
-    if (d.kind === 'grow') return true;
     if ((d.kind === 'use' || d.kind === 'already') && d.namespace.state !== 'ready') return true;
+    if (d.kind === 'grow' || d.kind === 'full') {
+      const found = await readPoolNamespace(deps, region, nextNamespaceName(namespaces, region, deps.settings.pool.namePrefix));
+      if (found.kind === 'ours' && found.record.state !== 'ready') return true;
+      if (found.kind === 'absent' && d.kind === 'grow') return true;
+    }
   }
   return false;
 }
@@ -109,7 +116,7 @@ export async function startOnboardingOperation(
  * (existing or new) operation, queued; undefined when the onboarding can run within the request.
  */
 export async function beginLongOnboarding(
-  deps: { settings: Pick<Settings, 'pool' | 'provider' | 'fleet'>; registry: TenantRegistry; onboardingQueue: OnboardingQueue; now?: () => Date },
+  deps: { settings: Pick<Settings, 'pool' | 'provider' | 'fleet'>; registry: TenantRegistry; clients: AzureClients; onboardingQueue: OnboardingQueue; now?: () => Date },
   tenantId: string,
   request: TenantRequest,
 ): Promise<OnboardingOperation | undefined> {

@@ -49,14 +49,73 @@ export function choosePoolSlot(namespaces: readonly NamespaceRecord[], tenantId:
     const total = inRegion.reduce((s, n) => s + n.maxHubs, 0);
     return { kind: 'full', message: `The Event Hubs namespace pool in ${region} is full (${inRegion.length} namespace(s), ${total} hubs) and pool growth is disabled (MDR_EH_POOL_GROWTH=false). Add capacity or enable growth, then retry.` };
   }
-  const used = new Set(inRegion.map((n) => n.namespace));
-  let index = 1;
-  while (used.has(namespaceNameFor(pool.namePrefix, region, index))) index++;
-  const name = namespaceNameFor(pool.namePrefix, region, index);
+  const name = nextNamespaceName(inRegion, region, pool.namePrefix);
   return {
     kind: 'grow',
     namespace: { region, namespace: name, namespaceId: resourceIdOf(name), tier: pool.tier, maxHubs: maxHubsFor(pool.tier, pool.capacity), hubCount: 1, tenants: [tenantId], state: 'provisioning' },
   };
+}
+
+/** The name the next namespace of `region` gets: the lowest index the registry holds no record for. */
+export function nextNamespaceName(namespaces: readonly NamespaceRecord[], region: string, namePrefix: string): string {
+  const used = new Set(namespaces.filter((n) => n.region === region).map((n) => n.namespace));
+  let index = 1;
+  while (used.has(namespaceNameFor(namePrefix, region, index))) index++;
+  return namespaceNameFor(namePrefix, region, index);
+}
+
+/** What ARM holds under a pool namespace name in the pool resource group. */
+export type PoolNamespaceInArm =
+  | { kind: 'absent' }
+  /** One of ours: `record` is what the registry adopts (no tenants yet), ready or still provisioning. */
+  | { kind: 'ours'; record: NamespaceRecord }
+  | { kind: 'not-ours'; reason: string };
+
+/** The fields of an ARM namespace (Event Hubs SDK `EHNamespace`) the adoption decision reads. */
+export interface ArmNamespace {
+  id?: string;
+  name?: string;
+  location?: string;
+  sku?: { name?: string; tier?: string; capacity?: number };
+  provisioningState?: string;
+}
+
+/** ARM answers a location as its display name ("West Europe" in the Event Hubs spec's examples); regions here are "westeurope". */
+const sameRegion = (location: string | undefined, region: string) => (location ?? '').toLowerCase().replace(/\s+/g, '') === region.toLowerCase();
+const TIERS: readonly Tier[] = ['Standard', 'Premium', 'Dedicated'];
+
+/**
+ * Pure: whether the namespace ARM returned for `name` (read at its id in the pool resource group of the provider
+ * subscription) is the pool's namespace of `region`, and if so the registry record that adopts it. Ours means: that
+ * very id, our naming scheme for this region, this region's location, and a tier the pool uses (Basic has one
+ * consumer group, so it cannot hold tenant hubs). Ready when provisioned (Succeeded, or Active, which the wait for a
+ * created namespace also accepts); otherwise adopted as provisioning and waited for like a namespace the pool is
+ * creating itself (ensureNamespaceReady: read first, no PUT while it exists and is not Failed).
+ */
+export function classifyPoolNamespace(settings: Pick<Settings, 'pool' | 'provider'>, region: string, name: string, ns: ArmNamespace): PoolNamespaceInArm {
+  const id = namespaceResourceId(settings, name);
+  const where = `Event Hubs namespace ${name} in resource group ${settings.pool.resourceGroup}`;
+  if ((ns.id ?? '').toLowerCase() !== id.toLowerCase() || (ns.name ?? '').toLowerCase() !== name.toLowerCase()) return { kind: 'not-ours', reason: `${where} answered as ${ns.id ?? '(no id)'}` };
+  const index = Number(/-(\d{2,})$/.exec(name)?.[1]);
+  if (!(index >= 1) || name !== namespaceNameFor(settings.pool.namePrefix, region, index)) return { kind: 'not-ours', reason: `${where} does not follow the pool naming for ${region}` };
+  if (!sameRegion(ns.location, region)) return { kind: 'not-ours', reason: `${where} is in ${ns.location ?? '(no location)'}, not ${region}: it is not adopted. Delete or rename it, or change MDR_EH_POOL_NAME_PREFIX.` };
+  const tier = TIERS.find((t) => t.toLowerCase() === String(ns.sku?.tier ?? ns.sku?.name ?? '').toLowerCase());
+  if (!tier) return { kind: 'not-ours', reason: `${where} has tier ${ns.sku?.tier ?? ns.sku?.name ?? '(none)'}, which cannot hold the pool's hubs: it is not adopted.` };
+  const state = (ns.provisioningState ?? '').toLowerCase();
+  const ready = state === 'succeeded' || state === 'active';
+  const capacity = ns.sku?.capacity ?? 1;
+  return { kind: 'ours', record: { region, namespace: name, namespaceId: id, tier, maxHubs: maxHubsFor(tier, capacity), hubCount: 0, tenants: [], state: ready ? 'ready' : 'provisioning' } };
+}
+
+/** Reads pool namespace `name` of `region` from ARM (pool resource group, provider subscription) and classifies it. */
+export async function readPoolNamespace(deps: Pick<PoolDeps, 'settings' | 'clients'>, region: string, name: string): Promise<PoolNamespaceInArm> {
+  const eh = await deps.clients.eventHub(deps.settings.provider.subscriptionId);
+  try {
+    return classifyPoolNamespace(deps.settings, region, name, await eh.namespaces.get(deps.settings.pool.resourceGroup, name));
+  } catch (e) {
+    if (isNotFound(e)) return { kind: 'absent' };
+    throw classifyArmError(e, `read Event Hubs namespace ${name}`);
+  }
 }
 
 export interface PoolDeps {
@@ -86,7 +145,24 @@ const TAKEOVER_AFTER_MS = 120_000;
 export async function acquireNamespaceSlot(deps: PoolDeps, tenantId: string, region: string): Promise<{ namespace: NamespaceRecord; grew: boolean }> {
   const log = (deps.logger ?? silentLogger).child({ tenantId, region });
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const decision = choosePoolSlot(await deps.registry.listNamespaces(region), tenantId, region, deps.settings.pool, (n) => namespaceResourceId(deps.settings, n));
+    const namespaces = await deps.registry.listNamespaces(region);
+    const decision = choosePoolSlot(namespaces, tenantId, region, deps.settings.pool, (n) => namespaceResourceId(deps.settings, n));
+    if (decision.kind === 'grow' || decision.kind === 'full') {
+      // The namespace to create may exist already (infra/main.bicep creates each region's first): adopt it when it
+      // is provably ours, then choose again. Adopting is not growth, so a pool with growth off adopts too.
+      const found = await readPoolNamespace(deps, region, nextNamespaceName(namespaces, region, deps.settings.pool.namePrefix));
+      if (found.kind === 'not-ours') throw new ConnectorError('permanent', found.reason);
+      if (found.kind === 'ours') {
+        try {
+          await deps.registry.putNamespace(found.record); // create-only: a racer's record wins, we re-read
+          log.info('pool.adopt', { namespace: found.record.namespace, tier: found.record.tier, state: found.record.state });
+        } catch (e) {
+          if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
+          await jitter(attempt);
+        }
+        continue;
+      }
+    }
     if (decision.kind === 'full') throw new ConnectorError('capacity', decision.message);
     let held: NamespaceRecord;
     try {

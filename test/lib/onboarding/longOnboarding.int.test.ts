@@ -1,20 +1,12 @@
-import azf from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
-import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArmSimulator, type ArmSimulator } from '../../../sim/armSimulator.js';
 import { parseScenario } from '../../../sim/scenario.js';
-import { createAzureClients, staticTokenCredential } from '../../../src/lib/azure/clientFactory.js';
-import { parseSettings } from '../../../src/lib/config/settings.js';
-import { createGetOperationHandler, createPutTenantHandler, type OnboardingHttpDeps } from '../../../src/lib/onboarding/httpHandlers.js';
-import { createOnboardingQueueHandler, storageOnboardingQueue } from '../../../src/lib/onboarding/longOnboarding.js';
-import { createRegistry } from '../../../src/lib/registry/createRegistry.js';
-import { storageTarget } from '../../../src/lib/storage/storageClients.js';
 import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { onboardingHttpWorld } from './onboardingHttpWorld.js';
 
 // The long path of PUT /api/tenants/{id}: 202 + operation URL, the work item on the real storage queue (Azurite),
 // the queue handler finishing it against the ARM simulator, GET on the operation; retries are the same operation.
-const { HttpRequest, InvocationContext } = azf;
 const PROVIDER = '11111111-1111-1111-1111-111111111111';
 const PROVIDER_SUB = '22222222-2222-2222-2222-222222222222';
 const T1 = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -32,43 +24,14 @@ afterAll(async () => {
   await az?.stop();
 });
 
-function world() {
-  const queueName = `onb-${++n}-${Date.now() % 100000}`;
-  const settings = parseSettings({
+const world = () =>
+  onboardingHttpWorld(az, sim, {
     MDR_PROVIDER_TENANT_ID: PROVIDER,
     MDR_PROVIDER_SUBSCRIPTION_ID: PROVIDER_SUB,
     MDR_INGEST_PRINCIPAL_ID: '33333333-3333-3333-3333-333333333333',
     MDR_EH_POOL_REGIONS: 'westeurope',
-    MDR_EH_POOL_NAME_PREFIX: `long${n}`,
-    MDR_ONBOARDING_QUEUE: queueName,
-    AzureWebJobsStorage: az.connectionString,
-    MDR_TABLE_PREFIX: `long${n}x${Date.now() % 100000}`,
+    MDR_EH_POOL_NAME_PREFIX: `long${++n}`,
   });
-  const clients = createAzureClients({ armEndpoint: sim.url, credential: staticTokenCredential(), tlsCa: sim.ca, retry: { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 50 } });
-  const registry = createRegistry(settings);
-  const deps: OnboardingHttpDeps = { settings, registry, clients, lroPollMs: 5, onboardingQueue: storageOnboardingQueue(storageTarget(settings), queueName) };
-  const queue = new QueueClient(az.connectionString, queueName);
-  const ctx = (name: string, triggerMetadata?: Record<string, unknown>) => new InvocationContext({ functionName: name, invocationId: `i-${name}`, logHandler: () => {}, ...(triggerMetadata ? { triggerMetadata } : {}) });
-  const put = (tenantId: string, body: unknown) =>
-    createPutTenantHandler(deps)(new HttpRequest({ method: 'PUT', url: `http://localhost/api/tenants/${tenantId}`, params: { id: tenantId }, body: { string: JSON.stringify(body) } }), ctx('put'));
-  const getOp = (tenantId: string, operationId: string) =>
-    createGetOperationHandler(deps)(new HttpRequest({ method: 'GET', url: `http://localhost/api/tenants/${tenantId}/operations/${operationId}`, params: { id: tenantId, operationId } }), ctx('get'));
-  /** What the Functions host does: take each message, base64-decode it, call the queue handler. */
-  const drainQueue = async (): Promise<number> => {
-    let handled = 0;
-    for (;;) {
-      const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32 });
-      if (receivedMessageItems.length === 0) return handled;
-      for (const m of receivedMessageItems) {
-        const text = Buffer.from(m.messageText, 'base64').toString('utf8');
-        await createOnboardingQueueHandler(deps)(JSON.parse(text), ctx('onboarding-continue', { dequeueCount: m.dequeueCount }));
-        await queue.deleteMessage(m.messageId, m.popReceipt);
-        handled++;
-      }
-    }
-  };
-  return { deps, put, getOp, drainQueue, queue };
-}
 
 const body = (r: HttpResponseInit) => r.jsonBody as Record<string, unknown>;
 const header = (r: HttpResponseInit, name: string) => (r.headers as Record<string, string> | undefined)?.[name];
