@@ -401,12 +401,9 @@ describe('ARM simulator throttling and faults', () => {
 });
 
 describe('scenarios', () => {
-  it('generates 100 subscriptions with 10,000 resources in well under a second, and the simulator serves them', async () => {
-    // CPU time, not wall time: on a busy machine the wall clock measures the other processes too.
-    const c0 = process.cpuUsage();
+  // How fast it generates is the bench's business (no timed assertions in tests); here: what it generates.
+  it('generates 100 subscriptions with 10,000 resources, the same for the same seed, and the simulator serves them', async () => {
     const big = generateScenario({ subscriptions: 100, resources: 10_000, seed: 42 });
-    const cpu = process.cpuUsage(c0);
-    expect((cpu.user + cpu.system) / 1000).toBeLessThan(500);
     const subs = big.tenants.flatMap((t) => t.subscriptions);
     expect(subs).toHaveLength(100);
     expect(subs.reduce((n, s) => n + s.storageAccounts.length + s.keyVaults.length, 0)).toBe(10_000);
