@@ -4,8 +4,9 @@
 //     reconcile, onboarding continuation, health, alert state
 //   ingest apps (module, ingestAppCount of them, MDR_APP_ROLE=ingest): each reads the tenant hubs of its shard
 //   storage account (AzureWebJobsStorage of every app, by identity, no shared keys): deployment containers, host
-//     containers (Event Hubs checkpoints shared by the ingest apps), registry tables, reconcile and onboarding
-//     queues, OCSF output and dead-letter containers (blob roles per container)
+//     containers (Event Hubs checkpoints shared by the ingest apps), the registry tables ingest uses, reconcile and
+//     onboarding queues, OCSF output and dead-letter containers (blob roles per container; every table, queue and
+//     container a role is scoped to is created here: test/infra/rightsAudit.int.test.ts)
 //   Log Analytics workspace + workspace-based Application Insights (Entra-only ingestion)
 //   downstream Event Hubs namespace + hub `ocsf-events` (when MDR_OUTPUT_MODE is eventhub or both)
 //   pool resource group (module): first namespace per region + the identities' pool roles

@@ -208,7 +208,8 @@ resource scmPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-
 }
 
 // ---------------------------------------------------------------- the ingest identity's roles (data plane only)
-// docs/security.md §2.4 lists them; test/infra/securityRoles.test.ts keeps the two equal.
+// docs/security.md §2.4 lists them; test/infra/securityRoles.test.ts keeps the two equal, and
+// test/infra/rightsAudit.int.test.ts checks them against every storage request the ingest code makes.
 
 // Functions host: keys (azure-webjobs-secrets), locks (azure-webjobs-hosts) and Event Hubs checkpoints and partition
 // ownership (azure-webjobs-eventhub, shared by every ingest app so a moved hub resumes from its checkpoints).
@@ -256,7 +257,8 @@ resource raDeadLetter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Targeted reconcile work items from activity-log change signals: add messages, nothing else.
+// Targeted reconcile work items from activity-log change signals: add messages, nothing else (the queue is created
+// by main.bicep; this role cannot create it, and an ingest app never tries: src/lib/storage/storageClients.ts).
 resource raReconcileQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, reconcileQueueName, site.id, roles.storageQueueDataMessageSender)
   scope: reconcileQueue

@@ -14,7 +14,7 @@ import { startArmSimulator, type ArmSimulator } from '../../sim/armSimulator.js'
 import { createStorageAccountAs } from '../../sim/customerActions.js';
 import type { AppServices } from '../../src/lib/app/appServices.js';
 import { createAzureClients, staticTokenCredential } from '../../src/lib/azure/clientFactory.js';
-import { parseSettings, type Settings } from '../../src/lib/config/settings.js';
+import { envSchema, parseSettings, type Settings } from '../../src/lib/config/settings.js';
 import { eventDrivenStores, reconcileQueueExtras } from '../../src/lib/eventDriven/eventDrivenServices.js';
 import { createHealthTimerHandler } from '../../src/lib/health/healthTimerHandler.js';
 import { createMemoryPartitionInfo } from '../../src/lib/health/memoryPartitionInfo.js';
@@ -353,6 +353,19 @@ describe('rights audit: what the template creates and sets', () => {
     const { next } = mergeIngestSettings(current, { MDR_INGEST_BINDINGS: '[{"x":1}]' });
     expect(next).toMatchObject({ MDR_APP_PRINCIPAL_IDS: 'oid-1', MDR_APP_ROLE: 'ingest' });
     expect(next).not.toHaveProperty('MDR_EHNS_OLD__fullyQualifiedNamespace');
+  });
+
+  it("lists every app setting in infra/README's table of what the template sets or leaves at its default", () => {
+    const readme = readFileSync(path.join(root, 'infra/README.md'), 'utf8');
+    const start = readme.indexOf('## Settings written by the template');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    // First-column names; `*` and `<NS>` stand for any text.
+    const names = section
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .flatMap((l) => [...(l.split('|')[1] ?? '').matchAll(/`([A-Za-z_*<>]+)`/g)].map((m) => new RegExp(`^${m[1]!.replace(/\*|<[^>]*>/g, '.*')}$`)));
+    expect(names.length).toBeGreaterThan(20);
+    expect(Object.keys(envSchema.shape).filter((k) => !names.some((re) => re.test(k)))).toEqual([]);
   });
 
   it.each<Identity>(['control', 'ingest'])('grants the %s app what the trigger and output bindings it registers need (the Functions host uses its identity)', (identity) => {
