@@ -22,7 +22,9 @@ import { ingestRegistrations } from '../../src/lib/ingest/ingestRegistrations.js
 import type { OcsfEvent } from '../../src/lib/ingest/types.js';
 import { memoryLogger } from '../../src/lib/log.js';
 import { mergeIngestSettings } from '../../src/lib/onboarding/appSettingsSync.js';
-import { createTenantRouteHandler } from '../../src/lib/onboarding/httpHandlers.js';
+import { createGetOnboardingHandler, createListTenantsHandler, createTenantRouteHandler } from '../../src/lib/onboarding/httpHandlers.js';
+import { createHealthHttpHandler } from '../../src/lib/health/httpHandlers.js';
+import { createCoverageHttpHandler, createReconcileHttpHandler } from '../../src/lib/reconcile/httpHandlers.js';
 import { lazyHubProvisioner } from '../../src/lib/onboarding/lazyHub.js';
 import { createOnboardingQueueHandler, storageOnboardingQueue } from '../../src/lib/onboarding/longOnboarding.js';
 import { createFanOutTimerHandler, createReconcileQueueHandler } from '../../src/lib/reconcile/triggerHandlers.js';
@@ -93,6 +95,7 @@ function templateSettings(identity: Identity): Record<string, string> {
 
 const ctx = (name: string, triggerMetadata?: Record<string, unknown>) => new InvocationContext({ functionName: name, invocationId: `audit-${name}-${Math.random().toString(36).slice(2, 8)}`, logHandler: () => {}, ...(triggerMetadata ? { triggerMetadata } : {}) });
 const json = (r: HttpResponseInit) => (r.jsonBody ?? {}) as Record<string, unknown>;
+const get = (route: string) => new HttpRequest({ method: 'GET', url: `http://localhost/api/${route}`, params: { id: ACME } });
 
 /** The Functions host's queue trigger: take visible messages, base64-decode, call the handler, delete; with the app's own identity. */
 async function drain(connectionString: string, queueName: string, handle: (message: unknown, dequeueCount: number) => Promise<void>): Promise<number> {
@@ -240,9 +243,21 @@ async function runWorld(): Promise<World> {
       const ns = `${h.namespace}.${cs.cloud.eventHubsSuffix}`;
       partitionInfo.set(ns, h.hub, { partitions: [{ partitionId: '0', lastEnqueuedSequenceNumber: seq - 1, lastEnqueuedOnUtc: new Date(), isEmpty: false }] });
     }
-    await createHealthTimerHandler({ settings: cs, registry: control.registry, partitionInfo })({ isPastDue: false } as never, ctx('stream-health'));
-    const health = await tenantRoute(new HttpRequest({ method: 'GET', url: `http://localhost/api/tenants/${ACME}`, params: { id: ACME } }), ctx('tenant'));
-    w.outcomes.health = { get: health.status };
+    const healthDeps = { settings: cs, registry: control.registry, partitionInfo };
+    await createHealthTimerHandler(healthDeps)({ isPastDue: false } as never, ctx('stream-health'));
+    w.outcomes.health = { get: (await createHealthHttpHandler(healthDeps)(get(`tenants/${ACME}/health`), ctx('tenant-health'))).status };
+  });
+
+  // ---- the rest of the HTTP API (as tenantsHttp.ts and reconcileHttp.ts compose it): reads and a manual reconcile
+  await step('http api', async () => {
+    const reconcileDeps = { ...control, ensureHub: lazyHubProvisioner({ ...control, lroPollMs: 5 }) };
+    w.outcomes.http = {
+      list: (await createListTenantsHandler(tenantDeps)(get('tenants'), ctx('tenants-list'))).status,
+      tenant: (await tenantRoute(get(`tenants/${ACME}`), ctx('tenant'))).status,
+      onboarding: (await createGetOnboardingHandler(tenantDeps)(get(`tenants/${ACME}/onboarding`), ctx('tenant-onboarding'))).status,
+      coverage: (await createCoverageHttpHandler(reconcileDeps)(get(`tenants/${ACME}/coverage`), ctx('tenant-coverage'))).status,
+      reconcile: (await createReconcileHttpHandler(reconcileDeps)(new HttpRequest({ method: 'POST', url: `http://localhost/api/tenants/${ACME}/reconcile`, params: { id: ACME } }), ctx('tenant-reconcile'))).status,
+    };
   });
 
   // ---- offboarding
@@ -285,7 +300,7 @@ afterAll(async () => {
 const describeDenied = (r: RecordedRequest) => `${r.identity}: ${r.operation} on ${resourceText(r.resource)} (${r.method} ${r.path}) needs ${r.missing.join(' + ')}`;
 
 describe('rights audit: each app role against the roles infra/ grants it', () => {
-  it('runs every path to its end: onboarding, reconcile, ingest with change signals, the targeted repair with its finding, health, offboarding', () => {
+  it('runs every path to its end: onboarding, reconcile, ingest with change signals, the targeted repair with its finding, health, the HTTP API, offboarding', () => {
     const { outcomes, errors } = world();
     expect(errors).toEqual([]);
     expect(outcomes.onboarding).toMatchObject({ first: 202, continued: 1 });
@@ -298,6 +313,7 @@ describe('rights audit: each app role against the roles infra/ grants it', () =>
     expect(outcomes.outputs).toMatchObject({ tamper: 1, findingClass: 2004, deadLetters: 1 });
     expect((outcomes.outputs as { events: number }).events).toBeGreaterThan(0);
     expect(outcomes.health).toEqual({ get: 200 });
+    expect(outcomes.http).toEqual({ list: 200, tenant: 200, onboarding: 200, coverage: 200, reconcile: 200 });
     expect(outcomes.offboarding).toMatchObject({ status: 200, tenant: 'offboarded' });
   });
 
