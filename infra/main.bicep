@@ -4,8 +4,9 @@
 //     reconcile, onboarding continuation, health, alert state
 //   ingest apps (module, ingestAppCount of them, MDR_APP_ROLE=ingest): each reads the tenant hubs of its shard
 //   storage account (AzureWebJobsStorage of every app, by identity, no shared keys): deployment containers, host
-//     containers (Event Hubs checkpoints shared by the ingest apps), registry tables, reconcile and onboarding
-//     queues, OCSF output and dead-letter containers (blob roles per container)
+//     containers (Event Hubs checkpoints shared by the ingest apps), the registry tables ingest uses, reconcile and
+//     onboarding queues, OCSF output and dead-letter containers (blob roles per container; every table, queue and
+//     container a role is scoped to is created here: test/infra/rightsAudit.int.test.ts)
 //   Log Analytics workspace + workspace-based Application Insights (Entra-only ingestion)
 //   downstream Event Hubs namespace + hub `ocsf-events` (when MDR_OUTPUT_MODE is eventhub or both)
 //   pool resource group (module): first namespace per region + the identities' pool roles
@@ -220,9 +221,14 @@ var hostContainers = ['azure-webjobs-hosts', 'azure-webjobs-secrets']
 // named by namespace/hub/consumer group: shared by every ingest app, so a hub moved between apps resumes.
 var checkpointContainer = 'azure-webjobs-eventhub'
 var ingestHostContainers = concat(hostContainers, [checkpointContainer])
-// Registry tables an ingest app uses, created here because its roles are on these tables only.
+// Registry tables an ingest app uses, created here: its roles are data roles on these tables only, and a data role on
+// a table cannot create it (an ingest app never creates a table: src/lib/storage/storageClients.ts). LastSeen: when
+// ingest last saw each source; Subscriptions: a tenant's known subscriptions, read for attribution; IngestProgress:
+// partitions whose batches got through (stream health); PendingWork: coalescing markers of event-driven coverage.
 var lastSeenTable = '${tablePrefix}LastSeen'
-var coverageTable = '${tablePrefix}Coverage'
+var subscriptionsTable = '${tablePrefix}Subscriptions'
+var ingestProgressTable = '${tablePrefix}IngestProgress'
+var pendingWorkTable = '${tablePrefix}PendingWork'
 var ingestAppNames = [for i in range(0, ingestAppCount): '${resourcePrefix}-ingest${padLeft(string(i + 1), 2, '0')}-${uniqueString(resourceGroup().id)}']
 
 var roles = {
@@ -305,9 +311,19 @@ resource lastSeenTableRes 'Microsoft.Storage/storageAccounts/tableServices/table
   name: lastSeenTable
 }
 
-resource coverageTableRes 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+resource subscriptionsTableRes 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
   parent: tableService
-  name: coverageTable
+  name: subscriptionsTable
+}
+
+resource ingestProgressTableRes 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: ingestProgressTable
+}
+
+resource pendingWorkTableRes 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: pendingWorkTable
 }
 
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
@@ -492,7 +508,8 @@ resource raQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Tenant registry (Tenants, Hubs, Namespaces, Coverage, LastSeen tables; created on first use).
+// Tenant registry: every <prefix>* table (Tenants, Hubs, Namespaces, IngestApps, Coverage, LastSeen, ChangeFeed,
+// Operations, Subscriptions, IngestProgress, PendingWork); the control app creates the ones infra does not on first use.
 resource raTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, site.id, roles.storageTableDataContributor)
   scope: storage
@@ -501,6 +518,32 @@ resource raTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalId: site.identity.principalId
     principalType: 'ServicePrincipal'
     description: 'azure-mdr-connector: tenant registry tables.'
+  }
+}
+
+// Tamper Detection Findings of event-driven coverage (src/lib/eventDriven/eventDrivenServices.ts reconcileQueueExtras):
+// the reconcile queue handler writes them where OCSF events go, next to the ingest apps' events — the blob output
+// container and, with MDR_OUTPUT_MODE eventhub or both, the downstream hub (the queue function's output binding).
+// Nothing on the dead-letter container: findings are events, never dead letters.
+resource raFindingsBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, outputContainer, site.id, roles.storageBlobDataContributor)
+  scope: outputContainerRes
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: site.identity.principalId
+    principalType: 'ServicePrincipal'
+    description: 'azure-mdr-connector: tamper Detection Findings to the OCSF blob output.'
+  }
+}
+
+resource raFindingsDownstream 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployDownstream) {
+  name: guid(resourceId('Microsoft.EventHub/namespaces/eventhubs', downstreamNamespaceName, downstreamEventHubName), site.id, roles.eventHubsDataSender)
+  scope: downstreamHub
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.eventHubsDataSender)
+    principalId: site.identity.principalId
+    principalType: 'ServicePrincipal'
+    description: 'azure-mdr-connector: tamper Detection Findings to the downstream OCSF hub.'
   }
 }
 
@@ -566,6 +609,9 @@ var sharedAppSettings = {
   MDR_DOWNSTREAM_EVENTHUB_NAME: downstreamEventHubName
   MDR_OUTPUT_CONTAINER: outputContainer
   MDR_DEADLETTER_CONTAINER: deadLetterContainer
+  // event-driven coverage: activity-log records written by this identity (the control app's, which writes ARM
+  // through Lighthouse) are the app's own writes: no change signal (ingest apps) and no tamper finding (control app)
+  MDR_APP_PRINCIPAL_IDS: site.identity.principalId
 }
 
 var controlAppSettings = {
@@ -610,7 +656,7 @@ module appSettings 'modules/appSettings.bicep' = {
     current: {}
   }
   // Start the host only once it can reach its storage and the pool.
-  dependsOn: [raHostBlob, raDeployment, raQueue, raTable, raMetrics, pool, hostContainerRes, onboardingQueueResource]
+  dependsOn: [raHostBlob, raDeployment, raQueue, raTable, raFindingsBlob, raFindingsDownstream, raMetrics, pool, hostContainerRes, onboardingQueueResource, reconcileQueueResource]
 }
 
 // ---------------------------------------------------------------- the ingest apps (docs/fleet.md)
@@ -627,7 +673,9 @@ module ingestApps 'modules/ingestApp.bicep' = [for i in range(0, ingestAppCount)
     deadLetterContainerName: deadLetterContainer
     reconcileQueueName: reconcileQueue
     lastSeenTableName: lastSeenTable
-    coverageTableName: coverageTable
+    subscriptionsTableName: subscriptionsTable
+    ingestProgressTableName: ingestProgressTable
+    pendingWorkTableName: pendingWorkTable
     appInsightsName: appInsights.name
     deployDownstream: deployDownstream
     downstreamNamespaceName: downstreamNamespaceName
@@ -640,7 +688,7 @@ module ingestApps 'modules/ingestApp.bicep' = [for i in range(0, ingestAppCount)
     maximumInstanceCount: ingestMaximumInstanceCount
     instanceMemoryMB: ingestInstanceMemoryMB
   }
-  dependsOn: [hostContainerRes, checkpointContainerRes, outputContainerRes, deadLetterContainerRes, reconcileQueueResource, lastSeenTableRes, coverageTableRes, downstreamHub]
+  dependsOn: [hostContainerRes, checkpointContainerRes, outputContainerRes, deadLetterContainerRes, reconcileQueueResource, lastSeenTableRes, subscriptionsTableRes, ingestProgressTableRes, pendingWorkTableRes, downstreamHub]
 }]
 
 // ---------------------------------------------------------------- Easy Auth in front of the HTTP API (optional)

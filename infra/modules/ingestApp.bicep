@@ -27,9 +27,17 @@ param deadLetterContainerName string
 @description('MDR_RECONCILE_QUEUE: ingest enqueues targeted reconcile work items (activity-log change signals).')
 param reconcileQueueName string
 
-@description('Registry tables ingest uses: it writes last-seen times and reads the coverage ledger (tenant subscriptions).')
+@description('Registry table of when ingest last saw each source (stream health): read-merge-write by etag.')
 param lastSeenTableName string
-param coverageTableName string
+
+@description('Registry table of each tenant\'s known subscriptions (discovery writes it): attribution trusts a record only when every subscription it names is there.')
+param subscriptionsTableName string
+
+@description('Registry table of the partitions whose batches got through (stream health tells a stalled partition from a quiet one).')
+param ingestProgressTableName string
+
+@description('Event-driven coverage: one coalescing marker per tenant, read and written by etag (the control app claims them).')
+param pendingWorkTableName string
 
 param appInsightsName string
 
@@ -119,9 +127,19 @@ resource lastSeenTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2
   name: lastSeenTableName
 }
 
-resource coverageTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+resource subscriptionsTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
   parent: tableService
-  name: coverageTableName
+  name: subscriptionsTableName
+}
+
+resource ingestProgressTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+  parent: tableService
+  name: ingestProgressTableName
+}
+
+resource pendingWorkTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+  parent: tableService
+  name: pendingWorkTableName
 }
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -190,7 +208,8 @@ resource scmPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-
 }
 
 // ---------------------------------------------------------------- the ingest identity's roles (data plane only)
-// docs/security.md §2.4 lists them; test/infra/securityRoles.test.ts keeps the two equal.
+// docs/security.md §2.4 lists them; test/infra/securityRoles.test.ts keeps the two equal, and
+// test/infra/rightsAudit.int.test.ts checks them against every storage request the ingest code makes.
 
 // Functions host: keys (azure-webjobs-secrets), locks (azure-webjobs-hosts) and Event Hubs checkpoints and partition
 // ownership (azure-webjobs-eventhub, shared by every ingest app so a moved hub resumes from its checkpoints).
@@ -238,7 +257,8 @@ resource raDeadLetter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Targeted reconcile work items from activity-log change signals: add messages, nothing else.
+// Targeted reconcile work items from activity-log change signals: add messages, nothing else (the queue is created
+// by main.bicep; this role cannot create it, and an ingest app never tries: src/lib/storage/storageClients.ts).
 resource raReconcileQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, reconcileQueueName, site.id, roles.storageQueueDataMessageSender)
   scope: reconcileQueue
@@ -261,14 +281,37 @@ resource raLastSeen 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource raCoverage 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, coverageTableName, site.id, roles.storageTableDataReader)
-  scope: coverageTable
+resource raSubscriptions 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, subscriptionsTableName, site.id, roles.storageTableDataReader)
+  scope: subscriptionsTable
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataReader)
     principalId: site.identity.principalId
     principalType: 'ServicePrincipal'
     description: 'azure-mdr-connector ingest: the tenant subscriptions attribution checks records against.'
+  }
+}
+
+resource raIngestProgress 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, ingestProgressTableName, site.id, roles.storageTableDataContributor)
+  scope: ingestProgressTable
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: site.identity.principalId
+    principalType: 'ServicePrincipal'
+    description: 'azure-mdr-connector ingest: partition progress (stream health).'
+  }
+}
+
+// Event-driven coverage: the pending-work marker a change signal creates or joins (read, insert, replace by etag).
+resource raPendingWork 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, pendingWorkTableName, site.id, roles.storageTableDataContributor)
+  scope: pendingWorkTable
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: site.identity.principalId
+    principalType: 'ServicePrincipal'
+    description: 'azure-mdr-connector ingest: event-driven coverage markers (coalescing of change signals).'
   }
 }
 
@@ -316,7 +359,7 @@ module settings 'appSettings.bicep' = {
     current: exists ? list('${resourceId('Microsoft.Web/sites', appName)}/config/appsettings', '2024-04-01').properties : {}
   }
   // Start the host only once it can reach its storage.
-  dependsOn: [raHostBlob, raDeployment, raOutput, raDeadLetter, raReconcileQueue, raLastSeen, raCoverage, raMetrics]
+  dependsOn: [raHostBlob, raDeployment, raOutput, raDeadLetter, raReconcileQueue, raLastSeen, raSubscriptions, raIngestProgress, raPendingWork, raMetrics]
 }
 
 output name string = site.name

@@ -7,6 +7,7 @@ import { createEventHubOutput } from '../ingest/outputs/eventHubOutput.js';
 import type { OcsfEvent } from '../ingest/types.js';
 import { lazyOnce } from '../lazy.js';
 import { isHttpConnectionString } from '../registry/createRegistry.js';
+import { createsStorageResources } from '../storage/storageClients.js';
 import { createIngestChangeHook } from './ingestHook.js';
 import { createPendingWork, type PendingWork } from './pendingWork.js';
 import { createTableMarkerTable } from './pendingWorkTable.js';
@@ -34,8 +35,10 @@ export function eventDrivenStores(services: Pick<AppServices, 'settings' | 'stor
       ? TableClient.fromConnectionString(storage.connectionString, name, { allowInsecureConnection: isHttpConnectionString(storage.connectionString) })
       : new TableClient(storage.url('table'), name, storage.credential);
   };
-  const pending = createPendingWork(createTableMarkerTable({ tablePrefix: settings.storage.tablePrefix, client }), { delayMs: settings.eventDriven.delaySeconds * 1000 });
-  const queue = storageWorkQueue(storage, settings.reconcile.queue);
+  // An ingest app uses the table and queue the template creates, with data roles that cannot create them.
+  const create = createsStorageResources(settings.fleet.role);
+  const pending = createPendingWork(createTableMarkerTable({ tablePrefix: settings.storage.tablePrefix, client, createTable: create }), { delayMs: settings.eventDriven.delaySeconds * 1000 });
+  const queue = storageWorkQueue(storage, settings.reconcile.queue, { create });
   return { pending, queue, sink: createSignalSink({ pending, queue, delaySeconds: settings.eventDriven.delaySeconds }), self: new Set(settings.eventDriven.selfPrincipalIds) };
 }
 

@@ -43,11 +43,16 @@ function fromRow(row: Record<string, unknown>, tenantId: string): Marker {
   return r.data;
 }
 
-export function createTableMarkerTable(opts: { tablePrefix: string; client: (tableName: string) => Promise<TableClient> | TableClient }): MarkerTable {
+/**
+ * `createTable`: create the table on first use (default). An ingest app passes false: its role is a data role on this
+ * one table, which the template creates (storageClients.ts createsStorageResources).
+ */
+export function createTableMarkerTable(opts: { tablePrefix: string; client: (tableName: string) => Promise<TableClient> | TableClient; createTable?: boolean }): MarkerTable {
   const name = `${opts.tablePrefix}PendingWork`;
   let ready: Promise<TableClient> | undefined;
   const table = (): Promise<TableClient> => {
     ready ??= Promise.resolve(opts.client(name)).then(async (c) => {
+      if (opts.createTable === false) return c;
       try {
         await c.createTable();
       } catch (e) {

@@ -13,10 +13,15 @@ export interface WorkQueue {
 /** Storage Queue messages are at most 64 KiB; base64 grows the body by 4/3. */
 export const MAX_MESSAGE_JSON_BYTES = 48 * 1024 - 512;
 
-export function queueWorkQueue(client: () => Promise<QueueClient>): WorkQueue {
+/**
+ * `create`: create the queue on first use (default). An ingest app passes false: it may only add messages to the
+ * queue the template creates (Storage Queue Data Message Sender; storageClients.ts createsStorageResources).
+ */
+export function queueWorkQueue(client: () => Promise<QueueClient>, opts: { create?: boolean } = {}): WorkQueue {
   let ready: Promise<QueueClient> | undefined;
   const queue = () =>
     (ready ??= client().then(async (q) => {
+      if (opts.create === false) return q;
       try {
         await q.createIfNotExists();
       } catch (e) {
@@ -36,9 +41,9 @@ export function queueWorkQueue(client: () => Promise<QueueClient>): WorkQueue {
 }
 
 /** The reconcile queue of the app's storage account (connection string locally, managed identity in Azure). The SDK loads on first send. */
-export function storageWorkQueue(storage: StorageTarget, queueName: string): WorkQueue {
+export function storageWorkQueue(storage: StorageTarget, queueName: string, opts: { create?: boolean } = {}): WorkQueue {
   return queueWorkQueue(async () => {
     const { QueueClient } = await import('@azure/storage-queue');
     return storage.kind === 'connectionString' ? new QueueClient(storage.connectionString, queueName) : new QueueClient(`${storage.url('queue')}/${queueName}`, storage.credential);
-  });
+  }, opts);
 }

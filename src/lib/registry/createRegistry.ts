@@ -2,6 +2,7 @@ import type { Settings } from '../config/settings.js';
 import { lazyDefaultCredential } from '../azure/lazyCredential.js';
 import { ConfigError } from '../errors.js';
 import { lazyOnce } from '../lazy.js';
+import { createsStorageResources } from '../storage/storageClients.js';
 import type { TenantRegistry } from './tenantRegistry.js';
 
 /** True when a storage connection string points at plain http (Azurite); only then is insecure transport allowed. */
@@ -19,8 +20,8 @@ export function createRegistry(settings: Pick<Settings, 'storage' | 'cloud' | 'm
   // @azure/data-tables is loaded on the first registry call, not at cold start (ingest rarely needs it).
   const load = async (): Promise<TenantRegistry> => {
     const [{ TableClient }, { createTableRegistry }] = await Promise.all([import('@azure/data-tables'), import('./tableRegistry.js')]);
-    // An ingest app only reads Coverage and writes LastSeen, with roles on those two tables (infra/modules/ingestApp.bicep).
-    const createTables = settings.fleet?.role !== 'ingest';
+    // An ingest app holds data roles on the tables it uses only, which the template creates (storageClients.ts).
+    const createTables = createsStorageResources(settings.fleet?.role);
     if (connectionString) {
       const allowInsecureConnection = isHttpConnectionString(connectionString);
       return createTableRegistry({ tablePrefix, createTables, clientFor: (t) => TableClient.fromConnectionString(connectionString, t, { allowInsecureConnection }) });

@@ -56,8 +56,8 @@ export function createTableRegistry(opts: {
   tablePrefix: string;
   clientFor: TableClientFactory;
   /**
-   * Create each table on first use (default). An ingest app passes false: it holds data roles on the two tables it
-   * uses only (infra creates them), and a create request needs a right it does not have.
+   * Create each table on first use (default). An ingest app passes false: it holds data roles on the tables it uses
+   * only (infra creates them), and a create request needs a right it does not have (createsStorageResources).
    */
   createTables?: boolean;
 }): TenantRegistry {

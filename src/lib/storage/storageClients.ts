@@ -18,3 +18,15 @@ export function storageTarget(settings: Pick<Settings, 'storage' | 'cloud' | 'ma
     credential: lazyDefaultCredential({ authorityHost: settings.cloud.authorityHost, managedIdentityClientId: settings.managedIdentityClientId }),
   };
 }
+
+/**
+ * Whether an app creates the tables, queues and containers it uses on first use (keeps a fresh Azurite or sandbox
+ * working). An ingest app (MDR_APP_ROLE=ingest) never does: its roles are data roles scoped to the very resources the
+ * template creates (infra/modules/ingestApp.bicep), and Create Table / Create Queue need `tables/write` /
+ * `queues/write`, which Storage Table Data Reader and Storage Queue Data Message Sender do not hold ("Permissions for
+ * calling data operations", learn.microsoft.com/rest/api/storageservices/authorize-with-azure-active-directory).
+ * The control app holds account-wide table and queue roles, which include both.
+ */
+export function createsStorageResources(role: Settings['fleet']['role'] | undefined): boolean {
+  return role !== 'ingest';
+}
