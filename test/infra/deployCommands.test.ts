@@ -90,7 +90,7 @@ describe('deployment commands in the docs', () => {
 });
 
 describe('module calls in infra/*.bicep', () => {
-  const files = ['infra/main.bicep', ...readdirSync(path.join(root, 'infra/modules')).map((f) => `infra/modules/${f}`)];
+  const files = ['infra/main.bicep', ...readdirSync(path.join(root, 'infra/modules')).filter((f) => f.endsWith('.bicep')).map((f) => `infra/modules/${f}`)];
 
   it('pass exactly the parameters each module declares, every required one included', () => {
     const problems: string[] = [];
