@@ -736,3 +736,53 @@ output functionKeyCommand string = 'az functionapp keys list --resource-group ${
 output storageAccountName string = storage.name
 output poolNamespaces array = pool.outputs.namespaceNames
 output downstreamFullyQualifiedNamespace string = downstreamFqns
+
+// ================================================================ paging and the operations workbook (README "Operating")
+@description('E-mail addresses the alert rules page (action group). Empty, and no alertWebhookUrl: the rules still fire in Azure Monitor, nobody is notified.')
+param alertEmailAddresses array = []
+
+@description('Optional webhook the alert rules call (common alert schema), e.g. the on-call tool\'s integration URL.')
+@secure()
+param alertWebhookUrl string = ''
+
+@description('Create the log alert rules enabled.')
+param alertsEnabled bool = true
+
+@description('Dead-letter alert: percent of a hub\'s records dead-lettered within an hour above which it fires.')
+@minValue(0)
+@maxValue(100)
+param deadLetterPercent int = 1
+
+@description('Dead-letter alert: fewer dead letters than this within an hour never fire it.')
+@minValue(1)
+param deadLetterMinCount int = 100
+
+@description('Reconcile alert: fires when this many latest reconcile runs of a tenant all failed or were partial.')
+@minValue(1)
+@maxValue(20)
+param reconcileFailingRuns int = 3
+
+@description('Health heartbeat alert: fires when no stream-health run finished for this many minutes (keep it above the healthSchedule period).')
+@minValue(15)
+@maxValue(60)
+param healthRunMissingMinutes int = 30
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'mdr-monitoring'
+  params: {
+    location: location
+    namePrefix: resourcePrefix
+    tags: tags
+    appInsightsId: appInsights.id
+    alertEmailAddresses: alertEmailAddresses
+    alertWebhookUrl: alertWebhookUrl
+    alertsEnabled: alertsEnabled
+    deadLetterPercent: deadLetterPercent
+    deadLetterMinCount: deadLetterMinCount
+    reconcileFailingRuns: reconcileFailingRuns
+    healthRunMissingMinutes: healthRunMissingMinutes
+  }
+}
+
+output alertRuleNames array = monitoring.outputs.alertRuleNames
+output workbookId string = monitoring.outputs.workbookId

@@ -90,7 +90,7 @@ describe('deployment commands in the docs', () => {
 });
 
 describe('module calls in infra/*.bicep', () => {
-  const files = ['infra/main.bicep', ...readdirSync(path.join(root, 'infra/modules')).map((f) => `infra/modules/${f}`)];
+  const files = ['infra/main.bicep', ...readdirSync(path.join(root, 'infra/modules')).filter((f) => f.endsWith('.bicep')).map((f) => `infra/modules/${f}`)];
 
   it('pass exactly the parameters each module declares, every required one included', () => {
     const problems: string[] = [];
@@ -113,4 +113,35 @@ describe('module calls in infra/*.bicep', () => {
     const ps = bicepParams(["@minLength(3)", 'param a string', "param b string = 'x'", 'param c int?', 'param d object = {', '  k: 1', '}'].join('\n'));
     expect([...ps.values()].map((p) => [p.name, p.required])).toEqual([['a', true], ['b', false], ['c', false], ['d', false]]);
   });
+});
+
+describe('monitoring parameters (alerts and workbook)', () => {
+  const main = read('infra/main.bicep');
+  const monitoring = read('infra/modules/monitoring.bicep');
+  const defaultOf = (text: string, name: string) => new RegExp(`^param ${name} \\w+ = (.+)$`, 'm').exec(text)?.[1]?.trim();
+
+  it('reach the monitoring module from main.bicep under the same names, optional, with the same defaults', () => {
+    const call = bicepDeclarations(main).find((d) => d.kind === 'module' && d.target === 'modules/monitoring.bicep');
+    expect(call).toBeDefined();
+    const given = objectEntries(objectBody(call!.properties.get('params')) ?? '');
+    expect(given.get('appInsightsId')).toBe('appInsights.id');
+    const tunables = [...bicepParams(monitoring).keys()].filter((p) => !['location', 'namePrefix', 'tags', 'appInsightsId'].includes(p));
+    expect(tunables.sort()).toEqual(['alertEmailAddresses', 'alertWebhookUrl', 'alertsEnabled', 'deadLetterMinCount', 'deadLetterPercent', 'healthRunMissingMinutes', 'reconcileFailingRuns']);
+    for (const p of tunables) {
+      expect(given.get(p), p).toBe(p);
+      expect(bicepParams(main).get(p)?.required, p).toBe(false);
+      expect(defaultOf(main, p), p).toBe(defaultOf(monitoring, p));
+    }
+    // The webhook URL may carry a token: secure in both templates.
+    for (const text of [main, monitoring]) expect(text).toMatch(/@secure\(\)\nparam alertWebhookUrl string/);
+  });
+
+  it('are shown in infra/README with a deployment that passes every one of them', async () => {
+    const ds = azDeployments(await azCalls(markdownSnippets(read('infra/README.md'), 'infra/README.md')));
+    const withAlerts = ds.find((d) => d.parameters.has('alertEmailAddresses'));
+    expect(withAlerts?.templateFile).toBe('infra/main.bicep');
+    expect(withAlerts!.parameters.get('alertEmailAddresses')).toBe('["soc-oncall@contoso.com"]');
+    for (const p of ['alertWebhookUrl', 'deadLetterPercent', 'deadLetterMinCount', 'reconcileFailingRuns', 'healthRunMissingMinutes']) expect(withAlerts!.parameters.has(p), p).toBe(true);
+    expect(deploymentProblems(withAlerts!, templateParams)).toEqual([]);
+  }, 120_000);
 });

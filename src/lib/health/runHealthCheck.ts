@@ -6,6 +6,7 @@ import type { CoverageEntry, TenantRecord } from '../registry/types.js';
 import { evaluateHealth, type HubObservation, type TenantHealth } from './evaluateHealth.js';
 import type { PartitionInfoSource } from './partitionInfo.js';
 import { fleetCapacity, type FleetCapacity } from '../fleet/fleetCapacity.js';
+import { coverageReport } from '../reconcile/coverageReport.js';
 
 export interface HealthDeps {
   registry: TenantRegistry;
@@ -146,5 +147,19 @@ async function checkTenant(deps: HealthDeps, t: TenantRecord, now: Date, thresho
   }
   if (updated.length > 0 && !dryRun) await deps.registry.putCoverage(t.tenantId, updated);
   log.info('health.tenant', { verdict: health.verdict, reason: health.reason, sources: health.sources.length, ledgerChanges: changes.length, dryRun });
+  if (!dryRun) logCoverageSnapshot(log, t.tenantId, coverage, updated);
   return { health, changes };
+}
+
+/**
+ * The tenant's coverage ledger as counts, once per health run: the workbook's "coverage by state and target" reads
+ * this line instead of Table storage (the ledger stays the one store). Written after this run's own ledger changes.
+ */
+function logCoverageSnapshot(log: Logger, tenantId: string, ledger: readonly CoverageEntry[], updated: readonly CoverageEntry[]): void {
+  const byKey = new Map(ledger.map((e) => [`${e.target}|${e.resourceId.toLowerCase()}`, e]));
+  for (const e of updated) byKey.set(`${e.target}|${e.resourceId.toLowerCase()}`, e);
+  const { totals } = coverageReport(tenantId, [...byKey.values()]);
+  const counts = Object.entries(totals.byTarget).flatMap(([target, states]) => Object.entries(states ?? {}).map(([state, count]) => ({ target, state, count })));
+  const tampered = [...byKey.values()].filter((e) => e.tamper !== undefined).length;
+  log.info('coverage.snapshot', { targets: totals.targets, covered: totals.covered, tampered, counts });
 }

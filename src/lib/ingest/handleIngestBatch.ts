@@ -197,7 +197,10 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
   // Dead letters first: if the event write then fails, the redelivery rewrites both under the same names.
   if (deadLetters.length > 0) await outputs.writeDeadLetters(deadLetters);
   if (events.length > 0) await outputs.writeEvents({ tenantId: ctx.tenantId, namespace: binding.namespace, partitionId: first?.partitionId, firstSequenceNumber: first?.sequenceNumber, batchId, events });
-  log.info('ingest.batch', { ...fields, batchId, durationMs: Math.round(performance.now() - started) });
+  // Events per source for the operations workbook (a few entries: one per source the batch held).
+  const bySource: Partial<Record<SourceId, number>> = {};
+  for (const s of seen.values()) bySource[s.source] = (bySource[s.source] ?? 0) + s.count;
+  log.info('ingest.batch', { ...fields, bySource, batchId, durationMs: Math.round(performance.now() - started) });
   // Degraded, not failed: the records are kept in the dead-letter store for `azure-mdr replay`.
   if (deadLetters.length > 0) log.warn('ingest.dead_lettered', { batchId, tenantId: ctx.tenantId, hub: binding.hub, byReason });
   let lastSequenceNumber: number | undefined;

@@ -3,7 +3,7 @@ import type { AppServices } from '../app/appServices.js';
 import { ConnectorError } from '../errors.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import { syncIngestAppSettings } from '../onboarding/appSettingsSync.js';
-import { buildFanOut, handleReconcileWorkItem } from './fanOut.js';
+import { buildFanOut, handleReconcileWorkItem, parseWorkItem } from './fanOut.js';
 import type { EnsureHub } from './reconcileTenant.js';
 import type { TargetedRunExtras } from '../eventDriven/targetedRun.js';
 
@@ -43,8 +43,17 @@ export function createReconcileQueueHandler(services: AppServices, ensureHub?: E
       if (report) log.info('reconcile.done', { tenantId: report.tenantId, counts: report.counts, durationMs: Date.now() - started });
     } catch (e) {
       const kind = e instanceof ConnectorError ? e.kind : 'unknown';
-      log.error('reconcile.failed', { kind, error: e instanceof Error ? e.message : String(e), durationMs: Date.now() - started });
+      // The tenant, when the message names one: the "reconcile failing" alert counts failed runs per tenant.
+      log.error('reconcile.failed', { tenantId: tenantIdOf(message), kind, error: e instanceof Error ? e.message : String(e), durationMs: Date.now() - started });
       throw e;
     }
   };
+}
+
+function tenantIdOf(message: unknown): string | undefined {
+  try {
+    return parseWorkItem(message).tenantId;
+  } catch {
+    return undefined;
+  }
 }

@@ -182,3 +182,28 @@ describe('runHealthCheck', () => {
     await expect(runHealthCheck(s.deps, { tenantId: '99999999-9999-9999-9999-999999999999' })).rejects.toMatchObject({ kind: 'not-found' });
   });
 });
+
+describe('coverage.snapshot', () => {
+  it('logs each tenant\'s ledger as counts by target and state, after this run\'s own changes, and nothing on a dry run', async () => {
+    const s = await setup();
+    s.hubRuntime(T1, -2);
+    s.hubRuntime(T2, -2);
+    await s.ingest(T1, 'activity-log', -5);
+    await s.ingest(T1, 'storage', -90); // goes silent in this run
+    await s.ingest(T2, 'activity-log', -5);
+    await s.ingest(T2, 'storage', -3);
+
+    await runHealthCheck(s.deps, { dryRun: true });
+    expect(s.logger.lines.filter((l) => l.event === 'coverage.snapshot')).toEqual([]);
+
+    await runHealthCheck(s.deps);
+    const snap = Object.fromEntries(s.logger.lines.filter((l) => l.event === 'coverage.snapshot').map((l) => [l.fields.tenantId, l.fields]));
+    expect(Object.keys(snap).sort()).toEqual([T1, T2]);
+    expect(snap[T1]).toMatchObject({ targets: 2, covered: 1, tampered: 0 });
+    expect(snap[T1]!.counts).toEqual([
+      { target: 'activity-log', state: 'streaming', count: 1 },
+      { target: 'storage-diagnostics', state: 'silent', count: 1 },
+    ]);
+    expect(snap[T2]).toMatchObject({ targets: 2, covered: 2, counts: [{ target: 'activity-log', state: 'streaming', count: 1 }, { target: 'storage-diagnostics', state: 'streaming', count: 1 }] });
+  });
+});
