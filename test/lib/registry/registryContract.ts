@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../../src/lib/errors.js';
-import type { AzureClients } from '../../../src/lib/azure/clientFactory.js';
+import { startArmSimulator } from '../../../sim/armSimulator.js';
+import { parseScenario } from '../../../sim/scenario.js';
+import { createAzureClients, staticTokenCredential, type AzureClients } from '../../../src/lib/azure/clientFactory.js';
 import { parseSettings } from '../../../src/lib/config/settings.js';
 import { acquireIngestSlot } from '../../../src/lib/fleet/ingestPool.js';
 import { acquireNamespaceSlot } from '../../../src/lib/onboarding/namespacePool.js';
@@ -31,27 +33,18 @@ export function poolSettings(env: Record<string, string> = {}) {
   });
 }
 
-/** ARM stand-in for the pool only: a namespace is 'Creating' for a few ms after its PUT, 404 before. Records every PUT. */
-export function fakeNamespaceArm(): { clients: AzureClients; created: string[] } {
-  const created: string[] = [];
-  const state = new Map<string, string>();
-  const eh = {
-    namespaces: {
-      get: async (_rg: string, name: string) => {
-        const s = state.get(name);
-        if (!s) throw Object.assign(new Error('not found'), { statusCode: 404 });
-        return { name, provisioningState: s };
-      },
-      createOrUpdate: async (_rg: string, name: string) => {
-        created.push(name);
-        state.set(name, 'Creating');
-        await new Promise((r) => setTimeout(r, 5));
-        state.set(name, 'Succeeded');
-        return { name };
-      },
-    },
-  };
-  return { clients: { eventHub: async () => eh } as unknown as AzureClients, created };
+/**
+ * The pool's side of ARM: the project's ARM simulator (real Event Hubs SDK over HTTPS, the namespace create a
+ * long-running operation polled through Azure-AsyncOperation), holding only the provider subscription and its pool
+ * resource group. `created` lists the namespace PUTs it received, in order.
+ */
+export async function startPoolArm(): Promise<{ clients: AzureClients; created: () => string[]; stop: () => Promise<void> }> {
+  const settings = poolSettings();
+  const scenario = parseScenario({ provider: { tenantId: settings.provider.tenantId, subscriptionId: settings.provider.subscriptionId, poolResourceGroup: settings.pool.resourceGroup } }, 'pool-only scenario');
+  const sim = await startArmSimulator({ scenario, asyncOperationPolls: 2 });
+  const clients = createAzureClients({ armEndpoint: sim.url, credential: staticTokenCredential(), tlsCa: sim.ca, retry: { retryDelayInMs: 5, maxRetryDelayInMs: 20 } });
+  const created = () => sim.requests.filter((r) => r.method === 'PUT' && /\/providers\/Microsoft\.EventHub\/namespaces\/[^/]+$/i.test(r.path)).map((r) => r.path.split('/').pop()!);
+  return { clients, created, stop: () => sim.stop() };
 }
 
 /** The same behaviour for every TenantRegistry implementation. */
@@ -166,12 +159,14 @@ export function registryContract(name: string, make: () => Promise<{ registry: T
 
     it('lets only one of twelve racing onboardings take the last free slot when the pool cannot grow', async () => {
       const { registry, done } = await make();
+      let arm: Awaited<ReturnType<typeof startPoolArm>> | undefined;
       try {
         const settings = poolSettings({ MDR_EH_POOL_GROWTH: 'false' });
         const nine = Array.from({ length: 9 }, (_, i) => tid(100 + i));
         const ns: NamespaceRecord = { region: 'westeurope', namespace: 'mdr-ingest-westeurope-01', namespaceId: '/ns/1', tier: 'Standard', maxHubs: 10, hubCount: 9, tenants: nine, state: 'ready' };
         await registry.putNamespace(ns);
-        const { clients } = fakeNamespaceArm();
+        arm = await startPoolArm();
+        const { clients } = arm;
         const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => acquireNamespaceSlot({ settings, registry, clients }, tid(i + 1), 'westeurope')));
         const ok = results.filter((r) => r.status === 'fulfilled');
         const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -181,22 +176,26 @@ export function registryContract(name: string, make: () => Promise<{ registry: T
         expect(after!.tenants).toHaveLength(10);
         expect(after!.hubCount).toBe(10);
       } finally {
+        await arm?.stop();
         await done?.();
       }
     });
 
     it('grows the pool so that 25 concurrent tenants fill namespaces 10/10/5 and none is over-filled', async () => {
       const { registry, done } = await make();
+      let arm: Awaited<ReturnType<typeof startPoolArm>> | undefined;
       try {
         const settings = poolSettings();
-        const arm = fakeNamespaceArm();
-        await Promise.all(Array.from({ length: 25 }, (_, i) => acquireNamespaceSlot({ settings, registry, clients: arm.clients, lroPollMs: 2 }, tid(i + 1), 'westeurope')));
+        arm = await startPoolArm();
+        const { clients } = arm;
+        await Promise.all(Array.from({ length: 25 }, (_, i) => acquireNamespaceSlot({ settings, registry, clients, lroPollMs: 2 }, tid(i + 1), 'westeurope')));
         const all = (await registry.listNamespaces('westeurope')).sort((a, b) => a.namespace.localeCompare(b.namespace));
         expect(all.map((n) => n.tenants.length)).toEqual([10, 10, 5]);
         expect(all.every((n) => n.state === 'ready' && n.hubCount === n.tenants.length)).toBe(true);
         expect(new Set(all.flatMap((n) => n.tenants)).size).toBe(25);
-        expect(arm.created.sort()).toEqual(all.map((n) => n.namespace));
+        expect(arm.created().sort()).toEqual(all.map((n) => n.namespace));
       } finally {
+        await arm?.stop();
         await done?.();
       }
     });
