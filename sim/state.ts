@@ -164,6 +164,16 @@ export function addStorageAccount(st: SimState, sub: string, a: { name: string; 
   return res;
 }
 
+/**
+ * A table of a workspace, as Tables_ListByWorkspace (2025-07-01, Tables.json) answers it: an Azure table in the
+ * Analytics plan at the workspace's retention. What the reconciler reads to know which Entra tables a workspace holds.
+ */
+export function addWorkspaceTable(st: SimState, ws: SimResource, name: string): SimResource {
+  return st.put({ id: `${ws.id}/tables/${name}`, name, type: 'Microsoft.OperationalInsights/workspaces/tables', subscriptionId: ws.subscriptionId, resourceGroup: ws.resourceGroup,
+    properties: { retentionInDays: 30, totalRetentionInDays: 30, archiveRetentionInDays: 0, plan: 'Analytics', retentionInDaysAsDefault: true, totalRetentionInDaysAsDefault: true,
+      provisioningState: 'Succeeded', schema: { name, tableType: 'Microsoft', tableSubType: 'Any', source: 'microsoft', columns: [], standardColumns: [] } } });
+}
+
 export function addResourceGroup(st: SimState, sub: string, name: string, location: string): SimResource {
   return st.put({ id: rgId(sub, name), name, type: 'Microsoft.Resources/resourceGroups', subscriptionId: sub, resourceGroup: name, location,
     properties: { provisioningState: 'Succeeded' } });
@@ -217,7 +227,8 @@ function seedSubscription(st: SimState, tenantId: string, s: ScenarioSubscriptio
     ensureRg(w.resourceGroup, w.location);
     const ws = st.put({ id: providerId(sub, w.resourceGroup, 'Microsoft.OperationalInsights/workspaces', w.name), name: w.name, type: 'Microsoft.OperationalInsights/workspaces',
       subscriptionId: sub, resourceGroup: w.resourceGroup, location: w.location,
-      properties: { customerId: w.customerId ?? randomUUID(), provisioningState: 'Succeeded', sku: { name: 'PerGB2018' }, retentionInDays: 30, tables: w.tables } });
+      properties: { customerId: w.customerId ?? randomUUID(), provisioningState: 'Succeeded', sku: { name: 'PerGB2018' }, retentionInDays: 30 } });
+    for (const t of w.tables) addWorkspaceTable(st, ws, t);
     for (const e of w.dataExports) {
       st.put({ id: `${ws.id}/dataExports/${e.name}`, name: e.name, type: 'Microsoft.OperationalInsights/workspaces/dataExports', subscriptionId: sub, resourceGroup: w.resourceGroup,
         properties: { dataExportId: randomUUID(), tableNames: e.tableNames, enable: e.enable, destination: { resourceId: e.destinationResourceId, type: e.destinationResourceId.toLowerCase().includes('microsoft.eventhub') ? 'EventHub' : 'StorageAccount', ...(e.eventHubName ? { metaData: { eventHubName: e.eventHubName } } : {}) } } });
