@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SimActivityEvent } from './routes/activityLog.js';
 import type { Scenario, ScenarioSubscription } from './scenario.js';
+import { addDelegation } from './routes/managedServices.js';
 
 /** One ARM resource as the simulator stores it: wire shape plus the bits routing needs. */
 export interface SimResource {
@@ -208,6 +209,9 @@ export function addHub(st: SimState, ns: SimResource, name: string, properties: 
 function seedSubscription(st: SimState, tenantId: string, s: ScenarioSubscription): void {
   const sub = s.subscriptionId;
   st.addSubscription({ subscriptionId: sub, displayName: s.displayName, state: s.state, homeTenantId: tenantId, delegated: s.delegated, managedByTenants: s.managedByTenants });
+  // The Lighthouse registrations behind the visibility: the provider's, and each other managing tenant's.
+  if (s.delegated) addDelegation(st, sub, st.providerTenantId, { grantsDelete: s.delegationGrantsDelete, manageeTenantId: tenantId });
+  for (const other of s.managedByTenants) addDelegation(st, sub, other, { grantsDelete: true, manageeTenantId: tenantId });
   const rgs = new Map(s.resourceGroups.map((g) => [lower(g.name), g.location]));
   const ensureRg = (name: string, location: string) => {
     if (!rgs.has(lower(name))) rgs.set(lower(name), location);

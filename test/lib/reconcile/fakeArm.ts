@@ -136,6 +136,17 @@ export function fakeArm(state: FakeArmState) {
       },
     }),
     appService: async () => ({}),
+    // No Lighthouse registration visible: offboarding finds no assignment of the provider to remove.
+    managedServices: async () => ({
+      listRegistrationAssignments: async () => {
+        calls.push({ kind: 'read', op: 'registration assignments' });
+        return [];
+      },
+      deleteRegistrationAssignment: async () => {
+        calls.push({ kind: 'write', op: 'delete registration assignment' });
+        return 'absent';
+      },
+    }),
   } as unknown as AzureClients;
   return { clients, calls, state, diag, writes: () => calls.filter((c) => c.kind === 'write') };
 }
