@@ -9,6 +9,7 @@ import { registerResourceGraph } from './resourceGraph.js';
 import { activityOf, newActivityEvent, registerActivityLog } from './routes/activityLog.js';
 import { registerDiagnosticSettings } from './routes/diagnosticSettings.js';
 import { registerEventHub } from './routes/eventHub.js';
+import { registerManagedServices } from './routes/managedServices.js';
 import { registerOperationalInsights } from './routes/operationalInsights.js';
 import { registerResources } from './routes/resources.js';
 import { registerSecurity } from './routes/security.js';
@@ -118,6 +119,7 @@ function buildRouter(): Router {
   registerOperationalInsights(r);
   registerSecurity(r);
   registerWeb(r);
+  registerManagedServices(r);
   return r;
 }
 
@@ -253,7 +255,7 @@ export async function startArmSimulator(opts: ArmSimulatorOptions): Promise<ArmS
       }
     } else {
       const ns = /\/providers\/([^/]+)\//i.exec(path)?.[1];
-      reply = ns && !/^Microsoft\.(EventHub|Insights|Storage|KeyVault|OperationalInsights|Security|Web|ResourceGraph)$/i.test(ns)
+      reply = ns && !/^Microsoft\.(EventHub|Insights|Storage|KeyVault|OperationalInsights|Security|Web|ResourceGraph|ManagedServices)$/i.test(ns)
         ? armError(404, 'NoRegisteredProviderFound', `No registered resource provider found for location and API version '${apiVersion}' for type under '${ns}'.`)
         : armError(404, 'ResourceNotFound', `The resource '${path}' (${method}) was not found.`);
     }

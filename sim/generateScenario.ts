@@ -40,7 +40,7 @@ export function generateScenario(o: GenerateScenarioOptions): Scenario {
   for (let i = 0; i < o.subscriptions; i++) {
     const region = regions[i % regions.length] ?? 'westeurope';
     const s: ScenarioSubscription = {
-      subscriptionId: guidFrom(rand), displayName: `sub-${String(i + 1).padStart(4, '0')}`, state: 'Enabled', delegated: true, managedByTenants: [],
+      subscriptionId: guidFrom(rand), displayName: `sub-${String(i + 1).padStart(4, '0')}`, state: 'Enabled', delegated: true, managedByTenants: [], delegationGrantsDelete: true,
       resourceGroups: [{ name: 'rg-workload', location: region }], storageAccounts: [], keyVaults: [], workspaces: [], diagnosticSettings: [], automations: [], alerts: [],
     };
     subs.push(s);

@@ -40,7 +40,8 @@ export function parseQuery(query: string): { table: 'resources' | 'resourceconta
 }
 
 const tenantOf = (st: SimState, sub: string) => st.subscription(sub)?.homeTenantId ?? '';
-const HIDDEN = new Set(['microsoft.resources/resourcegroups', 'microsoft.insights/diagnosticsettings', 'microsoft.security/automations', 'microsoft.security/locations/alerts']);
+const HIDDEN = new Set(['microsoft.resources/resourcegroups', 'microsoft.insights/diagnosticsettings', 'microsoft.security/automations', 'microsoft.security/locations/alerts',
+  'microsoft.operationalinsights/workspaces/tables', 'microsoft.managedservices/registrationdefinitions', 'microsoft.managedservices/registrationassignments']);
 
 function resourceRow(st: SimState, r: SimResource): Row {
   return { id: r.id, name: r.name, type: r.type.toLowerCase(), location: r.location ?? '', kind: r.kind ?? '', sku: r.sku ?? null,

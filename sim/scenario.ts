@@ -74,6 +74,11 @@ const subscriptionSchema = z.object({
    * possibly another customer of the provider). They appear in `managedByTenants` next to the provider.
    */
   managedByTenants: z.array(guid).default([]),
+  /**
+   * Whether the provider's delegation grants the Managed Services Registration assignment Delete Role (the
+   * onboarding template's does); without it the provider cannot remove its own registration assignment.
+   */
+  delegationGrantsDelete: z.boolean().default(true),
   resourceGroups: z.array(resourceGroupSchema).default([]),
   storageAccounts: z.array(storageAccountSchema).default([]),
   keyVaults: z.array(keyVaultSchema).default([]),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SimActivityEvent } from './routes/activityLog.js';
 import type { Scenario, ScenarioSubscription } from './scenario.js';
+import { addDelegation } from './routes/managedServices.js';
 
 /** One ARM resource as the simulator stores it: wire shape plus the bits routing needs. */
 export interface SimResource {
@@ -164,6 +165,16 @@ export function addStorageAccount(st: SimState, sub: string, a: { name: string; 
   return res;
 }
 
+/**
+ * A table of a workspace, as Tables_ListByWorkspace (2025-07-01, Tables.json) answers it: an Azure table in the
+ * Analytics plan at the workspace's retention. What the reconciler reads to know which Entra tables a workspace holds.
+ */
+export function addWorkspaceTable(st: SimState, ws: SimResource, name: string): SimResource {
+  return st.put({ id: `${ws.id}/tables/${name}`, name, type: 'Microsoft.OperationalInsights/workspaces/tables', subscriptionId: ws.subscriptionId, resourceGroup: ws.resourceGroup,
+    properties: { retentionInDays: 30, totalRetentionInDays: 30, archiveRetentionInDays: 0, plan: 'Analytics', retentionInDaysAsDefault: true, totalRetentionInDaysAsDefault: true,
+      provisioningState: 'Succeeded', schema: { name, tableType: 'Microsoft', tableSubType: 'Any', source: 'microsoft', columns: [], standardColumns: [] } } });
+}
+
 export function addResourceGroup(st: SimState, sub: string, name: string, location: string): SimResource {
   return st.put({ id: rgId(sub, name), name, type: 'Microsoft.Resources/resourceGroups', subscriptionId: sub, resourceGroup: name, location,
     properties: { provisioningState: 'Succeeded' } });
@@ -198,6 +209,9 @@ export function addHub(st: SimState, ns: SimResource, name: string, properties: 
 function seedSubscription(st: SimState, tenantId: string, s: ScenarioSubscription): void {
   const sub = s.subscriptionId;
   st.addSubscription({ subscriptionId: sub, displayName: s.displayName, state: s.state, homeTenantId: tenantId, delegated: s.delegated, managedByTenants: s.managedByTenants });
+  // The Lighthouse registrations behind the visibility: the provider's, and each other managing tenant's.
+  if (s.delegated) addDelegation(st, sub, st.providerTenantId, { grantsDelete: s.delegationGrantsDelete, manageeTenantId: tenantId });
+  for (const other of s.managedByTenants) addDelegation(st, sub, other, { grantsDelete: true, manageeTenantId: tenantId });
   const rgs = new Map(s.resourceGroups.map((g) => [lower(g.name), g.location]));
   const ensureRg = (name: string, location: string) => {
     if (!rgs.has(lower(name))) rgs.set(lower(name), location);
@@ -217,7 +231,8 @@ function seedSubscription(st: SimState, tenantId: string, s: ScenarioSubscriptio
     ensureRg(w.resourceGroup, w.location);
     const ws = st.put({ id: providerId(sub, w.resourceGroup, 'Microsoft.OperationalInsights/workspaces', w.name), name: w.name, type: 'Microsoft.OperationalInsights/workspaces',
       subscriptionId: sub, resourceGroup: w.resourceGroup, location: w.location,
-      properties: { customerId: w.customerId ?? randomUUID(), provisioningState: 'Succeeded', sku: { name: 'PerGB2018' }, retentionInDays: 30, tables: w.tables } });
+      properties: { customerId: w.customerId ?? randomUUID(), provisioningState: 'Succeeded', sku: { name: 'PerGB2018' }, retentionInDays: 30 } });
+    for (const t of w.tables) addWorkspaceTable(st, ws, t);
     for (const e of w.dataExports) {
       st.put({ id: `${ws.id}/dataExports/${e.name}`, name: e.name, type: 'Microsoft.OperationalInsights/workspaces/dataExports', subscriptionId: sub, resourceGroup: w.resourceGroup,
         properties: { dataExportId: randomUUID(), tableNames: e.tableNames, enable: e.enable, destination: { resourceId: e.destinationResourceId, type: e.destinationResourceId.toLowerCase().includes('microsoft.eventhub') ? 'EventHub' : 'StorageAccount', ...(e.eventHubName ? { metaData: { eventHubName: e.eventHubName } } : {}) } } });

@@ -9,7 +9,7 @@ import { runGolden } from './support/ingestGolden.js';
  * body and the output (events + dead letters) must equal `<file>.expected.json`. `UPDATE_GOLDEN=1` rewrites them
  * (review the diff by eye). Every event must also validate against OCSF 1.8.0.
  */
-const SOURCES = ['activity-log', 'storage', 'key-vault', 'sign-in', 'entra-audit', 'defender-alert', 'edge-cases'];
+const SOURCES = ['activity-log', 'storage', 'key-vault', 'sign-in', 'entra-audit', 'entra-risk', 'defender-alert', 'edge-cases'];
 const root = join(import.meta.dirname, 'fixtures');
 const update = process.env.UPDATE_GOLDEN === '1';
 

@@ -7,7 +7,8 @@ import { wire } from './resources.js';
 
 export const MAX_ENABLED_EXPORTS = 10;
 const NAME_RE = /^[A-Za-z][A-Za-z0-9-]+[A-Za-z0-9]$/;
-const WS = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.OperationalInsights/workspaces/{ws}/dataExports';
+const WS_PATH = '/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.OperationalInsights/workspaces/{ws}';
+const WS = `${WS_PATH}/dataExports`;
 const norm = (r: string | undefined) => (r ?? '').toLowerCase().replace(/\s+/g, '');
 
 function wsOr404(ctx: RouteContext): SimResource | Reply {
@@ -37,6 +38,9 @@ export function registerOperationalInsights(r: Router): void {
     const p = propsOf(objectBody(ctx));
     const tables = p.tableNames;
     if (!Array.isArray(tables) || tables.length === 0 || !tables.every((t) => typeof t === 'string')) return badRequest('InvalidParameter', 'tableNames must be a non-empty array of table names.');
+    // A table the workspace does not hold fails the rule (MicrosoftDocs/azure-docs logs-data-export.md @0116dfe6).
+    const missing = tables.find((t) => !ctx.state.get(`${ws.id}/tables/${t}`));
+    if (missing !== undefined) return badRequest('InvalidParameter', `Table ${missing} does not exist in the workspace`);
     const dest = (p.destination ?? {}) as Record<string, unknown>;
     const destId = typeof dest.resourceId === 'string' ? dest.resourceId : '';
     const target = ctx.state.get(destId);
@@ -55,6 +59,11 @@ export function registerOperationalInsights(r: Router): void {
       properties: { dataExportId: existing?.properties.dataExportId ?? randomUUID(), tableNames: tables, enable, destination: { ...dest, type }, createdDate: new Date().toISOString(), lastModifiedDate: new Date().toISOString() },
     });
     return { status: existing ? 200 : 201, body: wire(x) };
+  });
+  // Not pageable either: TablesListResult has only `value` (Tables.json 2025-07-01, nextLinkName null).
+  r.on('GET', `${WS_PATH}/tables`, (ctx) => {
+    const ws = wsOr404(ctx);
+    return 'status' in ws ? ws : { status: 200, body: { value: ctx.state.list(`${ws.id}/tables`).map(({ id, name, type, properties }) => ({ id, name, type, properties })) } };
   });
   r.on('DELETE', `${WS}/{name}`, (ctx) => {
     const ws = wsOr404(ctx);

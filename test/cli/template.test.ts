@@ -38,6 +38,17 @@ describe('azure-mdr template', () => {
     expect(x.out()).toContain(`--template-file ${file}`);
   });
 
+  it("prints the customer's Entra diagnostic-setting commands for each --entra-workspace, and refuses an id that is not a workspace", async () => {
+    const ws = '/subscriptions/55555555-5555-5555-5555-555555555555/resourceGroups/sec/providers/Microsoft.OperationalInsights/workspaces/log-entra';
+    const x = io(env);
+    expect(await main(['template', '--commands', '--entra-workspace', ws], x.value)).toBe(0);
+    expect(x.out()).toContain('az rest --method put --url "/providers/microsoft.aadiam/diagnosticSettings/mdr-entra-log-entra?api-version=2017-04-01"');
+    expect(x.out()).toContain(`"workspaceId":"${ws}"`);
+    const bad = io(env);
+    expect(await main(['template', '--commands', '--entra-workspace', "/subscriptions/x'; rm -rf ~; '"], bad.value)).toBe(2);
+    expect(bad.err()).toMatch(/--entra-workspace expects a Log Analytics workspace ARM id/);
+  });
+
   it('exits 2 naming the missing provider tenant', async () => {
     const x = io({ MDR_INGEST_PRINCIPAL_ID: env.MDR_INGEST_PRINCIPAL_ID });
     expect(await main(['template'], x.value)).toBe(2);

@@ -28,7 +28,7 @@ const RG_ALERT = 'rg-alert-conformance';
  * One representative life of a tenant against the simulator, recording every exchange: onboarding (namespace pool,
  * hub, rules, consumer group, app settings), the timer's subscription listing, reconciles until converged (Resource
  * Graph, diagnostic settings, data export, Defender automations, listKeys, the activity-log change feed), every alert
- * state at subscription and resource-group level, then offboarding. scenarios/example.json plus one RG-level alert.
+ * state at subscription and resource-group level, then offboarding (our objects, hubs, then the Lighthouse assignments). scenarios/example.json plus one RG-level alert.
  */
 export async function representativeRun(): Promise<RunRecording> {
   const scenario = await loadScenario(join(root, 'scenarios', 'example.json'));
@@ -41,6 +41,8 @@ export async function representativeRun(): Promise<RunRecording> {
     const app = await appRun(sim, scenario);
     const appRequests = [...sim.requests];
     sim.clearRequests();
+    // Offboarding removed the provider's delegation: the customer delegates again, so probes reach the providers.
+    for (const s of customer.subscriptions) if (s.delegated) sim.state.subscription(s.subscriptionId)!.delegated = true;
     await probeErrors(sim, scenario);
     return { scenario, app: appRequests, probes: [...sim.requests], alertReadBack: app.alertReadBack };
   } finally {
@@ -140,6 +142,8 @@ async function probeErrors(sim: ArmSimulator, scenario: Scenario): Promise<void>
   await swallow(async () => {
     for await (const _ of monitorSub.activityLogs.list(`eventTimestamp ge '${since}' and eventTimestamp le '${new Date(sim.now()).toISOString()}'`)) break;
   });
+  const lighthouse = await clients.managedServices();
+  await swallow(() => lighthouse.listRegistrationAssignments(`subscriptions/${sub.subscriptionId}`, { managedByTenantId: "x' or true or '" }));
   const web = await clients.appService(p.subscriptionId);
   await swallow(() => web.webApps.listApplicationSettings(p.functionApp!.resourceGroup, 'no-such-app'));
 }

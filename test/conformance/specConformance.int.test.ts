@@ -77,8 +77,8 @@ describe('the app against the specs, over a representative run through the simul
 describe('the simulator error answers, per resource provider', () => {
   it('have the error body each API version documents (flat {code,message} for Insights 2021-05-01-preview and 2015-04-01, {error:{…}} elsewhere)', () => {
     const errors = probeChecks.filter((c) => c.rec.status >= 400);
-    // Probes per provider API: diagnostic settings (subscription 404 and 400, resource 404), Event Hubs (2), data export, automations, alerts, Resource Graph, activity log, web apps.
-    expect(errors.length).toBe(11);
+    // Probes per provider API: diagnostic settings (subscription 404 and 400, resource 404), Event Hubs (2), data export, automations, alerts, Resource Graph, activity log, Lighthouse assignments (400 filter), web apps.
+    expect(errors.length).toBe(12);
     expect(new Set(errors.map((c) => c.rec.response?.origin))).toEqual(new Set(['provider']));
     // (Their requests are wrong on purpose; only the answers are checked.)
     expect(probeChecks.flatMap((c) => c.problems.response)).toEqual([]);

@@ -22,7 +22,7 @@ function deadRecordKeys(dls: readonly StoredDeadLetter[]): string[] {
  */
 const LONG = process.env.FAULTS === 'long';
 const fixtures = join(import.meta.dirname, '../fixtures');
-const SOURCES = ['activity-log', 'sign-in', 'key-vault', 'storage', 'entra-audit', 'defender-alert', 'edge-cases'];
+const SOURCES = ['activity-log', 'sign-in', 'key-vault', 'storage', 'entra-audit', 'entra-risk', 'defender-alert', 'edge-cases'];
 const bodies: Buffer[] = [
   ...SOURCES.flatMap((s) =>
     readdirSync(join(fixtures, s))

@@ -15,7 +15,10 @@
 //   the Lighthouse policy is compliant when a registration definition of the provider's tenant exists (its
 //   existenceCondition), so remediation then deploys nothing;
 //   a registration definition cannot be deployed where Microsoft.ManagedServices is not registered
-//   (MissingSubscriptionRegistration); without --wait, `az provider register` returns while it is still Registering.
+//   (MissingSubscriptionRegistration); without --wait, `az provider register` returns while it is still Registering;
+//   `az rest` with a URL without host goes to the cloud's ARM endpoint (azure-cli `az rest --url` help), and the
+//   tenant-level Entra diagnostic settings (`/providers/microsoft.aadiam/diagnosticSettings`, 2017-04-01) take a
+//   workspace that exists and the categories the tenant offers (ENTRA_CATEGORIES below).
 'use strict';
 // CommonJS on purpose: every az call is a node start, and loading CommonJS is markedly cheaper than ESM.
 const { createHash } = require('node:crypto');
@@ -24,6 +27,11 @@ const path = require('node:path');
 const jmespath = require('jmespath');
 
 const ROLE = { Owner: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635', Contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c' };
+// The Entra diagnostic-setting categories a tenant offers, as Microsoft's Zero Trust Assessment (v0.18.0, test 21860
+// "Diagnostic settings are configured for all Microsoft Entra logs") lists them.
+const ENTRA_CATEGORIES = ['ADFSSignInLogs', 'AuditLogs', 'EnrichedOffice365AuditLogs', 'ManagedIdentitySignInLogs', 'MicrosoftGraphActivityLogs', 'NetworkAccessTrafficLogs',
+  'NonInteractiveUserSignInLogs', 'ProvisioningLogs', 'RemoteNetworkHealthLogs', 'RiskyServicePrincipals', 'RiskyUsers', 'ServicePrincipalRiskEvents', 'ServicePrincipalSignInLogs',
+  'SignInLogs', 'UserRiskEvents'];
 const statePath = process.env.FAKE_AZ_STATE;
 if (!statePath) {
   process.stderr.write('fake az: FAKE_AZ_STATE is not set\n');
@@ -154,6 +162,7 @@ const COMMANDS = {
   'managedservices assignment delete': { options: { '--assignment': 1, '--subscription': 1 }, required: ['--assignment', '--subscription'] },
   'managedservices definition list': { options: { '--subscription': 1 }, required: ['--subscription'] },
   'managedservices definition delete': { options: { '--definition': 1, '--subscription': 1 }, required: ['--definition', '--subscription'] },
+  rest: { options: { '--method': 1, '--url': 1, '--uri': 1, '--body': 1 }, required: [] },
 };
 const GLOBAL = { '--query': 1, '-o': 1, '--output': 1 };
 
@@ -195,6 +204,7 @@ function sortKeys(v) {
 }
 
 function run({ name, opts }) {
+  if (name === 'rest') return rest(opts);
   const sub = opts['--subscription'];
   const scopeMustBeGroup = () => {
     if (opts['--scope'] !== mgScope) throw new AzError('InvalidScope', `the fake knows only ${mgScope}, got ${opts['--scope']}`);
@@ -263,6 +273,35 @@ function run({ name, opts }) {
     }
   }
   throw new Refused(`az ${name}: not implemented`);
+}
+
+/** `az rest`: only the tenant-level Entra diagnostic settings, the one ARM API the material calls this way. */
+function rest(opts) {
+  const url = opts['--url'] ?? opts['--uri'];
+  if (!url) throw new Refused('az rest: missing --url');
+  if (/^https?:/i.test(url)) throw new Refused('az rest: the fake answers ARM paths without host only');
+  const u = new URL(url, 'https://management.azure.com');
+  const m = /^\/providers\/microsoft\.aadiam\/diagnosticSettings(?:\/([^/]+))?$/i.exec(u.pathname);
+  if (!m) throw new Refused(`az rest: the fake knows only /providers/microsoft.aadiam/diagnosticSettings, not ${u.pathname}`);
+  if (u.searchParams.get('api-version') !== '2017-04-01') throw new AzError('NoRegisteredProviderFound', `No registered resource provider found for API version '${u.searchParams.get('api-version')}'.`);
+  const method = (opts['--method'] ?? 'get').toLowerCase();
+  const settings = (state.entraDiagnosticSettings ??= {});
+  const body = (name) => ({ id: `/providers/microsoft.aadiam/diagnosticSettings/${name}`, name, properties: settings[name] });
+  if (method === 'get' && !m[1]) return { value: Object.keys(settings).map(body) };
+  if (method === 'put' && m[1]) {
+    let parsed;
+    try {
+      parsed = JSON.parse(opts['--body'] ?? '');
+    } catch (e) {
+      throw new AzError('InvalidRequestContent', `The request content was invalid and could not be deserialized: ${e.message}`);
+    }
+    const p = parsed.properties ?? {};
+    if (!(state.workspaces ?? []).some((w) => w.toLowerCase() === String(p.workspaceId).toLowerCase())) throw new AzError('LinkedInvalidPropertyId', `Property id '${p.workspaceId}' is invalid.`);
+    for (const l of p.logs ?? []) if (!ENTRA_CATEGORIES.includes(l.category)) throw new AzError('BadRequest', `Category '${l.category}' is not supported.`);
+    settings[m[1]] = p;
+    return body(m[1]);
+  }
+  throw new Refused(`az rest: the fake does not ${method} ${u.pathname}`);
 }
 
 function save() {

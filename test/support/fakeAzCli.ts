@@ -19,6 +19,9 @@ export interface FakeAzState {
   definitions: Record<string, { name: string; managedByTenantId: string }[]>;
   delegations: Record<string, { name: string; definition: string }[]>;
   automationGroups: string[];
+  /** Log Analytics workspaces (ARM ids) that exist, and the tenant's Entra diagnostic settings by name (`az rest`). */
+  workspaces: string[];
+  entraDiagnosticSettings: Record<string, { workspaceId: string; logs: { category: string; enabled: boolean }[] }>;
   /** Every az invocation in order, with its exit status. */
   calls: { args: string[]; status: number }[];
   /** Azure's errors (what az prints as ERROR:). */
@@ -38,7 +41,7 @@ export class FakeAzCli {
   private readonly statePath: string;
   private readonly bin: string;
 
-  constructor(seed: { managementGroup: string; entities: unknown[] }) {
+  constructor(seed: { managementGroup: string; entities: unknown[]; workspaces?: string[] }) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'fake-az-'));
     this.bin = path.join(this.dir, 'bin');
     mkdirSync(this.bin);
@@ -48,6 +51,8 @@ export class FakeAzCli {
     this.statePath = path.join(this.dir, 'state.json');
     const state: FakeAzState = {
       ...seed,
+      workspaces: seed.workspaces ?? [],
+      entraDiagnosticSettings: {},
       principals: 0,
       policyDefinitions: {},
       policyAssignments: {},

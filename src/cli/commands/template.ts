@@ -2,9 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { envSchema } from '../../lib/config/settings.js';
 import { onboardingTemplate } from '../../lib/onboarding/onboardingTemplate.js';
+import { WORKSPACE_ID } from '../../lib/onboarding/tenantRequest.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';
 
-const usage = `usage: azure-mdr template [--management-group ID] [--out FILE] [--commands]
+const usage = `usage: azure-mdr template [--management-group ID] [--out FILE] [--commands] [--entra-workspace ID]...
                          [--provider-tenant GUID] [--principal-id GUID] [--principal-name NAME]
                          [--offer-name NAME] [--automation-rg NAME] [--prefix PREFIX]
 
@@ -13,7 +14,9 @@ automation resource group, each kept in every subscription by a DeployIfNotExist
 
   --management-group ID  the customer's management group (fills the az commands; default: a placeholder)
   --out FILE             write the template to FILE and print the az commands
-  --commands             print only the az commands (deployment, remediation, delegation removal)
+  --commands             print only the az commands (deployment, remediation, Entra ID logs, delegation removal)
+  --entra-workspace ID   a Log Analytics workspace (ARM id) to receive the tenant's Entra ID logs; repeatable
+                         (fills the customer's Entra diagnostic-setting commands; default: a placeholder)
   Provider values come from the app settings in the environment (MDR_PROVIDER_TENANT_ID, MDR_INGEST_PRINCIPAL_ID,
   MDR_INGEST_PRINCIPAL_DISPLAY_NAME, MDR_OFFER_NAME, MDR_AUTOMATION_RESOURCE_GROUP, MDR_RESOURCE_PREFIX);
   the flags override them.
@@ -46,6 +49,7 @@ export const templateCommand: CliCommand = {
         'offer-name': { type: 'string' },
         'automation-rg': { type: 'string' },
         prefix: { type: 'string' },
+        'entra-workspace': { type: 'string', multiple: true },
       },
     });
     const raw: Record<string, string | undefined> = {
@@ -68,6 +72,10 @@ export const templateCommand: CliCommand = {
     }
     const mg = values['management-group'];
     if (mg !== undefined && !/^[-\w.()]{1,90}$/.test(mg)) throw new UsageError('--management-group expects a management group id (1-90 letters, digits, - _ . ( ))');
+    const workspaces = values['entra-workspace'] ?? [];
+    for (const w of workspaces)
+      if (!WORKSPACE_ID.test(w))
+        throw new UsageError(`--entra-workspace expects a Log Analytics workspace ARM id (/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>), got ${w}`);
     const e = parsed.data;
     const m = onboardingTemplate(
       {
@@ -75,9 +83,20 @@ export const templateCommand: CliCommand = {
         provider: { tenantId: e.MDR_PROVIDER_TENANT_ID, ingestPrincipalId: e.MDR_INGEST_PRINCIPAL_ID, ingestPrincipalDisplayName: e.MDR_INGEST_PRINCIPAL_DISPLAY_NAME, offerName: e.MDR_OFFER_NAME, automationResourceGroup: e.MDR_AUTOMATION_RESOURCE_GROUP },
       },
       mg,
+      workspaces,
     );
     const json = `${JSON.stringify(m.template, null, 2)}\n`;
-    const commandText = ['# deploy (management-group scope), then remediate existing subscriptions', ...m.commands, '', '# later, to remove the delegation', ...m.removal, ''].join('\n');
+    const commandText = [
+      '# deploy (management-group scope), then remediate existing subscriptions',
+      ...m.commands,
+      '',
+      `# Entra ID logs to the workspace (tenant-level; ${m.entraDiagnostics.note})`,
+      ...m.entraDiagnostics.commands,
+      '',
+      '# later, to remove the delegation',
+      ...m.removal,
+      '',
+    ].join('\n');
     if (values.out) {
       await writeFile(values.out, json);
       io.stderr.write(`wrote ${values.out}\n`);

@@ -7,6 +7,7 @@ import type { SubscriptionClient } from '@azure/arm-resources-subscriptions';
 import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import type { SecurityCenter } from '@azure/arm-security';
 import type { WebSiteManagementClient } from '@azure/arm-appservice';
+import type { ManagedServicesClient } from './managedServices.js';
 import type { Settings } from '../config/settings.js';
 import { lazyDefaultCredential } from './lazyCredential.js';
 
@@ -25,6 +26,8 @@ export interface AzureClients {
   subscriptions(): Promise<SubscriptionClient>;
   resourceGraph(): Promise<ResourceGraphClient>;
   appService(subscriptionId: string): Promise<WebSiteManagementClient>;
+  /** Azure Lighthouse registrations (offboarding removes the provider's delegation): managedServices.ts. */
+  managedServices(): Promise<ManagedServicesClient>;
 }
 
 export interface ClientFactoryOptions {
@@ -90,6 +93,7 @@ export function createAzureClients(opts: ClientFactoryOptions): AzureClients {
   const subscriptions = memo(async () => new (await import('@azure/arm-resources-subscriptions')).SubscriptionClient(credential, await modular()));
   const resourceGraph = memo(async () => new (await import('@azure/arm-resourcegraph')).ResourceGraphClient(credential, await modular()));
   const appService = memo(async (sub) => new (await import('@azure/arm-appservice')).WebSiteManagementClient(credential, sub, await modular()));
+  const managedServices = memo(async () => (await import('./managedServices.js')).createManagedServicesClient(endpoint, credential, await modular()));
 
   return {
     armEndpoint: endpoint,
@@ -100,6 +104,7 @@ export function createAzureClients(opts: ClientFactoryOptions): AzureClients {
     subscriptions: () => subscriptions(''),
     resourceGraph: () => resourceGraph(''),
     appService,
+    managedServices: () => managedServices(''),
   };
 }
 

@@ -19,7 +19,8 @@ export const TARGET_SOURCES: Readonly<Record<TargetId, TargetSources>> = {
   'activity-log': { sources: ['activity-log'], hub: 'primary', sparse: false },
   'storage-diagnostics': { sources: ['storage'], hub: 'regional', sparse: false },
   'keyvault-diagnostics': { sources: ['key-vault'], hub: 'regional', sparse: false },
-  // Data export of SigninLogs/AAD*SignInLogs and AuditLogs (reconcile/targets/entraDataExport.ts ENTRA_TABLES).
+  // Data export of the Entra tables (reconcile/entraLogs.ts): sign-ins (ADFS too) and audit are expected to flow;
+  // risk detections (`entra-risk`) come only when Identity Protection detects something, so their quiet proves nothing.
   'entra-data-export': { sources: ['sign-in', 'entra-audit'], hub: 'regional', sparse: false },
   'defender-export': { sources: ['defender-alert'], hub: 'primary', sparse: true },
 };

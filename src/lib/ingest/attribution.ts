@@ -8,13 +8,20 @@ import { arr, get, isObj, parseResourceId, str } from './ocsf/common.js';
  * the routing is wrong or someone is injecting data. Mappers take `cloud.account.uid` from the result
  * (`MapMeta.subscriptionId`), so no mapper can emit a subscription this function did not check.
  *
- * Checked tenant fields: `tenantId`/`TenantId`/`AADTenantId`/`tenantID` and `/tenants/<id>/` resource ids.
+ * Checked tenant fields: `tenantId`/`TenantId`/`AADTenantId`/`tenantID` (Log Analytics rows: `AADTenantId` only) and
+ * `/tenants/<id>/` resource ids.
  * Not checked: token claims (`tid`), `homeTenantId`, storage `requester.tenantId` — they name the *caller's* tenant,
  * which legitimately differs for B2B guests and for Azure Lighthouse operators (this connector included).
  *
  * Checked subscription fields: every field any mapper reads a resource or subscription from (SUBSCRIPTION_SOURCES).
  */
 const TENANT_KEYS = ['tenantId', 'TenantId', 'AADTenantId', 'tenantID', 'TenantID'] as const;
+/**
+ * Log Analytics rows (data export): their `TenantId` column is the workspace's id, not the Entra tenant — "TenantId:
+ * The Log Analytics workspace ID" in the Azure Monitor table reference (AADUserRiskEvents, AADServicePrincipalRiskEvents,
+ * ADFSSignInLogs; MicrosoftDocs/azure-reference-other azure-monitor-ref/tables). The Entra tenant there is AADTenantId.
+ */
+const LA_TENANT_KEYS = ['AADTenantId'] as const;
 const TOP_RESOURCE_KEYS = ['resourceId', 'ResourceId', '_ResourceId', 'AzureResourceId'] as const;
 /** Defender alerts: the REST form nests these under `properties` (camelCase, or PascalCase in some exports). */
 const PROPERTY_RESOURCE_KEYS = ['AzureResourceId', 'azureResourceId', 'ResourceId', 'resourceId'] as const;
@@ -23,7 +30,7 @@ const TENANT_PREFIX = /^\/tenants\/([^/]+)/i;
 
 export function recordTenantIds(r: NormalizedRecord): string[] {
   const out: string[] = [];
-  for (const k of TENANT_KEYS) {
+  for (const k of r.laForm ? LA_TENANT_KEYS : TENANT_KEYS) {
     const v = str(get(r.rec, k));
     if (v) addOnce(out, v.trim().toLowerCase());
   }

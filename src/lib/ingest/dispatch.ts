@@ -6,11 +6,12 @@ import { storageMapper } from './mappers/storage.js';
 import { keyVaultMapper } from './mappers/keyVault.js';
 import { signInMapper } from './mappers/signIn.js';
 import { entraAuditMapper } from './mappers/entraAudit.js';
+import { entraRiskMapper } from './mappers/entraRisk.js';
 import { defenderAlertMapper } from './mappers/defenderAlert.js';
 import { azureOtherMapper } from './mappers/azureOther.js';
 
 /** Specific mappers first; the Base Event catch-all last. */
-export const mappers: readonly Mapper[] = [signInMapper, entraAuditMapper, activityLogMapper, storageMapper, keyVaultMapper, defenderAlertMapper, azureOtherMapper];
+export const mappers: readonly Mapper[] = [signInMapper, entraAuditMapper, entraRiskMapper, activityLogMapper, storageMapper, keyVaultMapper, defenderAlertMapper, azureOtherMapper];
 
 const LA_MARKERS = ['TimeGenerated', 'TenantId', '_ResourceId', 'SourceSystem', '_ItemId'] as const;
 

@@ -46,7 +46,7 @@ export type DeadLetterReason = 'unparseable' | 'unknown-shape' | 'tenant-mismatc
 export type MapResult = { ok: true; events: OcsfEvent[] } | { ok: false; reason: DeadLetterReason; detail: string };
 
 /** A telemetry source we map (also the `source` segment of `metadata.uid`). */
-export type SourceId = 'activity-log' | 'storage' | 'key-vault' | 'sign-in' | 'entra-audit' | 'defender-alert' | 'azure-other';
+export type SourceId = 'activity-log' | 'storage' | 'key-vault' | 'sign-in' | 'entra-audit' | 'entra-risk' | 'defender-alert' | 'azure-other';
 
 export interface Mapper {
   source: SourceId;

@@ -136,8 +136,8 @@ export function createGetOnboardingHandler(deps: OnboardingHttpDeps): HttpHandle
     const tenant = await deps.registry.getTenant(tenantId);
     if (!tenant) throw new ConnectorError('not-found', `Tenant ${tenantId} is not registered`);
     const mgParam = parseQuery(req, { managementGroupId: z.string().regex(/^[-\w.()]{1,90}$/, 'expected a management group id (1-90 letters, digits, - _ . ( ))').optional() }).managementGroupId;
-    const m = onboardingTemplate(deps.settings, mgParam ?? tenant.managementGroupId ?? tenant.tenantId);
-    return { status: 200, jsonBody: { tenantId, managementGroupId: mgParam ?? tenant.managementGroupId ?? tenant.tenantId, template: m.template, commands: m.commands, removal: m.removal } };
+    const m = onboardingTemplate(deps.settings, mgParam ?? tenant.managementGroupId ?? tenant.tenantId, tenant.entraWorkspaceIds);
+    return { status: 200, jsonBody: { tenantId, managementGroupId: mgParam ?? tenant.managementGroupId ?? tenant.tenantId, template: m.template, commands: m.commands, removal: m.removal, entraDiagnostics: m.entraDiagnostics } };
   });
 }
 

@@ -10,6 +10,8 @@ import { releaseIngestSlot } from '../fleet/ingestPool.js';
 import { releaseNamespaceSlot } from './namespacePool.js';
 import { onboardingTemplate } from './onboardingTemplate.js';
 import { deleteTenantHub } from './provisionTenantHub.js';
+import { discoverSubscriptions } from '../reconcile/discovery.js';
+import { removeProviderDelegation, type DelegationRemoval } from './delegationRemoval.js';
 
 /** Removes our exports in every subscription of the tenant (reconcile/teardown.ts provides the real one). */
 export type TeardownFn = (args: { tenant: TenantRecord; clients: AzureClients; settings: Settings; ledger: readonly CoverageEntry[]; dryRun: boolean; logger?: Logger }) => Promise<TeardownResult>;
@@ -21,6 +23,8 @@ export interface OffboardDeps {
   logger?: Logger;
   teardown?: TeardownFn;
   now?: () => Date;
+  /** Verification reads after removing the delegation (delegationRemoval.ts); tests shorten the wait between them. */
+  delegationPollMs?: number;
 }
 
 export interface OffboardResult {
@@ -37,8 +41,12 @@ export interface OffboardResult {
    */
   verified: boolean;
   remaining: { kind: string; resourceId: string; name: string }[];
-  /** How the customer removes the delegation and the policies that would re-create it. */
-  delegationRemoval: { note: string; commands: string[] };
+  /**
+   * The Lighthouse delegation: what the provider removed itself (its registration assignments, last, after everything
+   * else was verified), and the customer's commands — the policy assignments and registration definitions, which the
+   * provider cannot remove, and the assignments wherever the provider could not (with the reason in `byProvider`).
+   */
+  delegationRemoval: { byProvider: DelegationRemoval; note: string; commands: string[] };
   appSettings: AppSettingsSyncResult | undefined;
 }
 
@@ -93,14 +101,24 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
 
   let appSettings: AppSettingsSyncResult | undefined;
   let verified = false;
+  let delegation: DelegationRemoval;
   if (!dryRun) {
     // A hub provisioned lazily by a run that passed the fence just before the status changed shows up here.
     for (const hub of await deps.registry.listHubs(tenantId)) remaining.push({ kind: 'event-hub', resourceId: `${hub.namespaceId}/eventhubs/${hub.hub}`, name: hub.hub });
     verified = t.verified && remaining.length === 0;
     appSettings = await syncIngestAppSettings({ ...deps, logger: log }, { apps: [...ingestApps] });
-    if (failed.length === 0 && verified) tenant = await deps.registry.putTenant({ ...(await deps.registry.getTenant(tenantId) ?? tenant), status: 'offboarded', updatedAt: now().toISOString() });
-  }
-  log.info('offboard.outcome', { removed: removed.length, failed: failed.length, verified, remaining: remaining.length, status: tenant.status });
+    // The delegation goes last: without it nothing of ours in the customer's subscriptions could be read or removed.
+    delegation =
+      failed.length === 0 && verified
+        ? await removeDelegation(tenant, false)
+        : notAttempted(`our objects are not all removed (${failed.length} failed, ${remaining.length} remaining): the delegation stays so that a repeated DELETE can finish`);
+    if (failed.length === 0 && verified) {
+      const current = (await deps.registry.getTenant(tenantId)) ?? tenant;
+      // A tenant onboarded again meanwhile (PUT) stays as that left it.
+      tenant = current.status === 'offboarding' || current.status === 'offboarded' ? await deps.registry.putTenant({ ...current, status: 'offboarded', updatedAt: now().toISOString() }) : current;
+    }
+  } else delegation = await removeDelegation(tenant, true);
+  log.info('offboard.outcome', { removed: removed.length, failed: failed.length, verified, remaining: remaining.length, status: tenant.status, delegationRemoved: delegation.removed.length, delegationVerified: delegation.verified });
 
   const material = onboardingTemplate(deps.settings, tenant.managementGroupId ?? tenantId);
   return {
@@ -111,12 +129,45 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
     failed,
     verified,
     remaining,
-    delegationRemoval: {
-      note:
-        'The customer removes the delegation: first the two policy assignments (else DeployIfNotExists re-creates it), then the Lighthouse registration assignment in each subscription. ' +
-        'The provider may also remove the registration assignment itself (Managed Services Registration assignment Delete Role) from the Azure portal "My customers" view.',
-      commands: material.removal,
-    },
+    delegationRemoval: { byProvider: delegation, note: delegationNote(delegation), commands: material.removal },
     appSettings,
   };
+
+  /** The provider's delegation in every home subscription of the tenant, while the tenant is still being offboarded. */
+  async function removeDelegation(current: TenantRecord, dry: boolean): Promise<DelegationRemoval> {
+    let subscriptionIds: string[];
+    try {
+      subscriptionIds = (await discoverSubscriptions(deps.clients, current)).subscriptions.map((s) => s.subscriptionId);
+    } catch (e) {
+      return notAttempted(e instanceof Error ? `could not list the tenant's subscriptions: ${e.message}` : String(e), [{ subscriptionId: '*', reason: String(e) }]);
+    }
+    return removeProviderDelegation({
+      clients: deps.clients,
+      providerTenantId: deps.settings.provider.tenantId,
+      subscriptionIds,
+      dryRun: dry,
+      // The offboarding fence, read again before each delete: a tenant onboarded again meanwhile keeps its delegation.
+      stillOffboarding: async () => {
+        const s = (await deps.registry.getTenant(tenantId))?.status;
+        return s === 'offboarding' || s === 'offboarded';
+      },
+      pollMs: deps.delegationPollMs,
+      logger: log,
+    });
+  }
+
+  function notAttempted(skipped: string, failures: DelegationRemoval['failed'] = []): DelegationRemoval {
+    return { dryRun, removed: [], kept: [], failed: failures, verified: false, skipped };
+  }
+}
+
+/** What the customer still does, given what the provider removed (the commands are the same; the note says which apply). */
+function delegationNote(d: DelegationRemoval): string {
+  const customerPart =
+    'The customer removes the two policy assignments (otherwise DeployIfNotExists delegates every new subscription beneath the management group again) and the Lighthouse registration definitions, which the provider cannot delete: the commands below.';
+  if (d.dryRun) return `Would remove the provider's registration assignment in ${new Set(d.removed.map((r) => r.subscriptionId)).size} subscription(s) after everything else is removed and verified. ${customerPart}`;
+  const subs = new Set(d.removed.map((r) => r.subscriptionId)).size;
+  if (d.verified) return `The provider removed its registration assignments in ${subs} subscription(s) (Managed Services Registration assignment Delete Role) and verified it no longer has access. ${customerPart}`;
+  const why = d.skipped ?? d.failed.map((f) => `${f.subscriptionId}: ${f.reason}`).join('; ');
+  return `The provider could not remove its delegation everywhere (${why}). The customer removes it with the commands below, which also delete the registration assignments; a repeated DELETE tries again. ${customerPart}`;
 }

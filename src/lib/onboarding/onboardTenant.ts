@@ -168,5 +168,5 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
 
   // 5. ingest triggers follow the registry: only the ingest app(s) that took this tenant's hubs are rewritten
   const appSettings = changed ? await syncIngestAppSettings({ ...deps, logger: log }, { apps: [...ingestApps] }) : undefined;
-  return { tenant, hubs, onboarding: onboardingTemplate(deps.settings, tenant.managementGroupId ?? tenantId), changed, appSettings };
+  return { tenant, hubs, onboarding: onboardingTemplate(deps.settings, tenant.managementGroupId ?? tenantId, tenant.entraWorkspaceIds), changed, appSettings };
 }

@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings.js';
+import { ENTRA_LOGS } from '../reconcile/entraLogs.js';
 
 /** Built-in role definition ids (azure-facts §6). */
 export const ROLE = {
@@ -40,6 +41,8 @@ export interface OnboardingMaterial {
   commands: string[];
   /** How the customer removes the delegation later. */
   removal: string[];
+  /** The customer's Entra ID step: the tenant-level diagnostic setting sending Entra logs to each workspace (entraDiagnostics()). */
+  entraDiagnostics: EntraDiagnosticsMaterial;
   names: { rgPolicy: string; lighthousePolicy: string; rgAssignment: string; lighthouseAssignment: string };
 }
 
@@ -64,7 +67,7 @@ export function subscriptionsBeneath(mg: string): string {
  * delegation to the provider, existence checked on managedByTenantId), their assignments with system-assigned
  * identities, and role assignments for those identities at the management group only.
  */
-export function onboardingTemplate(settings: TemplateSettings, managementGroupId?: string): OnboardingMaterial {
+export function onboardingTemplate(settings: TemplateSettings, managementGroupId?: string, entraWorkspaceIds: readonly string[] = []): OnboardingMaterial {
   const p = settings.provider;
   const names = {
     rgPolicy: `${settings.prefix}-automation-rg`,
@@ -346,5 +349,48 @@ export function onboardingTemplate(settings: TemplateSettings, managementGroupId
       `for d in $(az managedservices definition list --subscription "$sub" --query "[?properties.managedByTenantId=='${p.tenantId}'].name" -o tsv); do ` +
       `az managedservices definition delete --definition "$d" --subscription "$sub"; done; done`,
   ];
-  return { template, commands, removal, names };
+  return { template, commands, removal, names, entraDiagnostics: entraDiagnostics(settings, entraWorkspaceIds) };
+}
+
+export interface EntraDiagnosticsMaterial {
+  note: string;
+  /** Diagnostic-setting categories the commands enable (ENTRA_LOGS: each fills a table our export takes). */
+  categories: string[];
+  commands: string[];
+}
+
+/** Tenant-level Entra ID diagnostic settings: `microsoft.aadiam/diagnosticSettings`, api-version 2017-04-01 (azure-facts §9). */
+export const AADIAM_DIAGNOSTIC_SETTINGS = '/providers/microsoft.aadiam/diagnosticSettings';
+export const AADIAM_API_VERSION = '2017-04-01';
+
+/**
+ * The customer's Entra ID step. Entra diagnostic settings are tenant-level (`/providers/microsoft.aadiam/...`), out of
+ * reach of a Lighthouse delegation, which covers subscriptions and resource groups only: a Security Administrator of
+ * the customer's tenant with write access to the workspace creates one per workspace (Microsoft Entra docs,
+ * howto-integrate-activity-logs-with-azure-monitor-logs). The Azure CLI has no command group for it; `az rest` sends
+ * the ARM request, and a URL without a host goes to the current cloud's ARM endpoint (azure-cli `az rest --url` help),
+ * so the same text works in sovereign clouds. The body is the 2017-04-01 shape (workspaceId, logs[{category, enabled}]).
+ * The setting's name is fixed per workspace, so running the command again updates it instead of adding another
+ * (a second setting sending the same categories to the same workspace would double every row, and our export with it).
+ */
+export function entraDiagnostics(settings: Pick<Settings, 'prefix'>, workspaceIds: readonly string[]): EntraDiagnosticsMaterial {
+  const categories = ENTRA_LOGS.map((l) => l.category);
+  const targets = workspaceIds.length > 0 ? workspaceIds : ['<log-analytics-workspace-resource-id>'];
+  const url = (name: string) => `${AADIAM_DIAGNOSTIC_SETTINGS}${name ? `/${name}` : ''}?api-version=${AADIAM_API_VERSION}`;
+  const list = `az rest --method get --url "${url('')}" --query "value[].{name: name, workspace: properties.workspaceId, categories: properties.logs[?enabled].category}"`;
+  const puts = targets.map((ws) => {
+    const wsName = (ws.split('/').pop() ?? 'workspace').replace(/[^A-Za-z0-9-]/g, '-').slice(0, 40);
+    const body = JSON.stringify({ properties: { workspaceId: ws, logs: categories.map((category) => ({ category, enabled: true })) } });
+    // Single quotes around the JSON: workspace ids hold no quote (validated ARM ids), so the body reaches az as is.
+    return `az rest --method put --url "${url(`${settings.prefix}-entra-${wsName}`)}" --body '${body}'`;
+  });
+  return {
+    note:
+      "Run as a Security Administrator of the customer's tenant who may write to the workspace. The first command lists the tenant's existing Entra diagnostic settings: " +
+      'if one already sends these categories to the workspace, add any missing categories to it instead of creating another (two settings double every record). ' +
+      'Risk events need Microsoft Entra ID P2 and ADFSSignInLogs needs AD FS with Connect Health; Microsoft does not document whether a category the tenant lacks is refused or just stays empty: ' +
+      'if the command is refused for one, drop it from the body and run it again. Coverage then shows which Entra tables the workspace holds.',
+    categories,
+    commands: [list, ...puts],
+  };
 }

@@ -1,4 +1,5 @@
 import type { CoverageEntry, CoverageState, TargetId } from '../registry/types.js';
+import { describeMissing } from './entraLogs.js';
 
 export interface CoverageReport {
   tenantId: string;
@@ -40,7 +41,8 @@ export function formatCoverageTable(r: CoverageReport): string {
   // READ AT: when the reconciler last read the target from ARM; between reads the activity log vouches for it.
   const readAt = (e: CoverageEntry) => (e.observedAt ? `${e.observedAt.slice(0, 16).replace('T', ' ')}Z` : '-');
   const tamper = (e: CoverageEntry) => (e.tamper ? `TAMPERED ${e.tamper.at.slice(0, 19)}Z by ${e.tamper.caller ?? '?'}${e.tamper.callerIp ? ` from ${e.tamper.callerIp}` : ''} (finding ${e.tamper.findingUid})` : '');
-  const rows = r.entries.map((e) => [e.target, e.state, e.region, readAt(e), shortId(e.resourceId), [e.detail, tamper(e)].filter(Boolean).join('; ')]);
+  const skipped = (e: CoverageEntry) => (e.entraTables?.missing.length ? `not in the workspace: ${describeMissing(e.entraTables.missing)}` : '');
+  const rows = r.entries.map((e) => [e.target, e.state, e.region, readAt(e), shortId(e.resourceId), [e.reasonCode, e.detail, skipped(e), tamper(e)].filter(Boolean).join('; ')]);
   const head = ['TARGET', 'STATE', 'REGION', 'READ AT', 'RESOURCE', 'DETAIL'];
   const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length))));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();

@@ -16,6 +16,10 @@ export interface PlannedAction {
   /** Coverage state once the action succeeded (or the blocking state). */
   coverage: CoverageState;
   detail?: string;
+  /** Stable machine-readable reason (coverage `reasonCode`). */
+  reasonCode?: string;
+  /** Entra workspaces: the tables exported and skipped (coverage `entraTables`). */
+  entraTables?: { exported: string[]; missing: string[] };
 }
 
 /** One change a target's diff asks for. An empty list means in sync. */
@@ -25,6 +29,7 @@ export interface Change {
   reason: string;
   coverage: CoverageState;
   detail?: string;
+  reasonCode?: string;
   /** Resource group of the object, when the list spans a subscription (Defender automations). */
   scope?: string;
 }

@@ -14,7 +14,7 @@ import { normalizeRegion, type ActionKind, type Change, type PlannedAction } fro
 import type { TargetContext, TargetItem } from './target.js';
 import { ownershipFor } from './ownership.js';
 import { qualifiedName, targetFor } from './targetRegistry.js';
-import { targetItemsFor } from './targetItems.js';
+import { ownsTenantLevelEntries, targetItemsFor } from './targetItems.js';
 
 export type EnsureHub = (tenant: TenantRecord, region: string) => Promise<HubAssignment | undefined>;
 
@@ -74,7 +74,7 @@ function toAction(item: TargetItem, changes: readonly Change[]): PlannedAction {
   const base = { target: item.target, resourceId: item.resourceId, subscriptionId: item.subscriptionId, region: item.region };
   if (changes.length === 0) return { ...base, kind: 'none', name: '', reason: 'in sync', coverage: 'streaming' };
   const main = changes.find((c) => c.kind === 'blocked') ?? changes.find((c) => c.kind === 'create' || c.kind === 'update') ?? changes[0]!;
-  return { ...base, kind: main.kind, name: main.name, reason: changes.map((c) => `${c.kind === 'blocked' ? '' : `${c.kind} ${c.name}: `}${c.reason}`).join('; '), coverage: main.coverage, detail: main.detail };
+  return { ...base, kind: main.kind, name: main.name, reason: changes.map((c) => `${c.kind === 'blocked' ? '' : `${c.kind} ${c.name}: `}${c.reason}`).join('; '), coverage: main.coverage, detail: main.detail, ...(main.reasonCode ? { reasonCode: main.reasonCode } : {}) };
 }
 
 function failure(item: TargetItem, e: unknown, verb: string): PlannedAction {
@@ -279,6 +279,8 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       return undefined; // deleted mid-run: nothing to cover
     }
     let action = toAction(item, planned.changes);
+    // What the read showed beyond our objects (the Entra tables a workspace holds); a blocking reason code wins.
+    if (planned.facts) action = { ...action, ...planned.facts, ...(action.reasonCode ? { reasonCode: action.reasonCode } : {}) };
     if (action.kind === 'create' && wasStreaming.has(keyOf(item)))
       action = { ...action, coverage: 'repaired', reason: `ours was deleted since the last run; ${action.reason}` };
     const toWrite = planned.changes.filter((c) => WRITE_KINDS.has(c.kind));
@@ -396,6 +398,16 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     return r;
   }
 
+  /**
+   * In a work item that records the tenant-level entries (ownsTenantLevelEntries), the subscriptions of ledger entries
+   * outside every home subscription of the tenant (a configured workspace outside the delegation): replaced here.
+   */
+  function outsideSubscriptions(): string[] {
+    if (!discovery || !ownsTenantLevelEntries(discovery)) return [];
+    const home = new Set(discovery.allHome);
+    return [...new Set([...(previous?.values() ?? [])].map((e) => e.subscriptionId.toLowerCase()).filter((s) => !home.has(s)))];
+  }
+
   async function record(r: ReconcileReport): Promise<void> {
     const at = now().toISOString();
     if (r.plan.length > 0 || (!opts.subscriptionIds && !opts.targeted)) {
@@ -416,6 +428,8 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
           state: a.coverage,
           detail: a.coverage === 'streaming' ? undefined : a.detail ? `${a.reason}: ${a.detail}` : a.reason,
           settingName: a.name || undefined,
+          ...(a.reasonCode ? { reasonCode: a.reasonCode } : {}),
+          ...(a.entraTables ? { entraTables: a.entraTables } : {}),
           updatedAt: at,
           ...(prev?.tamper ? { tamper: prev.tamper } : {}),
         };
@@ -423,7 +437,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       });
       // A discovery failure leaves the previous ledger in place rather than erasing it.
       if (r.result !== 'failed' || entries.length > 0)
-        await deps.registry.putCoverage(tenant!.tenantId, entries, opts.targeted ? {} : opts.subscriptionIds ? { replaceSubscriptions: opts.subscriptionIds } : { replaceAll: true });
+        await deps.registry.putCoverage(tenant!.tenantId, entries, opts.targeted ? {} : opts.subscriptionIds ? { replaceSubscriptions: [...opts.subscriptionIds, ...outsideSubscriptions()] } : { replaceAll: true });
     }
     // Every change before runStart is now reflected: either read after it, or vouched quiet by the feed.
     // A targeted run read only its scope: it says nothing about the rest of each subscription's feed, nor of the tenant.
@@ -466,6 +480,7 @@ export function carryOver(prev: CoverageEntry | undefined, next: CoverageEntry, 
 function sameCoverage(a: CoverageEntry, b: CoverageEntry): boolean {
   return (
     a.state === b.state && a.detail === b.detail && a.settingName === b.settingName && a.region === b.region && a.subscriptionId === b.subscriptionId && a.resourceId === b.resourceId &&
-    a.observedAt === b.observedAt && a.wroteAt === b.wroteAt && a.desiredKey === b.desiredKey && (a.ownedNames ?? []).join('\n') === (b.ownedNames ?? []).join('\n')
+    a.observedAt === b.observedAt && a.wroteAt === b.wroteAt && a.desiredKey === b.desiredKey && (a.ownedNames ?? []).join('\n') === (b.ownedNames ?? []).join('\n') &&
+    a.reasonCode === b.reasonCode && JSON.stringify(a.entraTables) === JSON.stringify(b.entraTables)
   );
 }

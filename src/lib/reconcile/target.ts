@@ -21,6 +21,12 @@ export interface TargetContext {
   ownership: Ownership;
 }
 
+/** What a read showed about a target beyond our objects, for its ledger entry (coverage). */
+export interface TargetFacts {
+  reasonCode?: string;
+  entraTables?: { exported: string[]; missing: string[] };
+}
+
 /**
  * A reconcile target module (style.md): `desired` and `diff` are pure, `observe` only reads (404 → undefined),
  * `apply` is the only writer. `owned`/`remove` serve teardown. Ownership is by provenance (ownership.ts).
@@ -34,6 +40,11 @@ export interface ReconcileTarget<D, A> {
   feedProviders?: readonly string[];
   desired(item: TargetItem, hub: HubAssignment, prefix: string): D;
   observe(ctx: TargetContext, item: TargetItem): Promise<A | undefined>;
+  /**
+   * Pure: the desired state once the read is known, when it depends on what the target holds (the Entra export takes
+   * only the tables the workspace has), and what the read showed for the ledger. Absent: `desired` stands as it is.
+   */
+  refine?(desired: D, actual: A): { desired: D; facts?: TargetFacts };
   diff(desired: D, actual: A, own: Ownership): Change[];
   apply(ctx: TargetContext, desired: D, changes: readonly Change[]): Promise<void>;
   /** Qualified names of the objects on the target that are provably ours (teardown, ledger provenance). */

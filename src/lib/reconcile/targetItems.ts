@@ -53,12 +53,50 @@ export function targetItemsFor(tenant: TenantRecord, d: Discovery, automationRes
         const region = normalizeRegion(w.location);
         items.push({ target: 'entra-data-export', resourceId: w.id, subscriptionId: w.subscriptionId, region, hubRegion: region });
       } else {
-        const sub = /\/subscriptions\/([^/]+)/i.exec(id)?.[1]?.toLowerCase() ?? '';
-        // In a subscription outside this work item: another item covers it.
-        if (d.subscriptions.some((s) => s.subscriptionId === sub))
-          blocked.push({ kind: 'blocked', target: 'entra-data-export', resourceId: id, subscriptionId: sub, region: '', name: '', reason: 'workspace not found in the delegated subscriptions', coverage: 'failed' });
+        const a = unreachableWorkspace(id, d);
+        if (a) blocked.push(a);
       }
     }
   }
   return { items, blocked };
+}
+
+/**
+ * Whether this run records the tenant's entries that belong to no delegated subscription of it (a configured
+ * workspace outside the delegation): a whole-tenant run, or the work item holding the tenant's first subscription.
+ */
+export function ownsTenantLevelEntries(d: Pick<Discovery, 'subscriptions' | 'allHome'>): boolean {
+  const first = d.allHome[0];
+  return first !== undefined && d.subscriptions.some((s) => s.subscriptionId === first);
+}
+
+/**
+ * A configured Entra workspace that discovery did not find, as the coverage entry saying why (never dropped):
+ * not in its delegated subscription (`workspace-not-found`); in a subscription of the tenant outside this work item
+ * (undefined: that item reports it); in a subscription visible only because the tenant manages it for another home
+ * tenant (`workspace-foreign-home`: never ours to write); or in a subscription not delegated to the provider at all
+ * (`workspace-not-delegated`).
+ */
+function unreachableWorkspace(id: string, d: Discovery): PlannedAction | undefined {
+  const sub = /\/subscriptions\/([^/]+)/i.exec(id)?.[1]?.toLowerCase() ?? '';
+  const base = { kind: 'blocked' as const, target: 'entra-data-export' as const, resourceId: id, subscriptionId: sub, region: '', name: '' };
+  if (d.subscriptions.some((s) => s.subscriptionId === sub))
+    return { ...base, reason: 'workspace not found in the delegated subscriptions', coverage: 'failed', reasonCode: 'workspace-not-found', detail: `no Log Analytics workspace with this id in subscription ${sub}` };
+  if (d.allHome.includes(sub) || !ownsTenantLevelEntries(d)) return undefined;
+  const foreign = d.foreign.find((f) => f.subscriptionId === sub);
+  if (foreign)
+    return {
+      ...base,
+      reason: `the workspace's subscription is visible through the delegation, but its home tenant is ${foreign.homeTenantId}, not this tenant: never written to`,
+      coverage: 'unsupported',
+      reasonCode: 'workspace-foreign-home',
+      detail: 'configure a workspace in a subscription of this tenant that is delegated to the provider',
+    };
+  return {
+    ...base,
+    reason: `subscription ${sub || '(none in the id)'} is not delegated to the provider by this tenant`,
+    coverage: 'forbidden',
+    reasonCode: 'workspace-not-delegated',
+    detail: "delegate the workspace's subscription (the onboarding policy does, for subscriptions beneath the management group), or configure a workspace in a delegated subscription",
+  };
 }

@@ -1,7 +1,7 @@
 import type { HubAssignment, TargetId } from '../registry/types.js';
 import { desiredKeyOf } from './changeFeed.js';
 import type { Change } from './plan.js';
-import type { ReconcileTarget, TargetContext, TargetItem } from './target.js';
+import type { ReconcileTarget, TargetContext, TargetFacts, TargetItem } from './target.js';
 import { activityLogTarget } from './targets/activityLog.js';
 import { defenderExportTarget } from './targets/defenderExport.js';
 import { entraDataExportTarget } from './targets/entraDataExport.js';
@@ -19,7 +19,7 @@ export interface BoundTarget {
    * ledger's provenance for the item (qualified names we wrote there). `ours` lists our objects as found, and as they
    * will be once `changes` are applied: the ledger's next provenance.
    */
-  plan(ctx: TargetContext, item: TargetItem, hub: HubAssignment, written: readonly string[]): Promise<{ changes: Change[]; apply: () => Promise<void>; ours: { found: string[]; applied: string[] } } | undefined>;
+  plan(ctx: TargetContext, item: TargetItem, hub: HubAssignment, written: readonly string[]): Promise<{ changes: Change[]; apply: () => Promise<void>; ours: { found: string[]; applied: string[] }; facts?: TargetFacts } | undefined>;
   /** Our objects on the target (teardown); undefined when the resource is gone. */
   owned(ctx: TargetContext, item: TargetItem, written: readonly string[]): Promise<string[] | undefined>;
   remove(ctx: TargetContext, item: TargetItem, name: string): Promise<void>;
@@ -44,13 +44,14 @@ function bind<D, A>(t: ReconcileTarget<D, A>): BoundTarget {
     feedProviders: t.feedProviders,
     desiredKey: (item, hub, prefix) => desiredKeyOf(t.desired(item, hub, prefix)),
     async plan(ctx, item, hub, written) {
-      const desired = t.desired(item, hub, ctx.prefix);
       const actual = await t.observe(ctx, item);
       if (actual === undefined) return undefined;
+      const refined = t.refine?.(t.desired(item, hub, ctx.prefix), actual);
+      const desired = refined?.desired ?? t.desired(item, hub, ctx.prefix);
       const o = own(ctx, written);
       const changes = t.diff(desired, actual, o);
       const found = t.owned(actual, o);
-      return { changes, apply: () => t.apply(ctx, desired, changes), ours: { found, applied: oursAfter(found, changes) } };
+      return { changes, apply: () => t.apply(ctx, desired, changes), ours: { found, applied: oursAfter(found, changes) }, ...(refined?.facts ? { facts: refined.facts } : {}) };
     },
     async owned(ctx, item, written) {
       const actual = await t.observe(ctx, item);

@@ -105,6 +105,13 @@ export const coverageEntrySchema = z.object({
   detail: z.string().optional(),
   /** Name of our setting/rule/automation, when one exists. */
   settingName: z.string().optional(),
+  /** Stable machine-readable reason next to `detail` (docs/reconcile.md "Reason codes"), e.g. `workspace-not-delegated`. */
+  reasonCode: z.string().optional(),
+  /**
+   * Entra workspaces (entra-data-export): the Entra tables the workspace holds, which our rule exports, and those it
+   * lacks, which are skipped (reconcile/entraLogs.ts), as its Tables API listed them when last read.
+   */
+  entraTables: z.object({ exported: z.array(z.string()), missing: z.array(z.string()) }).optional(),
   updatedAt: z.string(),
   /** When the reconciler last read this target from ARM (before the read went out); the change feed compares with it. */
   observedAt: z.string().optional(),

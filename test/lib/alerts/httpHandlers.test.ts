@@ -24,6 +24,7 @@ function noArm(calls: string[]): AzureClients {
     subscriptions: refuse('subscriptions'),
     resourceGraph: refuse('resourceGraph'),
     appService: refuse('appService'),
+    managedServices: refuse('managedServices'),
   };
 }
 

@@ -58,14 +58,15 @@ const lc = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
 
 /** Our candidates for each compared ECS field (the OCSF places a class may put it). */
 function ours(ev: OcsfEvent): Record<'user.id' | 'user.email' | 'user.name' | 'user.full_name' | 'source.ip' | 'operation', unknown[]> {
-  const users = [get(ev, 'user'), get(ev, 'actor.user')];
+  // A Detection Finding about an identity (entraRisk.ts) carries the user and source as its evidence.
+  const users = [get(ev, 'user'), get(ev, 'actor.user'), get(ev, 'evidences.0.user')];
   const pick = (k: string) => users.map((u) => get(u, k)).filter((v) => v !== undefined);
   return {
     'user.id': pick('uid'),
     'user.email': pick('email_addr'),
     'user.name': [...pick('name'), ...pick('email_addr')],
     'user.full_name': pick('full_name'),
-    'source.ip': [get(ev, 'src_endpoint.ip')].filter((v) => v !== undefined),
+    'source.ip': [get(ev, 'src_endpoint.ip'), get(ev, 'evidences.0.src_endpoint.ip')].filter((v) => v !== undefined),
     operation: [get(ev, 'api.operation'), get(ev, 'metadata.event_code')].filter((v) => v !== undefined),
   };
 }
@@ -81,6 +82,14 @@ const EQUIVALENT: { field: 'operation'; elastic: string; holds: (ev: OcsfEvent) 
     reason:
       'Entra sign-in records all carry operationName "Sign-in activity"; OCSF says it with the class and activity ' +
       '(Authentication, Logon) rather than a free-text operation, and the sign-in mapper drops it as redundant (signIn.ts).',
+  },
+  {
+    field: 'operation',
+    elastic: 'User Risk Detection',
+    holds: (ev) => ev.class_uid === 2004 && /^(AAD)?UserRiskEvents$/.test(String(ev.metadata.log_name)),
+    reason:
+      'every UserRiskEvents record carries operationName "User Risk Detection": the log\'s own name, which OCSF says with the ' +
+      'class (Detection Finding) and metadata.log_name; the event code is the detection type (riskEventType) instead (entraRisk.ts).',
   },
 ];
 
@@ -126,7 +135,13 @@ const SUPERSEDED_TIME =
   "this expected file predates Elastic's own change (elastic/integrations 01c8fa6a, sign-in pipeline): @timestamp is now " +
   'properties.createdDateTime, "the actual sign-in event time; the top-level time is a processing timestamp that arrives ' +
   'slightly later" (oracle sign-in__test-created-datetime-timestamp). We take createdDateTime too; this file still says time.';
+const DETECTION_TIME =
+  'Elastic takes the top-level time, when the log processed the detection (minutes to hours later: 18:07:16 vs detectedDateTime ' +
+  '18:05:06, and 09:54:27 vs 08:48:50); a finding\'s time is when the risk was detected, detectedDateTime (the table reference\'s ' +
+  '"Date and time that the risk was detected"), as the sign-in mapper takes createdDateTime over time.';
 const KNOWN: Record<string, string> = {
+  'entra-risk__test-userriskevents-raw#0:@timestamp': DETECTION_TIME,
+  'entra-risk__test-userriskevents-raw#1:@timestamp': DETECTION_TIME,
   'sign-in__test-adfs-signin#0:@timestamp': SUPERSEDED_TIME,
   'sign-in__test-alternative-time-and-duration-as-string#0:@timestamp': SUPERSEDED_TIME,
   'edge-cases__signinlogs-invalid-time#0:event.outcome':

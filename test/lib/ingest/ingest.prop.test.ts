@@ -8,7 +8,7 @@ import { validateOcsfEvent } from '../../../src/lib/ingest/ocsf/validate.js';
 import { failedRecordsOf } from '../../../src/lib/ingest/deadLetter.js';
 
 const root = join(import.meta.dirname, '../../fixtures');
-const fixtures = ['activity-log', 'sign-in', 'key-vault', 'storage', 'entra-audit', 'defender-alert', 'edge-cases'].flatMap((s) =>
+const fixtures = ['activity-log', 'sign-in', 'key-vault', 'storage', 'entra-audit', 'entra-risk', 'defender-alert', 'edge-cases'].flatMap((s) =>
   readdirSync(join(root, s))
     .filter((f) => !f.endsWith('.expected.json') && !f.endsWith('.yaml'))
     .map((f) => readFileSync(join(root, s, f))),

@@ -201,7 +201,9 @@ describe('onboarding against the ARM simulator and Azurite', () => {
       expect(res.status).toBe(200);
       expect(res.jsonBody).toMatchObject({ status: 'offboarded', failed: [] });
       const deletes = w.sim.requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
-      expect(deletes.map((p) => p.split('/').pop()).sort()).toEqual(['mdr-defender-export', 'mdr-export', `mdr-${CUSTOMER}`].sort());
+      // Our exports and hub, then — last — the provider's Lighthouse registration assignment.
+      expect(deletes.slice(0, -1).map((p) => p.split('/').pop()).sort()).toEqual(['mdr-defender-export', 'mdr-export', `mdr-${CUSTOMER}`].sort());
+      expect(deletes.at(-1)).toMatch(new RegExp(`^/subscriptions/${CUSTOMER_SUB}/providers/Microsoft.ManagedServices/registrationAssignments/`, 'i'));
       expect(deletes.every((p) => !/customer-/.test(p))).toBe(true);
       // customer-owned objects are still there
       expect(w.sim.state.get(`/subscriptions/${CUSTOMER_SUB}/resourceGroups/secops/providers/Microsoft.Security/automations/customer-soar`)).toBeDefined();

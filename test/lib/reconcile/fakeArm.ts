@@ -5,6 +5,7 @@ import { createMemoryRegistry } from '../../../src/lib/registry/memoryRegistry.j
 import type { TenantRegistry } from '../../../src/lib/registry/tenantRegistry.js';
 import type { HubAssignment, TenantRecord } from '../../../src/lib/registry/types.js';
 import { fakeDiagnosticSettings } from './fakeDiagnosticSettings.js';
+import { ENTRA_TABLES } from '../../../src/lib/reconcile/entraLogs.js';
 
 /**
  * A tiny in-memory stand-in for the ARM calls the reconciler makes (unit tests only; integration tests use
@@ -17,6 +18,8 @@ export interface FakeArmState {
   settings: Record<string, DiagnosticSettingsResource[]>;
   exports: Record<string, { name: string; destination?: { resourceId: string; eventHubName?: string }; tableNames?: string[]; enable?: boolean }[]>;
   automations: { id: string; name: string; isEnabled?: boolean; sources?: { eventSource?: string }[]; scopes?: { scopePath?: string }[]; actions?: { actionType: 'EventHub'; eventHubResourceId?: string; connectionString?: string }[] }[];
+  /** Tables per workspace key (as in `exports`); a workspace not listed holds every Entra table. */
+  tables?: Record<string, string[]>;
   /** Resource ids whose reads answer 403. */
   forbidden?: string[];
 }
@@ -78,6 +81,14 @@ export function fakeArm(state: FakeArmState) {
       },
     }),
     operationalInsights: async () => ({
+      tables: {
+        async *listByWorkspace(rg: string, ws: string) {
+          calls.push({ kind: 'read', op: `tables ${ws}` });
+          const k = wsKey(rg, ws);
+          if (!k) throw restError(404, 'workspace not found');
+          for (const name of state.tables?.[k] ?? ENTRA_TABLES) yield { name };
+        },
+      },
       dataExports: {
         async *listByWorkspace(rg: string, ws: string) {
           calls.push({ kind: 'read', op: `exports ${ws}` });
@@ -125,6 +136,17 @@ export function fakeArm(state: FakeArmState) {
       },
     }),
     appService: async () => ({}),
+    // No Lighthouse registration visible: offboarding finds no assignment of the provider to remove.
+    managedServices: async () => ({
+      listRegistrationAssignments: async () => {
+        calls.push({ kind: 'read', op: 'registration assignments' });
+        return [];
+      },
+      deleteRegistrationAssignment: async () => {
+        calls.push({ kind: 'write', op: 'delete registration assignment' });
+        return 'absent';
+      },
+    }),
   } as unknown as AzureClients;
   return { clients, calls, state, diag, writes: () => calls.filter((c) => c.kind === 'write') };
 }

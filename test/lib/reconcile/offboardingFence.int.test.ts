@@ -17,7 +17,9 @@ import { ACME, S1, startHarness, tenantRecord, type SimHarness } from './simHarn
  */
 const scenario = parseScenario({
   provider: { tenantId: 'bbbbbbbb-0000-0000-0000-000000000001', subscriptionId: 'bbbbbbbb-0000-0000-0000-0000000000aa', poolResourceGroup: 'mdr-ingest' },
-  tenants: [{ tenantId: ACME, displayName: 'Acme', subscriptions: [{ subscriptionId: S1, displayName: 'acme-prod', resourceGroups: [{ name: 'MDRAutomation', location: 'westeurope' }] }] }],
+  // The delegation withholds the Delete role, so offboarding cannot remove it and the late write below still lands
+  // (with the delegation gone it would be refused: test/lib/onboarding/delegationRemoval.int.test.ts).
+  tenants: [{ tenantId: ACME, displayName: 'Acme', subscriptions: [{ subscriptionId: S1, displayName: 'acme-prod', delegationGrantsDelete: false, resourceGroups: [{ name: 'MDRAutomation', location: 'westeurope' }] }] }],
 });
 /** Only the activity log: one export target, one write, so the race below is exact. */
 const activityLogOnly = { activityLog: true, storage: false, keyVault: false, entraDataExport: false, defenderAlerts: false, storageServices: [] };

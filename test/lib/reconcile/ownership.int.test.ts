@@ -32,7 +32,7 @@ const scenario = parseScenario({
           displayName: 'acme-prod',
           resourceGroups: [{ name: 'MDRAutomation', location: 'westeurope' }, { name: 'app', location: 'westeurope' }, { name: 'ops', location: 'westeurope' }, { name: 'siem', location: 'westeurope' }],
           keyVaults: [{ name: 'acme-kv1', resourceGroup: 'app', location: 'westeurope' }, { name: 'acme-kv2', resourceGroup: 'app', location: 'westeurope' }],
-          workspaces: [{ name: 'acme-ws', resourceGroup: 'app', location: 'westeurope', dataExports: [{ name: 'mdr-siem-export', destinationResourceId: CUSTOMER_NS, tableNames: ['SigninLogs'] }] }],
+          workspaces: [{ name: 'acme-ws', resourceGroup: 'app', location: 'westeurope', tables: ['SigninLogs', 'AuditLogs'], dataExports: [{ name: 'mdr-siem-export', destinationResourceId: CUSTOMER_NS, tableNames: ['SigninLogs'] }] }],
           diagnosticSettings: [
             // another vendor's "mdr" (managed detection and response) setting, streaming to the customer's own hub
             { resourceId: KV1, name: 'mdr-siem', eventHubAuthorizationRuleId: CUSTOMER_RULE, eventHubName: 'siem', logs: [{ category: 'AuditEvent', enabled: true }] },

@@ -351,6 +351,11 @@ export interface EventBody {
   policy?: JsonObject | undefined;
   service?: JsonObject | undefined;
   finding_info?: JsonObject | undefined;
+  /** Detection Finding: what the detection saw (identity risk detections: the user and the source endpoint). */
+  evidences?: JsonObject[] | undefined;
+  risk_level_id?: number | undefined;
+  risk_level?: string | undefined;
+  risk_details?: string | undefined;
   src_endpoint?: JsonObject | undefined;
   device?: JsonObject | undefined;
   http_request?: JsonObject | undefined;
@@ -489,6 +494,10 @@ export function buildEvent(core: EventCore, meta: MapMeta, raw: string, body: Ev
     policy: undefined,
     service: undefined,
     finding_info: undefined,
+    evidences: undefined,
+    risk_level_id: undefined,
+    risk_level: undefined,
+    risk_details: undefined,
     src_endpoint: undefined,
     device: undefined,
     http_request: undefined,

@@ -5,9 +5,9 @@ import { parseArmId } from '../armId.js';
 import { isOurs, resolveOurs, type Ownership, type OwnershipEvidence } from '../ownership.js';
 import { sameId, sameNameSet, type Change } from '../plan.js';
 import type { ReconcileTarget, TargetContext, TargetItem } from '../target.js';
+import { ENTRA_TABLES, splitByPresence } from '../entraLogs.js';
 
-/** Entra ID tables a workspace fed by the tenant's Entra diagnostic setting holds. */
-export const ENTRA_TABLES = ['SigninLogs', 'AuditLogs', 'AADNonInteractiveUserSignInLogs', 'AADServicePrincipalSignInLogs', 'AADManagedIdentitySignInLogs'] as const;
+export { ENTRA_TABLES };
 /** Active data-export rules per workspace (logs-data-export.md). */
 export const MAX_ACTIVE_EXPORT_RULES = 10;
 
@@ -63,6 +63,45 @@ export function diffDataExport(desired: DesiredDataExport, actual: readonly Obse
   return changes;
 }
 
+/** What a read of an Entra workspace shows: the export rules on it and the tables it holds (Tables_ListByWorkspace). */
+export interface ObservedEntraWorkspace {
+  exports: ObservedDataExport[];
+  tables: string[];
+}
+
+/**
+ * The rule takes only the Entra tables the workspace holds: a rule naming a table the workspace lacks is refused
+ * ("Table <tableName> does not exist in the workspace", MicrosoftDocs/azure-docs logs-data-export.md @0116dfe6). The
+ * split is what the ledger shows: exported and missing tables, `entra-tables-missing` when some are skipped.
+ */
+export function refineEntraExport(desired: DesiredDataExport, actual: ObservedEntraWorkspace): { desired: DesiredDataExport; facts: { reasonCode?: string; entraTables: { exported: string[]; missing: string[] } } } {
+  const split = splitByPresence(desired.tableNames, actual.tables);
+  return {
+    desired: { ...desired, tableNames: split.exported },
+    facts: { entraTables: split, ...(split.missing.length > 0 && split.exported.length > 0 ? { reasonCode: 'entra-tables-missing' } : {}) },
+  };
+}
+
+/**
+ * A workspace holding none of the Entra tables gets no rule (it could name no table): the customer's Entra diagnostic
+ * setting does not send to it, a step only the customer can take (docs/onboarding.md "Entra ID logs"). Otherwise the
+ * rule diff of diffDataExport.
+ */
+export function diffEntraExport(desired: DesiredDataExport, actual: ObservedEntraWorkspace, own: Ownership): Change[] {
+  if (desired.tableNames.length === 0)
+    return [
+      {
+        kind: 'blocked',
+        name: desired.name,
+        reason: 'the workspace holds none of the Entra ID tables: the tenant\'s Entra diagnostic setting does not send to it',
+        coverage: 'unsupported',
+        reasonCode: 'entra-logs-absent',
+        detail: `the customer creates it with the onboarding material's entraDiagnostics commands (categories for ${ENTRA_TABLES.join(', ')})`,
+      },
+    ];
+  return diffDataExport(desired, actual.exports, own);
+}
+
 const workspaceOf = (workspaceId: string) => {
   const p = parseArmId(workspaceId);
   return { subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, workspace: p.parts.get('workspaces') ?? p.name };
@@ -89,8 +128,22 @@ async function listExports(ctx: TargetContext, workspaceId: string): Promise<Obs
   }
 }
 
-/** A Log Analytics workspace holding the tenant's Entra logs → data export of the Entra tables to the hub in its region. */
-export const entraDataExportTarget: ReconcileTarget<DesiredDataExport, ObservedDataExport[]> = {
+/** The workspace's tables (Tables_ListByWorkspace, 2025-07-01; readable with Reader or Log Analytics Contributor, whose actions include every read). */
+async function listTables(ctx: TargetContext, workspaceId: string): Promise<string[] | undefined> {
+  const w = workspaceOf(workspaceId);
+  const client = await ctx.clients.operationalInsights(w.subscriptionId);
+  try {
+    const out: string[] = [];
+    for await (const t of client.tables.listByWorkspace(w.resourceGroup, w.workspace)) if (t.name) out.push(t.name);
+    return out;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** A Log Analytics workspace holding the tenant's Entra logs → data export of the Entra tables it holds to the hub in its region. */
+export const entraDataExportTarget: ReconcileTarget<DesiredDataExport, ObservedEntraWorkspace> = {
   id: 'entra-data-export',
   desired: (item: TargetItem, hub: HubAssignment, prefix: string) => ({
     workspaceId: item.resourceId,
@@ -99,8 +152,12 @@ export const entraDataExportTarget: ReconcileTarget<DesiredDataExport, ObservedD
     eventHubName: hub.hub,
     tableNames: ENTRA_TABLES,
   }),
-  observe: (ctx, item) => listExports(ctx, item.resourceId),
-  diff: diffDataExport,
+  observe: async (ctx, item) => {
+    const [exports, tables] = await Promise.all([listExports(ctx, item.resourceId), listTables(ctx, item.resourceId)]);
+    return exports === undefined || tables === undefined ? undefined : { exports, tables };
+  },
+  refine: refineEntraExport,
+  diff: diffEntraExport,
   apply: async (ctx, desired, changes) => {
     const w = workspaceOf(desired.workspaceId);
     const client = await ctx.clients.operationalInsights(w.subscriptionId);
@@ -116,7 +173,7 @@ export const entraDataExportTarget: ReconcileTarget<DesiredDataExport, ObservedD
       }
     }
   },
-  owned: (actual, own) => actual.filter((r) => isOurs(own, evidenceOf(r))).map((r) => r.name),
+  owned: (actual, own) => actual.exports.filter((r) => isOurs(own, evidenceOf(r))).map((r) => r.name),
   remove: async (ctx, item, name) => {
     const w = workspaceOf(item.resourceId);
     await (await ctx.clients.operationalInsights(w.subscriptionId)).dataExports.delete(w.resourceGroup, w.workspace, name);

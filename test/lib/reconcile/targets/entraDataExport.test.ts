@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffDataExport, ENTRA_TABLES, entraDataExportTarget, type DesiredDataExport, type ObservedDataExport } from '../../../../src/lib/reconcile/targets/entraDataExport.js';
+import { diffDataExport, diffEntraExport, ENTRA_TABLES, entraDataExportTarget, refineEntraExport, type DesiredDataExport, type ObservedDataExport } from '../../../../src/lib/reconcile/targets/entraDataExport.js';
 import type { HubAssignment } from '../../../../src/lib/registry/types.js';
 import { CUSTOMER_NS, POOL_NS, own } from '../ownershipFixture.js';
 
@@ -41,6 +41,39 @@ describe('diffDataExport', () => {
     const hub = { namespaceId: NS, hub: 'tenant-a' } as HubAssignment;
     const d = entraDataExportTarget.desired({ target: 'entra-data-export', resourceId: desired.workspaceId, subscriptionId: 's', region: 'westeurope', hubRegion: 'westeurope' }, hub, 'mdr');
     expect(d).toMatchObject({ destinationResourceId: NS, eventHubName: 'tenant-a', name: 'mdr-entra-export' });
-    expect(d.tableNames).toEqual(['SigninLogs', 'AuditLogs', 'AADNonInteractiveUserSignInLogs', 'AADServicePrincipalSignInLogs', 'AADManagedIdentitySignInLogs']);
+    // Every Entra table we take, before the read says which of them the workspace holds.
+    expect([...d.tableNames].sort()).toEqual(
+      ['AADManagedIdentitySignInLogs', 'AADNonInteractiveUserSignInLogs', 'AADServicePrincipalRiskEvents', 'AADServicePrincipalSignInLogs', 'AADUserRiskEvents', 'ADFSSignInLogs', 'AuditLogs', 'SigninLogs'],
+    );
+  });
+});
+
+describe('the Entra export takes the Entra tables the workspace holds', () => {
+  const CORE = ['SigninLogs', 'AuditLogs', 'AADNonInteractiveUserSignInLogs', 'AADServicePrincipalSignInLogs', 'AADManagedIdentitySignInLogs'];
+
+  it('exports the risk-event and ADFS sign-in tables when the workspace holds them', () => {
+    const r = refineEntraExport(desired, { exports: [], tables: [...CORE, 'aaduserriskevents', 'AADServicePrincipalRiskEvents', 'ADFSSignInLogs', 'Heartbeat'] });
+    expect([...r.desired.tableNames].sort()).toEqual([...ENTRA_TABLES].sort());
+    expect(r.facts).toEqual({ entraTables: { exported: [...ENTRA_TABLES], missing: [] } });
+  });
+
+  it('skips a table the workspace lacks, with the reason, instead of failing the rule', () => {
+    const r = refineEntraExport(desired, { exports: [], tables: [...CORE, 'AADUserRiskEvents'] });
+    expect(r.desired.tableNames).not.toContain('ADFSSignInLogs');
+    expect(r.desired.tableNames).toContain('AADUserRiskEvents');
+    expect(r.facts).toEqual({ reasonCode: 'entra-tables-missing', entraTables: { exported: expect.arrayContaining([...CORE, 'AADUserRiskEvents']), missing: ['ADFSSignInLogs', 'AADServicePrincipalRiskEvents'] } });
+    expect(diffEntraExport(r.desired, { exports: [], tables: [] }, own()).map((c) => c.kind)).toEqual(['create']);
+  });
+
+  it('rewrites our rule when a table it lacked appears in the workspace', () => {
+    const r = refineEntraExport(desired, { exports: [], tables: [...CORE, 'AADUserRiskEvents'] });
+    const c = diffEntraExport(r.desired, { exports: [ours({ tableNames: CORE })], tables: [] }, own());
+    expect(c).toMatchObject([{ kind: 'update', reason: expect.stringContaining('tables changed') }]);
+  });
+
+  it('writes no rule on a workspace holding none of the Entra tables, and says the customer step is missing', () => {
+    const r = refineEntraExport(desired, { exports: [], tables: ['Heartbeat', 'SecurityAlert'] });
+    expect(r.desired.tableNames).toEqual([]);
+    expect(diffEntraExport(r.desired, { exports: [], tables: ['Heartbeat'] }, own())).toMatchObject([{ kind: 'blocked', coverage: 'unsupported', reasonCode: 'entra-logs-absent' }]);
   });
 });
