@@ -85,3 +85,63 @@ export function runHostileHeapBench(childJs: string, recipe: HostileRecipe = BEN
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export interface BatchHeapResult {
+  batchBytes: number;
+  messages: number;
+  records: number;
+  /** Bytes the events container received for the batch (default compression). */
+  eventBlobBytes: number;
+  /** Smallest old-space limits (MiB): pipeline reference and with the batch, baseline reference and with the batch. */
+  pipelineReferenceMb: number;
+  pipelineMb: number;
+  baselineReferenceMb: number;
+  baselineMb: number;
+  /** (pipelineMb − pipelineReferenceMb) in bytes: the batch's peak live heap, as shipped, to within `stepMb`. */
+  pipelinePeakHeapBytes: number;
+  /** The same for the baseline (JSON.parse of each body, JSON.stringify of each record, the lines kept). */
+  baselinePeakHeapBytes: number;
+  /** pipelinePeakHeapBytes ÷ baselinePeakHeapBytes. */
+  ratio: number;
+  stepMb: number;
+}
+
+/**
+ * Peak heap of one batch through the shipped pipeline (real blob outputs, default compression) and through the bench
+ * baseline, by the same method as the hostile-message figure: the smallest old-space limit a child gets the batch
+ * through, minus the same child's limit with only its warm-up. Buffers (the messages, NDJSON chunks, compressed
+ * output) are outside the V8 heap and not in the figure; eventBlobBytes says how much the upload buffers held.
+ */
+export function runBatchHeapBench(childJs: string, bodies: readonly Buffer[], step = 1): BatchHeapResult {
+  const dir = mkdtempSync(join(tmpdir(), 'ingest-heap-batch-'));
+  try {
+    const files = bodies.map((b, i) => {
+      const f = join(dir, `m${i}.json`);
+      writeFileSync(f, b);
+      return f;
+    });
+    const pipeRef = minHeapMb(['--batch'], childJs, 4, 128, step);
+    const pipe = minHeapMb(['--batch', ...files], childJs, pipeRef.mb, 1024, step);
+    const baseRef = minHeapMb(['--baseline'], childJs, 4, 128, step);
+    const base = minHeapMb(['--baseline', ...files], childJs, baseRef.mb, 1024, step);
+    const m = pipe.report.messages[0]!;
+    const pipelinePeakHeapBytes = (pipe.mb - pipeRef.mb) * 2 ** 20;
+    const baselinePeakHeapBytes = (base.mb - baseRef.mb) * 2 ** 20;
+    return {
+      batchBytes: m.bytes,
+      messages: bodies.length,
+      records: m.records,
+      eventBlobBytes: m.eventBlobBytes,
+      pipelineReferenceMb: pipeRef.mb,
+      pipelineMb: pipe.mb,
+      baselineReferenceMb: baseRef.mb,
+      baselineMb: base.mb,
+      pipelinePeakHeapBytes,
+      baselinePeakHeapBytes,
+      ratio: baselinePeakHeapBytes > 0 ? Math.round((pipelinePeakHeapBytes / baselinePeakHeapBytes) * 100) / 100 : Number.NaN,
+      stepMb: step,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
