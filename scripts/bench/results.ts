@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { ColdStartResult } from './coldStartBench.js';
 import type { IngestBenchResult } from './ingestBench.js';
@@ -102,6 +102,9 @@ export function formatTable(r: BenchResults): string {
   return [`bench ${r.date} on ${r.machine.cpuModel} ×${r.machine.cpus}, node ${r.machine.node}${r.quick ? ' (QUICK sizes)' : ''}`, line(rows[0]!), ...rows.slice(1).map(line)].join('\n');
 }
 
+/** RESULTS.md keeps what follows this heading (before/after comparisons, profiles) across `--write` runs. */
+export const KEPT_NOTES_HEADING = '## Notes kept across runs';
+
 export function writeResultsMarkdown(path: string, r: BenchResults): void {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const m = r.machine;
@@ -126,5 +129,7 @@ export function writeResultsMarkdown(path: string, r: BenchResults): void {
     '</details>',
     '',
   ].join('\n');
-  writeFileSync(path, md);
+  const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const at = previous.indexOf(KEPT_NOTES_HEADING);
+  writeFileSync(path, at >= 0 ? `${md}\n${previous.slice(at)}` : md);
 }
