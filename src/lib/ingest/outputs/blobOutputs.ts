@@ -28,8 +28,8 @@ export interface BlobOutputOptions {
 }
 
 /**
- * gzip level 1: of the levels, the least CPU per byte — deflate at level 6 costs about as much as the whole rest of
- * ingest (bench/README.md) — for blobs ~1.5× the size of level 6's. MDR_INGEST_GZIP_LEVEL trades the other way.
+ * gzip level 1: the least CPU per byte — deflate at level 6 costs about as much CPU as all of mapping (bench/RESULTS.md)
+ * — for blobs ~1.5× the size of level 6's. MDR_INGEST_GZIP_LEVEL trades the other way.
  */
 export const DEFAULT_EVENT_COMPRESSION: EventCompression = { kind: 'gzip', level: 1 };
 
@@ -48,7 +48,7 @@ function segment(s: string | undefined, fallback: string): string {
   return s ? s.replace(SAFE_SEGMENT, '_').slice(0, 100) : fallback;
 }
 
-export function eventBlobName(tenantId: string | undefined, ev: OcsfEvent, batchId: string, namespace?: string, compression: EventCompression = DEFAULT_EVENT_COMPRESSION): string {
+export function eventBlobName(tenantId: string | undefined, ev: Pick<OcsfEvent, 'class_uid' | 'time'>, batchId: string, namespace?: string, compression: EventCompression = DEFAULT_EVENT_COMPRESSION): string {
   const ns = namespace ? `${segment(namespace, 'ns')}-` : '';
   return `${segment(tenantId, 'unattributed')}/${ocsfClassName(ev.class_uid)}/${hourPath(ev.time)}/${ns}${segment(batchId, 'batch')}.ndjson${compression.kind === 'gzip' ? '.gz' : ''}`;
 }
@@ -87,7 +87,7 @@ export function createBlobOutputs(opts: BlobOutputOptions): BlobOutputs {
   };
   const openEvents = (info: EventStreamInfo): EventWriter => {
     // One blob per tenant, class and hour of event time; its name needs the batch id, known at end.
-    const groups = new Map<string, { first: OcsfEvent; tenant: string | undefined; blob: NdjsonBlob }>();
+    const groups = new Map<string, { first: Pick<OcsfEvent, 'class_uid' | 'time'>; tenant: string | undefined; blob: NdjsonBlob }>();
     let last: { tenant: string | undefined; classUid: number; hour: number; blob: NdjsonBlob } | undefined;
     const abort = (): void => {
       groups.clear();
@@ -101,7 +101,8 @@ export function createBlobOutputs(opts: BlobOutputOptions): BlobOutputs {
         if (last === undefined || last.tenant !== tenant || last.classUid !== ev.class_uid || last.hour !== hour) {
           const key = `${tenant ?? ''}|${ev.class_uid}|${hour}`;
           let g = groups.get(key);
-          if (!g) groups.set(key, (g = { first: ev, tenant, blob: new NdjsonBlob(compression) }));
+          // The first event's class and time name the blob (all its events share class and hour); the event itself is not kept.
+          if (!g) groups.set(key, (g = { first: { class_uid: ev.class_uid, time: ev.time }, tenant, blob: new NdjsonBlob(compression) }));
           last = { tenant, classUid: ev.class_uid, hour, blob: g.blob };
         }
         last.blob.addLine(JSON.stringify(ev));
