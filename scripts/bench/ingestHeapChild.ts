@@ -1,33 +1,18 @@
 /**
  * Child process of the ingest memory measurement (ingestHeap.ts): runs each message file through the ingest pipeline
- * with the real blob outputs (gzip NDJSON events, serialized dead letters) uploading into a sink that keeps only byte
- * counts, then prints what was produced as one JSON line. The parent runs it under `--max-old-space-size`: it
+ * with the real blob outputs (NDJSON events, gzip by default; serialized dead letters) uploading into a sink that
+ * keeps only byte counts, then prints what was produced as one JSON line. The parent runs it under `--max-old-space-size`: it
  * exits 0 exactly when the pipeline's live heap stayed under that limit.
  *   node --max-old-space-size=N --max-semi-space-size=1 dist/scripts/bench/ingestHeapChild.js FILE...
  */
 import { readFileSync } from 'node:fs';
-import type { BlobServiceClient } from '@azure/storage-blob';
 import { handleIngestBatch } from '../../src/lib/ingest/handleIngestBatch.js';
 import { createBlobOutputs } from '../../src/lib/ingest/outputs/blobOutputs.js';
+import { countingBlobService } from './countingBlobs.js';
 import { HOSTILE_TENANT, hostileMessage } from './hostileMessage.js';
 
 export interface HeapChildReport {
   messages: { bytes: number; records: number; events: number; deadLetters: number; deadLetterBlobBytes: number; eventBlobBytes: number }[];
-}
-
-function countingBlobService(sink: Map<string, number>): BlobServiceClient {
-  const service = {
-    getContainerClient: (container: string) => ({
-      createIfNotExists: () => Promise.resolve({}),
-      getBlockBlobClient: () => ({
-        uploadData: (data: Buffer) => {
-          sink.set(container, (sink.get(container) ?? 0) + data.byteLength);
-          return Promise.resolve({});
-        },
-      }),
-    }),
-  };
-  return service as unknown as BlobServiceClient;
 }
 
 async function run(body: Buffer, i: number): Promise<HeapChildReport['messages'][number]> {

@@ -82,17 +82,26 @@ async function deliverUntilSuccess(seed: number, failingAttempts: number, failRa
   let attempt = 0;
   const blob = fakeBlobService(() => attempt <= failingAttempts && random() < failRate);
   const blobOutputs = createBlobOutputs({ serviceClient: blob.service, eventsContainer: 'ocsf', deadLetterContainer: 'dead' });
-  const hubSent: EventBatch[] = [];
   let hubFailures = 0;
-  const downstreamHub: Pick<IngestOutputs, 'writeEvents'> = {
-    async writeEvents(batch) {
-      if (attempt <= hubDownAttempts) {
-        hubFailures++;
-        throw new Error('downstream Event Hub unavailable (ServiceBusy)');
-      }
-      hubSent.push(batch);
+  const hub = createMemoryOutputs();
+  const downstreamHub: Pick<IngestOutputs, 'openEvents'> = {
+    openEvents(info) {
+      const w = hub.openEvents(info);
+      return {
+        write: (ev) => w.write(ev),
+        abort: () => w.abort(),
+        async end(batchId) {
+          if (attempt <= hubDownAttempts) {
+            hubFailures++;
+            w.abort();
+            throw new Error('downstream Event Hub unavailable (ServiceBusy)');
+          }
+          await w.end(batchId);
+        },
+      };
     },
   };
+  const hubSent: EventBatch[] = hub.batches;
   const outputs = combineOutputs([blobOutputs, downstreamHub], blobOutputs);
   let thrown = 0;
   for (attempt = 1; attempt <= 20; attempt++) {

@@ -18,8 +18,10 @@ import { createMemoryOutputs } from '../../src/lib/ingest/outputs/memoryOutputs.
  * Heap is measured without timing or sampling: the child (scripts/bench/ingestHeapChild.ts) runs the message under
  * `--max-old-space-size` = (what the child needs with no message) + HEAP_PER_MESSAGE_BYTE × the message's size, and
  * V8 aborts it if the live heap ever exceeds that. The bound is stated in README "Ingest" and docs/security.md T13;
- * measured peaks (npm run bench, bench/README.md): about 17× for the bench's hostile mix, 54× at worst, for a
- * message packed with the smallest records that still become events (each event object costs ~2.5 KB of heap).
+ * measured peaks (npm run bench, bench/README.md): about 13× for the bench's hostile mix, 7× for a message packed
+ * with the smallest records that still become events (54× before events were streamed into their blobs, when each
+ * event object of the batch stayed alive, ~2.5 KB of heap each), 8× (37× before) for small escaped records with an
+ * invalid byte.
  */
 const HEAP_PER_MESSAGE_BYTE = 64;
 /** --max-old-space-size takes whole MiB: one MiB of slack on each of the two measurements. */

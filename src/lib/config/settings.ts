@@ -149,6 +149,9 @@ export const envSchema = z.object({
   MDR_DOWNSTREAM_EVENTHUB_NAME: z.string().min(1).default('ocsf-events'),
   MDR_OUTPUT_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'expected a blob container name').default('ocsf-events'),
   MDR_DEADLETTER_CONTAINER: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'expected a blob container name').default('dead-letters'),
+  /** Event blobs: gzip NDJSON (default) or plain NDJSON; see README "Ingest output". */
+  MDR_INGEST_COMPRESSION: z.enum(['gzip', 'none']).default('gzip'),
+  MDR_INGEST_GZIP_LEVEL: int(1, 1, 9),
   // ---- HTTP API
   /** App Service authentication (Easy Auth) is in front of the API: trust its caller headers, check app roles. */
   MDR_EASY_AUTH: bool(false),
@@ -283,6 +286,7 @@ export function parseSettings(env: Record<string, string | undefined>) {
       downstreamEventHub: e.MDR_DOWNSTREAM_EVENTHUB_NAME,
       outputContainer: e.MDR_OUTPUT_CONTAINER,
       deadLetterContainer: e.MDR_DEADLETTER_CONTAINER,
+      compression: e.MDR_INGEST_COMPRESSION === 'none' ? ({ kind: 'none' } as const) : ({ kind: 'gzip', level: e.MDR_INGEST_GZIP_LEVEL } as const),
     },
     http: {
       easyAuth: e.MDR_EASY_AUTH,

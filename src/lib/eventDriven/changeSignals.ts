@@ -109,9 +109,14 @@ export function isSelf(ev: OcsfEvent, self: ReadonlySet<string>): boolean {
   return (c?.uid !== undefined && self.has(c.uid)) || (c?.appId !== undefined && self.has(c.appId));
 }
 
+/** Whether an event can be a change signal at all (a successful API Activity): ingest keeps only these for the hook. */
+export function mayBeChangeSignal(ev: OcsfEvent): boolean {
+  return ev.class_uid === 6003 && ev.status_id === 1;
+}
+
 /** The signal of one event, or undefined when it is none of the changes above (or fails a boundary check). */
 export function changeSignalOf(ev: OcsfEvent, ctx: SignalContext): ChangeSignal | undefined {
-  if (ev.class_uid !== 6003 || ev.status_id !== 1) return undefined;
+  if (!mayBeChangeSignal(ev)) return undefined;
   if (typeof ev.metadata.tenant_uid !== 'string' || ev.metadata.tenant_uid.toLowerCase() !== ctx.tenantId.toLowerCase()) return undefined;
   const api = isObj(ev.api) ? ev.api : undefined;
   const op = text(api?.operation, 200)?.toLowerCase();

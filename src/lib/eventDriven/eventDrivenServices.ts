@@ -58,7 +58,7 @@ export function reconcileQueueExtras(services: Pick<AppServices, 'settings' | 's
   const blobs = lazyOnce(async () => {
     const { BlobServiceClient } = await import('@azure/storage-blob');
     const client: BlobServiceClient = storage.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(storage.connectionString) : new BlobServiceClient(storage.url('blob'), storage.credential);
-    return createBlobOutputs({ serviceClient: client, eventsContainer: settings.ingest.outputContainer, deadLetterContainer: settings.ingest.deadLetterContainer });
+    return createBlobOutputs({ serviceClient: client, eventsContainer: settings.ingest.outputContainer, deadLetterContainer: settings.ingest.deadLetterContainer, compression: settings.ingest.compression });
   });
   const mode = settings.ingest.outputMode;
   return (ctx) => ({

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { DeadLetter, DeadLetterReason, DecodedRecord, OcsfEvent, SourceId } from './types.js';
@@ -13,6 +13,8 @@ import { mapRecord } from './dispatch.js';
  *   silently drop data).
  * - A message with failed records gets one dead letter holding its original bytes once and an outcome per record
  *   (deadLetter.ts): memory and dead-letter bytes grow with the message, not with records × message.
+ * - Events go to the outputs one by one as they are mapped (EventWriter), so the blob output serializes and
+ *   compresses each at once and a batch never holds all its event objects; nothing is delivered before the end.
  * - Outputs are awaited; if either write fails the handler throws, so the Functions host's retry policy
  *   redelivers the batch and the checkpoint does not advance. Redelivery is idempotent: event uids and blob names
  *   are deterministic.
@@ -39,20 +41,51 @@ export interface IngestBindingInfo {
   hub?: string | undefined;
 }
 
-export interface EventBatch {
+/** What an event output knows of a batch when it opens: where the events come from. */
+export interface EventStreamInfo {
   tenantId: string | undefined;
   partitionId: string | undefined;
   firstSequenceNumber: number | undefined;
   /** Event Hubs namespace of the hub: partition sequence numbers are per hub, so a tenant's hubs in several regions repeat them. */
   namespace?: string | undefined;
+}
+
+/** A batch's events as one value (memory outputs, the CLI, tamper findings); see writeEventBatch. */
+export interface EventBatch extends EventStreamInfo {
   /** Deterministic id of this batch: `<partition>-<firstSequenceNumber>`, or a hash of its event uids. */
   batchId: string;
   events: OcsfEvent[];
 }
 
+/**
+ * The events of one batch, handed over one at a time as they are mapped, so an output can serialize (and compress)
+ * each at once and the batch never holds all its event objects. Nothing is delivered before `end`.
+ */
+export interface EventWriter {
+  /** Takes one event; the caller never changes it afterwards. */
+  write(ev: OcsfEvent): void;
+  /** Delivers every event written, under the batch id; rejects when the output failed (the handler then throws). */
+  end(batchId: string): Promise<void>;
+  /** Drops what was written: the batch failed before `end`. */
+  abort(): void;
+}
+
 export interface IngestOutputs {
-  writeEvents(batch: EventBatch): Promise<void>;
+  openEvents(info: EventStreamInfo): EventWriter;
   writeDeadLetters(deadLetters: DeadLetter[]): Promise<void>;
+}
+
+/** Writes a batch that is already one value (tamper findings) through an output's writer. */
+export async function writeEventBatch(output: Pick<IngestOutputs, 'openEvents'>, batch: EventBatch): Promise<void> {
+  const { events, batchId, ...info } = batch;
+  const w = output.openEvents(info);
+  try {
+    for (const ev of events) w.write(ev);
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+  await w.end(batchId);
 }
 
 export interface LastSeen {
@@ -108,7 +141,11 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
   const limits = input.limits ?? defaultDecodeLimits;
   const subs = input.subscriptionIds && new Set(input.subscriptionIds.map((s) => s.toLowerCase()));
   const ctx = { tenantId: binding.tenantId?.toLowerCase(), subscriptionIds: subs, ingestTime, region: binding.region };
-  const events: OcsfEvent[] = [];
+  const first = input.messages?.find((x) => x !== undefined);
+  // Without sequence numbers (CLI) the batch id is a hash of what the batch produced, fed as events are written.
+  const uids = first?.sequenceNumber === undefined ? createHash('sha256') : undefined;
+  const writer = outputs.openEvents({ tenantId: ctx.tenantId, namespace: binding.namespace, partitionId: first?.partitionId, firstSequenceNumber: first?.sequenceNumber });
+  let events = 0;
   const deadLetters: DeadLetter[] = [];
   const byReason: Partial<Record<DeadLetterReason, number>> = {};
   const seen = new Map<string, LastSeen>();
@@ -117,7 +154,7 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
   let mapped = 0;
   let deadLettered = 0;
 
-  input.bodies.forEach((body, i) => {
+  const message = (body: unknown, i: number): void => {
     const m = input.messages?.[i];
     const meta = { tenantId: ctx.tenantId, hub: binding.hub, namespace: binding.namespace, partitionId: m?.partitionId, sequenceNumber: m?.sequenceNumber, offset: m?.offset, enqueuedTime: m?.enqueuedTime, deadLetteredAt: ingestTime };
     const finish = (o: MessageOutcomes, bytes: () => Uint8Array): void => {
@@ -167,7 +204,9 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
       }
       mapped++;
       for (const ev of out.events) {
-        events.push(ev);
+        writer.write(ev);
+        events++;
+        uids?.update(ev.metadata.uid).update(',');
         const tenant = ev.metadata.tenant_uid as string | undefined;
         // Consecutive events nearly always share tenant, source and category: skip building the key for those.
         let cur = last !== undefined && last.tenantId === tenant && last.source === out.source && last.category === out.category ? last : undefined;
@@ -184,19 +223,32 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
       }
     }
     finish(o, decoded.bodyBytes);
-  });
+  };
 
-  const fields = { records, mapped, events: events.length, deadLetters: deadLettered, deadLetterMessages: deadLetters.length, byReason, tenantId: ctx.tenantId, hub: binding.hub };
-  if (records !== mapped + deadLettered || events.length < mapped) {
-    log.error('ingest.accounting_violation', fields);
-    throw new AccountingError(`ingest accounting violated: ${records} records != ${mapped} mapped + ${deadLettered} dead-lettered (events ${events.length})`);
+  try {
+    for (let i = 0; i < input.bodies.length; i++) message(input.bodies[i], i);
+  } catch (e) {
+    writer.abort();
+    throw e;
   }
 
-  const first = input.messages?.find((x) => x !== undefined);
-  const batchId = first?.sequenceNumber !== undefined ? `${first.partitionId ?? 'p'}-${first.sequenceNumber}` : `h${batchHash(events, deadLetters)}`;
+  const fields = { records, mapped, events, deadLetters: deadLettered, deadLetterMessages: deadLetters.length, byReason, tenantId: ctx.tenantId, hub: binding.hub };
+  if (records !== mapped + deadLettered || events < mapped) {
+    writer.abort();
+    log.error('ingest.accounting_violation', fields);
+    throw new AccountingError(`ingest accounting violated: ${records} records != ${mapped} mapped + ${deadLettered} dead-lettered (events ${events})`);
+  }
+
+  const batchId = uids === undefined ? `${first?.partitionId ?? 'p'}-${first?.sequenceNumber}` : `h${batchHash(uids, deadLetters)}`;
   // Dead letters first: if the event write then fails, the redelivery rewrites both under the same names.
-  if (deadLetters.length > 0) await outputs.writeDeadLetters(deadLetters);
-  if (events.length > 0) await outputs.writeEvents({ tenantId: ctx.tenantId, namespace: binding.namespace, partitionId: first?.partitionId, firstSequenceNumber: first?.sequenceNumber, batchId, events });
+  try {
+    if (deadLetters.length > 0) await outputs.writeDeadLetters(deadLetters);
+  } catch (e) {
+    writer.abort();
+    throw e;
+  }
+  if (events > 0) await writer.end(batchId);
+  else writer.abort();
   // Events per source for the operations workbook (a few entries: one per source the batch held).
   const bySource: Partial<Record<SourceId, number>> = {};
   for (const s of seen.values()) bySource[s.source] = (bySource[s.source] ?? 0) + s.count;
@@ -205,13 +257,11 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
   if (deadLetters.length > 0) log.warn('ingest.dead_lettered', { batchId, tenantId: ctx.tenantId, hub: binding.hub, byReason });
   let lastSequenceNumber: number | undefined;
   for (const m of input.messages ?? []) if (m?.sequenceNumber !== undefined && (lastSequenceNumber === undefined || m.sequenceNumber > lastSequenceNumber)) lastSequenceNumber = m.sequenceNumber;
-  return { records, mapped, events: events.length, deadLetters: deadLettered, deadLetterMessages: deadLetters.length, byReason, lastSeen: [...seen.values()], batchId, partitionId: first?.partitionId, lastSequenceNumber };
+  return { records, mapped, events, deadLetters: deadLettered, deadLetterMessages: deadLetters.length, byReason, lastSeen: [...seen.values()], batchId, partitionId: first?.partitionId, lastSequenceNumber };
 }
 
-/** Batch id when the host gave no sequence numbers (CLI): a hash of what the batch produced. */
-function batchHash(events: readonly OcsfEvent[], deadLetters: readonly DeadLetter[]): string {
-  const h = createHash('sha256');
-  for (const e of events) h.update(e.metadata.uid).update(',');
+/** Batch id when the host gave no sequence numbers (CLI): a hash of what the batch produced (event uids, then dead letters). */
+function batchHash(h: Hash, deadLetters: readonly DeadLetter[]): string {
   for (const d of deadLetters) h.update(d.body).update(d.outcomes).update(',');
   return h.digest('hex').slice(0, 24);
 }

@@ -4,11 +4,12 @@ import type { IngestBinding } from '../config/ingestBindings.js';
 import type { Logger } from '../log.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import { handleIngestBatch, type IngestBatchResult, type IngestMessageMeta, type IngestOutputs } from './handleIngestBatch.js';
-import { createBlobOutputs } from './outputs/blobOutputs.js';
+import { createBlobOutputs, type EventCompression } from './outputs/blobOutputs.js';
 import { createEventHubOutput } from './outputs/eventHubOutput.js';
 import { combineOutputs } from './outputs/memoryOutputs.js';
 import { lazyOnce } from '../lazy.js';
 import type { OcsfEvent } from './types.js';
+import { mayBeChangeSignal } from '../eventDriven/changeSignals.js';
 
 /**
  * The Event Hub trigger handler (cardinality "many", `dataType: 'binary'`) for one binding. The registration
@@ -26,6 +27,8 @@ export interface IngestHandlerDeps {
   blobServiceClient: () => BlobServiceClient | Promise<BlobServiceClient>;
   eventsContainer: string;
   deadLetterContainer: string;
+  /** Event blob compression (settings.ingest.compression); default DEFAULT_EVENT_COMPRESSION. */
+  compression?: EventCompression;
   /** The `output.eventHub(...)` binding declared in extraOutputs (required for 'eventhub'/'both'). */
   eventHubOutput?: EventHubOutput;
   /** The tenant's known subscription ids (from the registry); an empty list means none is the tenant's yet. */
@@ -35,8 +38,9 @@ export interface IngestHandlerDeps {
   /** Called with the batch result (stream-health `lastSeen` recording). Errors here fail the invocation. */
   onBatch?: (result: IngestBatchResult, context: InvocationContext) => Promise<void> | void;
   /**
-   * Event-driven coverage (src/lib/eventDriven/ingestHook.ts): the events of a batch whose outputs were written, with
-   * the tenant's known subscriptions. Called after onBatch.
+   * Event-driven coverage (src/lib/eventDriven/ingestHook.ts): the events of a batch whose outputs were written that
+   * may be change signals (mayBeChangeSignal: the others are not kept), with the tenant's known subscriptions.
+   * Called after onBatch.
    */
   onEvents?: (events: readonly OcsfEvent[], subscriptionIds: readonly string[], context: InvocationContext) => Promise<void>;
 }
@@ -93,7 +97,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
   const mode = deps.outputMode ?? 'blob';
   if (mode !== 'blob' && !deps.eventHubOutput) throw new Error(`outputMode ${mode} needs deps.eventHubOutput (the output.eventHub binding)`);
   const blobOutputs = lazyOnce(async (): Promise<IngestOutputs> =>
-    createBlobOutputs({ serviceClient: await deps.blobServiceClient(), eventsContainer: deps.eventsContainer, deadLetterContainer: deps.deadLetterContainer }),
+    createBlobOutputs({ serviceClient: await deps.blobServiceClient(), eventsContainer: deps.eventsContainer, deadLetterContainer: deps.deadLetterContainer, compression: deps.compression }),
   );
   let warnedNotBinary = false;
   return async (messages, context) => {
@@ -114,7 +118,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
   };
 
   async function deliver(bodies: unknown[], metas: IngestMessageMeta[], context: InvocationContext, log: Logger): Promise<void> {
-    const eventWriters = [] as Pick<IngestOutputs, 'writeEvents'>[];
+    const eventWriters = [] as Pick<IngestOutputs, 'openEvents'>[];
     const blobOut = await blobOutputs();
     if (mode === 'blob' || mode === 'both') eventWriters.push(blobOut);
     if (mode === 'eventhub' || mode === 'both') {
@@ -124,10 +128,11 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
     const written: OcsfEvent[] = [];
     if (deps.onEvents)
       eventWriters.push({
-        writeEvents: (b) => {
-          for (const ev of b.events) written.push(ev);
-          return Promise.resolve();
-        },
+        openEvents: () => ({
+          write: (ev) => void (mayBeChangeSignal(ev) && written.push(ev)),
+          end: () => Promise.resolve(),
+          abort: () => void (written.length = 0),
+        }),
       });
     const outputs = combineOutputs(eventWriters, { writeDeadLetters: (dls) => blobOut.writeDeadLetters(dls) });
     const subscriptionIds = deps.subscriptionIds ? await deps.subscriptionIds(deps.binding.tenantId) : undefined;

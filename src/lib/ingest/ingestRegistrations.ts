@@ -74,6 +74,7 @@ export function ingestRegistrations(services: AppServices, env: Record<string, s
       blobServiceClient,
       eventsContainer: settings.ingest.outputContainer,
       deadLetterContainer: settings.ingest.deadLetterContainer,
+      compression: settings.ingest.compression,
       eventHubOutput: downstream,
       subscriptionIds,
       onEvents: ingestChangeHook(services, stores, binding.tenantId),

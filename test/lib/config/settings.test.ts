@@ -30,6 +30,14 @@ describe('parseSettings', () => {
     expect(s.ingest.bindings).toEqual([]);
   });
 
+  it('compresses event blobs with gzip level 1 unless told otherwise, and refuses a level outside 1-9', () => {
+    expect(parseSettings(base).ingest.compression).toEqual({ kind: 'gzip', level: 1 });
+    expect(parseSettings({ ...base, MDR_INGEST_GZIP_LEVEL: '6' }).ingest.compression).toEqual({ kind: 'gzip', level: 6 });
+    expect(parseSettings({ ...base, MDR_INGEST_COMPRESSION: 'none' }).ingest.compression).toEqual({ kind: 'none' });
+    expect(errorOf({ ...base, MDR_INGEST_GZIP_LEVEL: '0' }).message).toMatch(/MDR_INGEST_GZIP_LEVEL is invalid: expected a whole number from 1 to 9/);
+    expect(errorOf({ ...base, MDR_INGEST_COMPRESSION: 'brotli' }).message).toMatch(/MDR_INGEST_COMPRESSION is invalid/);
+  });
+
   it('names a missing required setting and what it expects, on one line', () => {
     const { MDR_PROVIDER_TENANT_ID: _omit, ...env } = base;
     const e = errorOf(env);

@@ -1,11 +1,11 @@
 import type { OcsfEvent } from '../types.js';
-import type { EventBatch } from '../handleIngestBatch.js';
+import { writeEventBatch, type EventBatch, type EventWriter, type IngestOutputs } from '../handleIngestBatch.js';
 
 /**
  * Event Hub output through a Functions `output.eventHub` binding: the thin adapter sets the binding value
  * (`context.extraOutputs.set(output, events)`); the host sends one event per array element after the function
  * returns. Functions types stay out of the core: the setter is injected.
- * Several writeEvents calls in one invocation accumulate (the binding holds one value per invocation).
+ * Several batches written in one invocation accumulate (the binding holds one value per invocation).
  *
  * Event Hubs rejects events over 1 MB, and a rejected send fails the invocation on every retry. An event that would
  * exceed `maxEventBytes` is sent with `raw_data` cut short and `metadata.is_truncated`/`untruncated_size` set
@@ -30,13 +30,20 @@ export function fitEventForEventHub(ev: OcsfEvent, maxEventBytes = DEFAULT_MAX_E
   };
 }
 
-export function createEventHubOutput(set: SetOutput, maxEventBytes = DEFAULT_MAX_EVENT_BYTES): { writeEvents(batch: EventBatch): Promise<void> } {
+/** The Event Hub output of one invocation. Events stay objects: the host binding serializes them. */
+export function createEventHubOutput(set: SetOutput, maxEventBytes = DEFAULT_MAX_EVENT_BYTES): Pick<IngestOutputs, 'openEvents'> & { writeEvents(batch: EventBatch): Promise<void> } {
   const all: OcsfEvent[] = [];
-  return {
-    writeEvents(batch: EventBatch): Promise<void> {
-      for (const ev of batch.events) all.push(fitEventForEventHub(ev, maxEventBytes));
-      set(all);
-      return Promise.resolve();
-    },
+  const openEvents = (): EventWriter => {
+    let taken: OcsfEvent[] = [];
+    return {
+      write: (ev) => void taken.push(fitEventForEventHub(ev, maxEventBytes)),
+      end() {
+        for (const ev of taken) all.push(ev);
+        set(all);
+        return Promise.resolve();
+      },
+      abort: () => void (taken = []),
+    };
   };
+  return { openEvents, writeEvents: (batch) => writeEventBatch({ openEvents }, batch) };
 }

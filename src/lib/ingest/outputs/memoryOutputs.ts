@@ -1,4 +1,4 @@
-import type { DeadLetter } from '../types.js';
+import type { DeadLetter, OcsfEvent } from '../types.js';
 import type { EventBatch, IngestOutputs } from '../handleIngestBatch.js';
 
 /** In-memory outputs for the CLI and tests; `failNext` makes the next write throw (output-failure tests). */
@@ -13,14 +13,21 @@ export function createMemoryOutputs(): MemoryOutputs {
     batches: [],
     deadLetters: [],
     failNext: {},
-    writeEvents(batch) {
-      const err = o.failNext.events;
-      if (err) {
-        delete o.failNext.events;
-        return Promise.reject(err);
-      }
-      o.batches.push(batch);
-      return Promise.resolve();
+    openEvents(info) {
+      let events: OcsfEvent[] = [];
+      return {
+        write: (ev) => void events.push(ev),
+        end(batchId) {
+          const err = o.failNext.events;
+          if (err) {
+            delete o.failNext.events;
+            return Promise.reject(err);
+          }
+          o.batches.push({ ...info, batchId, events });
+          return Promise.resolve();
+        },
+        abort: () => void (events = []),
+      };
     },
     writeDeadLetters(dls) {
       const err = o.failNext.deadLetters;
@@ -35,11 +42,18 @@ export function createMemoryOutputs(): MemoryOutputs {
   return o;
 }
 
-/** Fans one write out to several outputs (e.g. blob + Event Hub); all must succeed. */
-export function combineOutputs(events: Pick<IngestOutputs, 'writeEvents'>[], deadLetters: Pick<IngestOutputs, 'writeDeadLetters'>): IngestOutputs {
+/** Fans one batch's events out to several outputs (e.g. blob + Event Hub); all must succeed. */
+export function combineOutputs(events: Pick<IngestOutputs, 'openEvents'>[], deadLetters: Pick<IngestOutputs, 'writeDeadLetters'>): IngestOutputs {
   return {
-    async writeEvents(batch) {
-      await Promise.all(events.map((o) => o.writeEvents(batch)));
+    openEvents(info) {
+      const writers = events.map((o) => o.openEvents(info));
+      return {
+        write: (ev) => writers.forEach((w) => w.write(ev)),
+        async end(batchId) {
+          await Promise.all(writers.map((w) => w.end(batchId)));
+        },
+        abort: () => writers.forEach((w) => w.abort()),
+      };
     },
     writeDeadLetters: (dls) => deadLetters.writeDeadLetters(dls),
   };

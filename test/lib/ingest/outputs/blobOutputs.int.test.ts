@@ -54,6 +54,23 @@ describe('blob outputs (Azurite)', () => {
     expect(await readGz('ev1', `${TENANT}/authentication/2024/03/01/10/ns1-7-1200.ndjson.gz`)).toHaveLength(1);
   });
 
+  it('writes plain NDJSON (.ndjson, no content encoding) when compression is off, the same lines as gzip', async () => {
+    const bodies = [JSON.stringify({ records: [signIn('a', '2024-03-01T10:05:00Z'), kv, signIn('c', '2024-03-01T10:06:00Z')] })];
+    const run = (eventsContainer: string, compression: Parameters<typeof createBlobOutputs>[0]['compression']) =>
+      handleIngestBatch({ bodies, messages: [{ partitionId: '2', sequenceNumber: 5 }], binding: { tenantId: TENANT, hub: 'h1' }, ingestTime: 1, outputs: createBlobOutputs({ serviceClient: azurite.svc, eventsContainer, deadLetterContainer: 'dl3', compression }) });
+    await run('ev3', { kind: 'none' });
+    await run('ev4', { kind: 'gzip', level: 9 });
+    expect(await listAll('ev3')).toEqual([`${TENANT}/api_activity/2024/03/01/10/2-5.ndjson`, `${TENANT}/authentication/2024/03/01/10/2-5.ndjson`]);
+    const plain = azurite.svc.getContainerClient('ev3').getBlobClient(`${TENANT}/authentication/2024/03/01/10/2-5.ndjson`);
+    const props = await plain.getProperties();
+    expect(props.contentType).toBe('application/x-ndjson');
+    expect(props.contentEncoding).toBeUndefined();
+    const text = (await plain.downloadToBuffer()).toString('utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.trim().split('\n')).toEqual(await readGz('ev4', `${TENANT}/authentication/2024/03/01/10/2-5.ndjson.gz`));
+    expect((await azurite.svc.getContainerClient('ev4').getBlobClient(`${TENANT}/authentication/2024/03/01/10/2-5.ndjson.gz`).getProperties()).contentEncoding).toBe('gzip');
+  });
+
   it('propagates an upload failure so the handler throws', async () => {
     // A container name Azure rejects makes every write fail (400), standing in for an outage.
     const outputs = createBlobOutputs({ serviceClient: azurite.svc, eventsContainer: 'Bad_Name', deadLetterContainer: 'dl2' });

@@ -1,0 +1,54 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KEPT_NOTES_HEADING, writeResultsMarkdown, type BenchResults } from '../../scripts/bench/results.js';
+import { summarizeProfile } from '../../scripts/bench/profileSummary.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-results-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// A run with no section measured (cast: a section added to BenchResults later needs no edit here; absent reads as not run).
+const results = {
+  date: '2026-01-01T00:00:00.000Z',
+  machine: { node: 'v20', platform: 'linux-x64', cpus: 2, cpuModel: 'test', memoryGiB: 1 },
+  quick: true,
+  ingest: null,
+  reconcile: null,
+  eventDriven: null,
+  coldStart: null,
+  skipped: { ingest: 'not selected' },
+} as unknown as BenchResults;
+
+describe('bench/RESULTS.md', () => {
+  it('is rewritten by --write but keeps the notes section (before/after, profiles) of the previous file', () => {
+    const path = join(dir, 'RESULTS.md');
+    writeFileSync(path, `# old table\n\n${KEPT_NOTES_HEADING}\n\nbefore: 0.27, after: 0.31\n`);
+    writeResultsMarkdown(path, results);
+    const md = readFileSync(path, 'utf8');
+    expect(md).not.toContain('# old table');
+    expect(md).toContain('2026-01-01T00:00:00.000Z');
+    expect(md.endsWith(`${KEPT_NOTES_HEADING}\n\nbefore: 0.27, after: 0.31\n`)).toBe(true);
+  });
+
+  it('without a notes section is just the run', () => {
+    const path = join(dir, 'fresh.md');
+    writeResultsMarkdown(path, results);
+    expect(readFileSync(path, 'utf8')).not.toContain(KEPT_NOTES_HEADING);
+  });
+});
+
+describe('CPU profile summary', () => {
+  it('sums self time per function over the samples and ranks it', () => {
+    const frame = (id: number, functionName: string, url: string, lineNumber: number) => ({ id, callFrame: { functionName, url, lineNumber } });
+    const profile = {
+      nodes: [frame(1, '(root)', '', 0), frame(2, 'stringify', 'file:///app/dist/out/blob.js', 9), frame(3, 'parse', 'file:///app/dist/dec/body.js', 1), frame(4, 'stringify', 'file:///app/dist/out/blob.js', 9)],
+      samples: [2, 3, 2, 4, 1],
+      timeDeltas: [1000, 1000, 1000, 1000, 1000],
+    };
+    expect(summarizeProfile(profile, 2)).toEqual([
+      { frame: 'stringify out/blob.js:10', selfMs: 3, share: 60 },
+      { frame: 'parse dec/body.js:2', selfMs: 1, share: 20 },
+    ]);
+  });
+});
