@@ -5,16 +5,14 @@ import { CHECKPOINT_CONTAINER } from '../../lib/fleet/checkpoints.js';
 import { rebalanceIngest, type RebalanceDeps, type RebalanceRequest, type RebalanceResult } from '../../lib/fleet/rebalance.js';
 import { stderrLogger } from '../../lib/log.js';
 import { createRegistry } from '../../lib/registry/createRegistry.js';
-import { storageTarget } from '../../lib/storage/storageClients.js';
+import { blobServiceClientFor, storageTarget } from '../../lib/storage/storageClients.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';
 
 export type RebalanceDepsFactory = (env: Record<string, string | undefined>) => Promise<RebalanceDeps>;
 
 const defaultDeps: RebalanceDepsFactory = async (env) => {
   const settings = parseSettings(env);
-  const { BlobServiceClient } = await import('@azure/storage-blob');
-  const target = storageTarget(settings);
-  const blobs = target.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(target.connectionString) : new BlobServiceClient(target.url('blob'), target.credential);
+  const blobs = await blobServiceClientFor(storageTarget(settings));
   return {
     settings,
     registry: createRegistry(settings),

@@ -1,7 +1,7 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { ensureError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { StorageTarget } from '../storage/storageClients.js';
+import { queueClientFor, type StorageTarget } from '../storage/storageClients.js';
 
 /**
  * Work the Functions host gave up on. After `maxDequeueCount` failed deliveries (host.json) the queue trigger moves a
@@ -52,9 +52,7 @@ export function storageQueueDepth(storage: StorageTarget): QueueDepthSource {
   const client = (name: string) => {
     let c = clients.get(name);
     if (!c) {
-      c = import('@azure/storage-queue').then(({ QueueClient }) =>
-        storage.kind === 'connectionString' ? new QueueClient(storage.connectionString, name) : new QueueClient(`${storage.url('queue')}/${name}`, storage.credential),
-      );
+      c = queueClientFor(storage, name);
       clients.set(name, c);
     }
     return c;

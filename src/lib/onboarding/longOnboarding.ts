@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { OnboardingOperation } from '../registry/types.js';
-import type { StorageTarget } from '../storage/storageClients.js';
+import { queueClientFor, type StorageTarget } from '../storage/storageClients.js';
 import type { AzureClients } from '../azure/clientFactory.js';
 import { assertIngestRoom } from '../fleet/ingestPool.js';
 import { choosePoolSlot, namespaceResourceId, nextNamespaceName, readPoolNamespace } from './namespacePool.js';
@@ -37,8 +37,7 @@ export interface OnboardingQueue {
 export function storageOnboardingQueue(storage: StorageTarget, queueName: string): OnboardingQueue {
   let client: Promise<import('@azure/storage-queue').QueueClient> | undefined;
   const get = () =>
-    (client ??= import('@azure/storage-queue').then(async ({ QueueClient }) => {
-      const q = storage.kind === 'connectionString' ? new QueueClient(storage.connectionString, queueName) : new QueueClient(`${storage.url('queue')}/${queueName}`, storage.credential);
+    (client ??= queueClientFor(storage, queueName).then(async (q) => {
       await q.createIfNotExists();
       return q;
     }));
