@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings.js';
-import { ConnectorError } from '../errors.js';
+import { conflictBackoff, ConnectorError, isConflict } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { HubAssignment, IngestAppRecord } from '../registry/types.js';
@@ -51,13 +51,6 @@ export function poolRecordChanges(records: readonly IngestAppRecord[], configure
 
 const MAX_ATTEMPTS = 50;
 
-function jitter(attempt: number): Promise<void> {
-  const ms = Math.min(200, 5 * 2 ** Math.min(attempt, 5)) * Math.random();
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-const isConflict = (e: unknown) => e instanceof ConnectorError && e.kind === 'conflict';
-
 export interface PoolDeps {
   settings: FleetSettings;
   registry: TenantRegistry;
@@ -77,7 +70,7 @@ export async function syncPoolRecords(deps: PoolDeps): Promise<IngestAppRecord[]
       }
     } catch (e) {
       if (!isConflict(e)) throw e;
-      await jitter(attempt);
+      await conflictBackoff(attempt);
     }
   }
   throw new ConnectorError('transient', 'could not bring the ingest app records in line with MDR_INGEST_APPS (contention); retry');
@@ -141,7 +134,7 @@ export async function acquireIngestSlot(deps: PoolDeps, tenantId: string, region
       return { app, taken: true };
     } catch (e) {
       if (!isConflict(e)) throw e;
-      await jitter(attempt);
+      await conflictBackoff(attempt);
       apps = await deps.registry.listIngestApps();
     }
   }
@@ -162,7 +155,7 @@ export async function releaseIngestSlot(deps: Pick<PoolDeps, 'registry'>, tenant
       }
     } catch (e) {
       if (!isConflict(e)) throw e;
-      await jitter(attempt);
+      await conflictBackoff(attempt);
     }
   }
   throw new ConnectorError('transient', `could not release the ingest slot of ${key} (contention)`);
@@ -181,7 +174,7 @@ export async function addToIngestApp(deps: PoolDeps, tenantId: string, region: s
       return await deps.registry.putIngestApp({ ...app, hubs: [...app.hubs, key] });
     } catch (e) {
       if (!isConflict(e)) throw e;
-      await jitter(attempt);
+      await conflictBackoff(attempt);
     }
   }
   throw new ConnectorError('transient', `could not add ${key} to ${appName} (contention)`);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import type { Settings } from '../config/settings.js';
-import { ConnectorError, ensureError } from '../errors.js';
+import { ConnectorError, ensureError, isConflict } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
@@ -104,7 +104,7 @@ export async function startOnboardingOperation(
     try {
       return await deps.registry.putOperation({ tenantId, operationId: operationIdFor(tenantId, ops.length), requestHash: hash, request: request as Record<string, unknown>, status: 'NotStarted', createdAt: now, updatedAt: now, attempts: 0 });
     } catch (e) {
-      if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
+      if (!isConflict(e)) throw e;
     }
   }
   throw new ConnectorError('transient', `Could not record the onboarding operation of ${tenantId} (contention); retry the request`);
@@ -144,7 +144,7 @@ async function update(registry: TenantRegistry, op: OnboardingOperation, patch: 
     try {
       return await registry.putOperation({ ...current, ...patch(current), updatedAt: new Date().toISOString() });
     } catch (e) {
-      if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
+      if (!isConflict(e)) throw e;
       const fresh = (await registry.listOperations(op.tenantId)).find((o) => o.operationId === op.operationId);
       if (!fresh) throw e;
       current = fresh;

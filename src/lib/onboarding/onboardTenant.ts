@@ -1,6 +1,6 @@
 import type { AzureClients } from '../azure/clientFactory.js';
 import type { Settings } from '../config/settings.js';
-import { ConnectorError } from '../errors.js';
+import { isConflict } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import { tenantOptionsSchema, type HubAssignment, type TenantRecord } from '../registry/types.js';
@@ -124,7 +124,7 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
       log.info(current ? 'tenant.updated' : 'tenant.created', { status: tenant.status });
       break;
     } catch (e) {
-      if (!(e instanceof ConnectorError && e.kind === 'conflict') || attempt >= 5) throw e;
+      if (!isConflict(e) || attempt >= 5) throw e;
     }
   }
 
@@ -157,7 +157,7 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
         changed = true;
         break;
       } catch (e) {
-        if (!(e instanceof ConnectorError && e.kind === 'conflict') || attempt >= 5) throw e;
+        if (!isConflict(e) || attempt >= 5) throw e;
         const fresh = await deps.registry.getTenant(tenantId);
         if (!fresh) throw e;
         tenant = fresh;

@@ -1,7 +1,7 @@
 import type { AzureClients } from '../azure/clientFactory.js';
 import { classifyArmError, isNotFound } from '../azure/classifyError.js';
 import type { Settings } from '../config/settings.js';
-import { ConnectorError } from '../errors.js';
+import { ConnectorError, isConflict } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { CoverageEntry, CoverageState, HubAssignment, TenantRecord } from '../registry/types.js';
@@ -452,7 +452,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
         await deps.registry.putTenant({ ...current, lastReconcile: { at, result: r.result, durationMs: r.durationMs, summary }, updatedAt: at });
         return;
       } catch (e) {
-        if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
+        if (!isConflict(e)) throw e;
       }
     }
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TableClient, odata, type TableEntityResult } from '@azure/data-tables';
 import type { z } from 'zod';
-import { ConnectorError } from '../errors.js';
+import { ConnectorError, isConflict } from '../errors.js';
 import { storageError } from './storageError.js';
 import type { TenantRegistry } from './tenantRegistry.js';
 import {
@@ -310,7 +310,7 @@ export function createTableRegistry(opts: {
             await conditionalPut(names.lastSeen, { partitionKey: next.tenantId, rowKey: rk, data: JSON.stringify(merged) }, current?.etag);
             break;
           } catch (e) {
-            if (!(e instanceof ConnectorError && e.kind === 'conflict') || attempt >= 9) throw e;
+            if (!isConflict(e) || attempt >= 9) throw e;
           }
         }
       }
