@@ -16,6 +16,7 @@ import {
   partitionProgressSchema,
   tenantRecordSchema,
   type ChangeMark,
+  coverageKey,
   type CoverageEntry,
   type HubAssignment,
   type KnownSubscription,
@@ -237,7 +238,7 @@ export function createTableRegistry(opts: {
       const keep = new Set<string>();
       const changed: Row[] = [];
       for (const e of entries) {
-        const rowKey = rowKeyOf(`${e.target}|${e.resourceId.toLowerCase()}`);
+        const rowKey = rowKeyOf(coverageKey(e));
         keep.add(rowKey);
         const data = JSON.stringify(coverageEntrySchema.parse(e)); // canonical key order, so equal entries compare equal
         if (stored.get(rowKey) !== data) changed.push({ partitionKey: tenantId, rowKey, state: e.state, data });

@@ -143,6 +143,9 @@ export const coverageEntrySchema = z.object({
 });
 export type CoverageEntry = z.infer<typeof coverageEntrySchema>;
 
+/** A coverage entry's identity within its tenant: its target and resource id (ids compare case-insensitively). */
+export const coverageKey = (e: { readonly target: string; readonly resourceId: string }): string => `${e.target}|${e.resourceId.toLowerCase()}`;
+
 /**
  * How far the reconciler has read one subscription's activity log, its change feed: every change up to
  * `through` has been seen (the next read starts there, less the log's ingestion lag).
