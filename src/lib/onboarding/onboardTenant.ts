@@ -3,7 +3,7 @@ import type { Settings } from '../config/settings.js';
 import { isConflict } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
-import { tenantOptionsSchema, type HubAssignment, type TenantRecord } from '../registry/types.js';
+import { offboardingBegan, tenantOptionsSchema, type HubAssignment, type TenantRecord } from '../registry/types.js';
 import { syncIngestAppSettings, type AppSettingsSyncResult } from './appSettingsSync.js';
 import { acquireIngestSlot, assertIngestRoom, releaseIngestSlot } from '../fleet/ingestPool.js';
 import { acquireNamespaceSlot, releaseNamespaceSlot } from './namespacePool.js';
@@ -104,7 +104,7 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
       regions: request.regions ?? current?.regions ?? deps.settings.pool.regions,
       entraWorkspaceIds: request.entraWorkspaceIds ?? current?.entraWorkspaceIds ?? [],
       options: tenantOptionsSchema.parse({ ...(current?.options ?? {}), ...(request.options ?? {}) }),
-      status: current && current.status !== 'offboarded' && current.status !== 'offboarding' ? current.status : 'onboarding',
+      status: current && !offboardingBegan(current.status) ? current.status : 'onboarding',
       createdAt: current?.createdAt ?? now().toISOString(),
       updatedAt: current?.updatedAt ?? now().toISOString(),
       lastReconcile: current?.lastReconcile,

@@ -8,6 +8,9 @@ import { z } from 'zod';
 export const tenantStatusSchema = z.enum(['onboarding', 'active', 'offboarding', 'offboarded']);
 export type TenantStatus = z.infer<typeof tenantStatusSchema>;
 
+/** True once offboarding began (the tenant is 'offboarding' or 'offboarded'): the fence that stops reconcile writes. */
+export const offboardingBegan = (status: TenantStatus | undefined): boolean => status === 'offboarding' || status === 'offboarded';
+
 export const tenantOptionsSchema = z
   .object({
     /** Export activity log of every delegated subscription. */
