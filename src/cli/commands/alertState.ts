@@ -5,6 +5,7 @@ import { alertNameProblem, parseAlertStateBody, setAlertState } from '../../lib/
 import { ValidationError } from '../../lib/errors.js';
 import { stderrLogger, type Logger } from '../../lib/log.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';
+import { GUID_PATTERN } from '../../lib/guid.js';
 
 const usage = `usage: azure-mdr alert-state --tenant <id> --subscription <id> --location <loc> --alert <name>
                             --state Dismissed|Resolved|Active|InProgress [--resource-group <rg>] [--json]
@@ -21,7 +22,6 @@ Sets the state of a Defender for Cloud alert in a customer subscription through 
   --json                  print the result as JSON
 `;
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export type AlertStateDepsFactory = (env: Record<string, string | undefined>) => Promise<{ clients: AzureClients; logger: Logger }>;
 
@@ -50,7 +50,7 @@ export function makeAlertStateCommand(depsFactory: AlertStateDepsFactory = defau
           json: { type: 'boolean' },
         },
       });
-      if (!values.tenant || !GUID.test(values.tenant)) throw new UsageError('--tenant <id> is required (a tenant GUID)');
+      if (!values.tenant || !GUID_PATTERN.test(values.tenant)) throw new UsageError('--tenant <id> is required (a tenant GUID)');
       const nameProblem = values.alert === undefined ? 'is required' : alertNameProblem(values.alert);
       if (nameProblem) throw new UsageError(`--alert ${nameProblem}`);
       let body;

@@ -3,6 +3,7 @@ import { formatPlan } from '../../lib/reconcile/formatPlan.js';
 import { reconcileTenant } from '../../lib/reconcile/reconcileTenant.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';
 import { defaultCliDeps, type CliDepsFactory } from './reconcileDeps.js';
+import { GUID_PATTERN } from '../../lib/guid.js';
 
 const usage = `usage: azure-mdr reconcile --tenant <id> [--dry-run] [--full] [--json]
 
@@ -17,7 +18,6 @@ with the settings of this environment (same app settings as the Function App).
   --json          print the report as JSON instead of text
 `;
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export function makeReconcileCommand(depsFactory: CliDepsFactory = defaultCliDeps): CliCommand {
   return {
@@ -26,7 +26,7 @@ export function makeReconcileCommand(depsFactory: CliDepsFactory = defaultCliDep
     usage,
     async run(argv: string[], io: CliIo): Promise<number> {
       const { values } = parseArgs({ args: argv, strict: true, options: { tenant: { type: 'string' }, 'dry-run': { type: 'boolean' }, full: { type: 'boolean' }, json: { type: 'boolean' } } });
-      if (!values.tenant || !GUID.test(values.tenant)) throw new UsageError('--tenant <id> is required (a tenant GUID)');
+      if (!values.tenant || !GUID_PATTERN.test(values.tenant)) throw new UsageError('--tenant <id> is required (a tenant GUID)');
       const deps = await depsFactory(io.env);
       const tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
       const report = await reconcileTenant(values.tenant.toLowerCase(), deps, {

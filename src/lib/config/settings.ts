@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { consumerGroupsPerHub, hubTierViolations } from './eventHubTiers.js';
 import { ingestBindingsSchema } from './ingestBindings.js';
+import { GUID_PATTERN, LOWERCASE_GUID_PATTERN } from '../guid.js';
 
 /**
  * Every app setting the Function App reads, in one schema. Names are the app-setting names an operator
@@ -10,7 +11,7 @@ import { ingestBindingsSchema } from './ingestBindings.js';
 
 const guid = z
   .string()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'expected a GUID like 00000000-0000-0000-0000-000000000000')
+  .regex(GUID_PATTERN, 'expected a GUID like 00000000-0000-0000-0000-000000000000')
   .transform((s) => s.toLowerCase());
 
 const bool = (dflt: boolean) =>
@@ -136,7 +137,7 @@ export const envSchema = z.object({
     .default('')
     .transform((s, ctx) => {
       const ids = s.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x.length > 0);
-      if (ids.some((x) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(x))) {
+      if (ids.some((x) => !LOWERCASE_GUID_PATTERN.test(x))) {
         ctx.addIssue({ code: 'custom', message: 'expected a comma list of object or client ids (GUIDs)' });
         return z.NEVER;
       }

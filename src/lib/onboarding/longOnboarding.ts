@@ -13,6 +13,7 @@ import { assertIngestRoom } from '../fleet/ingestPool.js';
 import { choosePoolSlot, namespaceResourceId, nextNamespaceName, readPoolNamespace } from './namespacePool.js';
 import { canonical, onboardTenant, type OnboardingDeps } from './onboardTenant.js';
 import { tenantRequestSchema, type TenantRequest } from './tenantRequest.js';
+import { guidFromText } from '../guid.js';
 
 /**
  * Onboardings that outlast the HTTP request. Azure's front end drops an HTTP-triggered function's response after
@@ -53,8 +54,7 @@ const requestHash = (request: TenantRequest) => createHash('sha256').update(JSON
 
 /** A deterministic id per (tenant, n-th operation): two identical PUTs racing create the same row, one wins. */
 function operationIdFor(tenantId: string, n: number): string {
-  const h = createHash('sha256').update(`${tenantId}|${n}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return guidFromText(`${tenantId}|${n}`);
 }
 
 const isActive = (o: OnboardingOperation) => o.status === 'NotStarted' || o.status === 'Running';
