@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import { conflictBackoff, ConnectorError, isConflict } from '../errors.js';
+import { appNameOf } from '../azure/siteId.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { HubAssignment, IngestAppRecord } from '../registry/types.js';
@@ -19,17 +20,6 @@ export function parseHubKey(key: string): { tenantId: string; region: string } {
   const i = key.indexOf('/');
   return { tenantId: key.slice(0, i), region: key.slice(i + 1) };
 }
-
-const SITE_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Web\/sites\/([^/]+)$/i;
-
-export function parseSiteId(id: string): { subscriptionId: string; resourceGroup: string; name: string } {
-  const m = SITE_ID.exec(id);
-  if (!m) throw new ConnectorError('config', `not a Function App resource id: ${id}`);
-  return { subscriptionId: m[1]!, resourceGroup: m[2]!, name: m[3]! };
-}
-
-/** The registry key of an app: its site name, lower-case. */
-export const appNameOf = (resourceId: string): string => parseSiteId(resourceId).name.toLowerCase();
 
 /**
  * Pure: the records to write so the registry matches the configured pool. A configured app without a record gets
