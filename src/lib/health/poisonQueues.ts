@@ -1,4 +1,5 @@
 import type { QueueClient } from '@azure/storage-queue';
+import { isNotFound } from '../azure/classifyError.js';
 import { ensureError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { queueClientFor, type StorageTarget } from '../storage/storageClients.js';
@@ -63,7 +64,7 @@ export function storageQueueDepth(storage: StorageTarget): QueueDepthSource {
         const props = await (await client(queue)).getProperties();
         return props.approximateMessagesCount ?? 0;
       } catch (e) {
-        if ((e as { statusCode?: number }).statusCode === 404) return 0;
+        if (isNotFound(e)) return 0;
         throw e;
       }
     },

@@ -299,7 +299,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       provenance.set(coverageKey(item), planned.ours.applied);
     } catch (e) {
       provenance.set(coverageKey(item), [...new Set([...written, ...planned.ours.found, ...planned.ours.applied])]);
-      if ((e as { statusCode?: unknown }).statusCode === 404) return undefined;
+      if (isNotFound(e)) return undefined;
       return failure(item, e, action.kind === 'delete' ? 'delete' : 'write');
     }
     if (!(await fence.active())) {
