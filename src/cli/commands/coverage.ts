@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { coverageReport, formatCoverageTable } from '../../lib/reconcile/coverageReport.js';
-import { UsageError, type CliCommand, type CliIo } from '../types.js';
+import { requireTenantArg, type CliCommand, type CliIo } from '../types.js';
 import { defaultCliDeps, type CliDepsFactory } from './reconcileDeps.js';
-import { GUID_PATTERN } from '../../lib/guid.js';
 
 const usage = `usage: azure-mdr coverage --tenant <id> [--json]
 
@@ -22,8 +21,8 @@ export function makeCoverageCommand(depsFactory: CliDepsFactory = defaultCliDeps
     usage,
     async run(argv: string[], io: CliIo): Promise<number> {
       const { values } = parseArgs({ args: argv, strict: true, options: { tenant: { type: 'string' }, json: { type: 'boolean' } } });
-      if (!values.tenant || !GUID_PATTERN.test(values.tenant)) throw new UsageError('--tenant <id> is required (a tenant GUID)');
-      const tenantId = values.tenant.toLowerCase();
+      const tenant = requireTenantArg(values.tenant);
+      const tenantId = tenant.toLowerCase();
       const { registry } = await depsFactory(io.env);
       if (!(await registry.getTenant(tenantId))) {
         io.stderr.write(`azure-mdr coverage: tenant ${tenantId} is not registered\n`);
