@@ -1,3 +1,5 @@
+import { GUID_PATTERN } from '../lib/guid.js';
+
 /** What every `azure-mdr` command module exports. Commands never touch process.* directly: all I/O goes through `io`. */
 export interface CliIo {
   stdin: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
@@ -20,4 +22,10 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/** The value of a required `--tenant <id>`, or a UsageError when it is missing or not a GUID. */
+export function requireTenantArg(tenant: string | undefined): string {
+  if (!tenant || !GUID_PATTERN.test(tenant)) throw new UsageError('--tenant <id> is required (a tenant GUID)');
+  return tenant;
 }

@@ -44,3 +44,17 @@ export function ensureError(e: unknown): Error {
   if (e instanceof Error) return e;
   return new Error(typeof e === 'string' ? e : JSON.stringify(e));
 }
+
+/** True when `e` is a lost optimistic-concurrency race (storage 409/412, an etag mismatch): read again and retry. */
+export function isConflict(e: unknown): e is ConnectorError {
+  return e instanceof ConnectorError && e.kind === 'conflict';
+}
+
+/**
+ * Small randomized back-off after a conflict, so racing writers do not retry in lock-step: up to `5 · 2^attempt`
+ * ms, at most `maxMs`.
+ */
+export function conflictBackoff(attempt: number, maxMs = 160): Promise<void> {
+  const ms = Math.min(maxMs, 5 * 2 ** attempt) * Math.random();
+  return new Promise((r) => setTimeout(r, ms));
+}

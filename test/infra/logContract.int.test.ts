@@ -27,7 +27,7 @@ import { createReconcileQueueHandler } from '../../src/lib/reconcile/triggerHand
 import { createMemoryRegistry } from '../../src/lib/registry/memoryRegistry.js';
 import type { CoverageEntry, HubAssignment, TenantRecord } from '../../src/lib/registry/types.js';
 import { storageTarget } from '../../src/lib/storage/storageClients.js';
-import { startAzurite, type AzuriteHandle } from '../support/azurite.js';
+import { useAzurite } from '../support/azurite.js';
 import { analyzeKql, type QueryAnalysis } from '../support/kql.js';
 import { bicepParams } from '../support/bicep.js';
 import { ACME, S1, loadFixtureScenario, startHarness, type SimHarness } from '../lib/reconcile/simHarness.js';
@@ -177,11 +177,10 @@ const NOW = new Date('2026-11-26T12:00:00Z');
 const OP = '0b0b0b0b-0000-4000-8000-000000000001';
 const INGEST_APP = '/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/mdr-app/providers/Microsoft.Web/sites/mdr-ingest01';
 
-let az: AzuriteHandle;
+const az = useAzurite();
 let h: SimHarness | undefined;
 
 beforeAll(async () => {
-  az = await startAzurite();
   await emitIngest();
   await emitHealth();
   await emitTamperAndCapacity();
@@ -189,7 +188,6 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(async () => {
   await h?.stop();
-  await az?.stop();
 });
 
 /** Ingest of a batch with a mapped record and dead letters; a forced accounting violation; a partition stalled on its outputs. */

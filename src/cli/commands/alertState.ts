@@ -4,7 +4,7 @@ import { parseSettings } from '../../lib/config/settings.js';
 import { alertNameProblem, parseAlertStateBody, setAlertState } from '../../lib/alerts/alertState.js';
 import { ValidationError } from '../../lib/errors.js';
 import { stderrLogger, type Logger } from '../../lib/log.js';
-import { UsageError, type CliCommand, type CliIo } from '../types.js';
+import { requireTenantArg, UsageError, type CliCommand, type CliIo } from '../types.js';
 
 const usage = `usage: azure-mdr alert-state --tenant <id> --subscription <id> --location <loc> --alert <name>
                             --state Dismissed|Resolved|Active|InProgress [--resource-group <rg>] [--json]
@@ -21,7 +21,6 @@ Sets the state of a Defender for Cloud alert in a customer subscription through 
   --json                  print the result as JSON
 `;
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export type AlertStateDepsFactory = (env: Record<string, string | undefined>) => Promise<{ clients: AzureClients; logger: Logger }>;
 
@@ -50,7 +49,7 @@ export function makeAlertStateCommand(depsFactory: AlertStateDepsFactory = defau
           json: { type: 'boolean' },
         },
       });
-      if (!values.tenant || !GUID.test(values.tenant)) throw new UsageError('--tenant <id> is required (a tenant GUID)');
+      const tenant = requireTenantArg(values.tenant);
       const nameProblem = values.alert === undefined ? 'is required' : alertNameProblem(values.alert);
       if (nameProblem) throw new UsageError(`--alert ${nameProblem}`);
       let body;
@@ -63,7 +62,7 @@ export function makeAlertStateCommand(depsFactory: AlertStateDepsFactory = defau
       }
       const { clients, logger } = await depsFactory(io.env);
       const actor = `cli:${io.env.USER ?? io.env.USERNAME ?? 'unknown'}`;
-      const result = await setAlertState({ clients, tenant: { tenantId: values.tenant.toLowerCase() }, alertName: values.alert!, body, actor, logger });
+      const result = await setAlertState({ clients, tenant: { tenantId: tenant.toLowerCase() }, alertName: values.alert!, body, actor, logger });
       io.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `alert ${result.alertName}: ${result.from ?? '?'} -> ${result.to} (subscription ${result.subscriptionId}${result.resourceGroup ? `, resource group ${result.resourceGroup}` : ''})\n`);
       return 0;
     },

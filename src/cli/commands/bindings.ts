@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { syncIngestAppSettings, type AppSettingsSyncResult } from '../../lib/onboarding/appSettingsSync.js';
 import { clientFactoryOptionsFromSettings, createAzureClients } from '../../lib/azure/clientFactory.js';
 import { parseSettings } from '../../lib/config/settings.js';
-import { appNameOf } from '../../lib/fleet/ingestPool.js';
+import { appNameOf } from '../../lib/azure/siteId.js';
 import { stderrLogger } from '../../lib/log.js';
 import { createRegistry } from '../../lib/registry/createRegistry.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';

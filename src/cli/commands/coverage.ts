@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { coverageReport, formatCoverageTable } from '../../lib/reconcile/coverageReport.js';
-import { UsageError, type CliCommand, type CliIo } from '../types.js';
+import { requireTenantArg, type CliCommand, type CliIo } from '../types.js';
 import { defaultCliDeps, type CliDepsFactory } from './reconcileDeps.js';
 
 const usage = `usage: azure-mdr coverage --tenant <id> [--json]
@@ -13,7 +13,6 @@ last tamper with our object there (deleted or re-pointed by someone else: when, 
   --json          print JSON (the same document as GET /api/tenants/{id}/coverage)
 `;
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export function makeCoverageCommand(depsFactory: CliDepsFactory = defaultCliDeps): CliCommand {
   return {
@@ -22,8 +21,8 @@ export function makeCoverageCommand(depsFactory: CliDepsFactory = defaultCliDeps
     usage,
     async run(argv: string[], io: CliIo): Promise<number> {
       const { values } = parseArgs({ args: argv, strict: true, options: { tenant: { type: 'string' }, json: { type: 'boolean' } } });
-      if (!values.tenant || !GUID.test(values.tenant)) throw new UsageError('--tenant <id> is required (a tenant GUID)');
-      const tenantId = values.tenant.toLowerCase();
+      const tenant = requireTenantArg(values.tenant);
+      const tenantId = tenant.toLowerCase();
       const { registry } = await depsFactory(io.env);
       if (!(await registry.getTenant(tenantId))) {
         io.stderr.write(`azure-mdr coverage: tenant ${tenantId} is not registered\n`);

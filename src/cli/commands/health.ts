@@ -6,6 +6,7 @@ import { runHealthCheck, type HealthDeps } from '../../lib/health/runHealthCheck
 import { stderrLogger } from '../../lib/log.js';
 import { createRegistry } from '../../lib/registry/createRegistry.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';
+import { GUID_PATTERN } from '../../lib/guid.js';
 
 const usage = `usage: azure-mdr health [--tenant <id>] [--json] [--record]
 
@@ -21,7 +22,6 @@ identity of the caller.
   --record        also write silent/streaming into the coverage ledger, as the health timer does
 `;
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export type HealthDepsFactory = (env: Record<string, string | undefined>) => Promise<HealthDeps>;
 
@@ -42,7 +42,7 @@ export function makeHealthCommand(depsFactory: HealthDepsFactory = defaultHealth
     usage,
     async run(argv: string[], io: CliIo): Promise<number> {
       const { values } = parseArgs({ args: argv, strict: true, options: { tenant: { type: 'string' }, json: { type: 'boolean' }, record: { type: 'boolean' } } });
-      if (values.tenant !== undefined && !GUID.test(values.tenant)) throw new UsageError('--tenant must be a tenant GUID');
+      if (values.tenant !== undefined && !GUID_PATTERN.test(values.tenant)) throw new UsageError('--tenant must be a tenant GUID');
       const deps = await depsFactory(io.env);
       try {
         const report = await runHealthCheck(deps, { tenantId: values.tenant?.toLowerCase(), dryRun: !values.record });

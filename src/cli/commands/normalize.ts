@@ -4,8 +4,8 @@ import { writeDeadLetterFile } from '../deadLetterFile.js';
 import { createMemoryOutputs } from '../../lib/ingest/outputs/memoryOutputs.js';
 import { readInputs, splitLines } from '../readInput.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';
+import { GUID_PATTERN } from '../../lib/guid.js';
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const usage = `usage: azure-mdr normalize [--tenant <id>] [--subscriptions a,b] [--dead-letter FILE] [--lines] [--ingest-time ISO] [FILE...]
 
@@ -26,10 +26,10 @@ A summary "N records: K events, D dead-lettered" goes to stderr.
 
 /** `subscriptionIds` is undefined when --subscriptions is not given: then subscriptions are not checked (offline use). */
 export function parseTenantOptions(values: { tenant?: string | undefined; subscriptions?: string | undefined }): { tenantId: string | undefined; subscriptionIds: string[] | undefined } {
-  if (values.tenant !== undefined && !GUID.test(values.tenant)) throw new UsageError(`--tenant must be a tenant GUID, got '${values.tenant}'`);
+  if (values.tenant !== undefined && !GUID_PATTERN.test(values.tenant)) throw new UsageError(`--tenant must be a tenant GUID, got '${values.tenant}'`);
   const subscriptionIds = (values.subscriptions ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   if (subscriptionIds.length > 0 && values.tenant === undefined) throw new UsageError('--subscriptions needs --tenant');
-  const bad = subscriptionIds.find((s) => !GUID.test(s));
+  const bad = subscriptionIds.find((s) => !GUID_PATTERN.test(s));
   if (bad) throw new UsageError(`--subscriptions: '${bad}' is not a subscription GUID`);
   return { tenantId: values.tenant?.toLowerCase(), subscriptionIds: subscriptionIds.length > 0 ? subscriptionIds : undefined };
 }

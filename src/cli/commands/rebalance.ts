@@ -5,16 +5,15 @@ import { CHECKPOINT_CONTAINER } from '../../lib/fleet/checkpoints.js';
 import { rebalanceIngest, type RebalanceDeps, type RebalanceRequest, type RebalanceResult } from '../../lib/fleet/rebalance.js';
 import { stderrLogger } from '../../lib/log.js';
 import { createRegistry } from '../../lib/registry/createRegistry.js';
-import { storageTarget } from '../../lib/storage/storageClients.js';
+import { blobServiceClientFor, storageTarget } from '../../lib/storage/storageClients.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';
+import { LOWERCASE_GUID_PATTERN } from '../../lib/guid.js';
 
 export type RebalanceDepsFactory = (env: Record<string, string | undefined>) => Promise<RebalanceDeps>;
 
 const defaultDeps: RebalanceDepsFactory = async (env) => {
   const settings = parseSettings(env);
-  const { BlobServiceClient } = await import('@azure/storage-blob');
-  const target = storageTarget(settings);
-  const blobs = target.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(target.connectionString) : new BlobServiceClient(target.url('blob'), target.credential);
+  const blobs = await blobServiceClientFor(storageTarget(settings));
   return {
     settings,
     registry: createRegistry(settings),
@@ -41,7 +40,6 @@ Data Reader on the azure-webjobs-eventhub container to report checkpoints). See 
   --json          print the result as JSON
 `;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const APP = /^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/;
 
 export function formatRebalance(r: RebalanceResult): string {
@@ -73,7 +71,7 @@ export function makeRebalanceCommand(depsFactory: RebalanceDepsFactory = default
       let req: RebalanceRequest;
       if (values.move !== undefined) {
         const [tenantId = '', region = '', ...rest] = values.move.toLowerCase().split('/');
-        if (!GUID.test(tenantId) || !/^[a-z0-9]{2,40}$/.test(region) || rest.length > 0) throw new UsageError('--move expects <tenantId>/<region>, e.g. 3e8a9c21-6d4b-4f70-b2e5-a1c9d8f07b35/westeurope');
+        if (!LOWERCASE_GUID_PATTERN.test(tenantId) || !/^[a-z0-9]{2,40}$/.test(region) || rest.length > 0) throw new UsageError('--move expects <tenantId>/<region>, e.g. 3e8a9c21-6d4b-4f70-b2e5-a1c9d8f07b35/westeurope');
         if (!values.to || !APP.test(values.to.toLowerCase())) throw new UsageError('--move needs --to <ingest app name>');
         req = { kind: 'move', tenantId, region, to: values.to.toLowerCase() };
       } else if (values.drain !== undefined) {

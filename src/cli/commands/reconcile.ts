@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatPlan } from '../../lib/reconcile/formatPlan.js';
 import { reconcileTenant } from '../../lib/reconcile/reconcileTenant.js';
-import { UsageError, type CliCommand, type CliIo } from '../types.js';
+import { requireTenantArg, type CliCommand, type CliIo } from '../types.js';
 import { defaultCliDeps, type CliDepsFactory } from './reconcileDeps.js';
 
 const usage = `usage: azure-mdr reconcile --tenant <id> [--dry-run] [--full] [--json]
@@ -17,7 +17,6 @@ with the settings of this environment (same app settings as the Function App).
   --json          print the report as JSON instead of text
 `;
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export function makeReconcileCommand(depsFactory: CliDepsFactory = defaultCliDeps): CliCommand {
   return {
@@ -26,10 +25,10 @@ export function makeReconcileCommand(depsFactory: CliDepsFactory = defaultCliDep
     usage,
     async run(argv: string[], io: CliIo): Promise<number> {
       const { values } = parseArgs({ args: argv, strict: true, options: { tenant: { type: 'string' }, 'dry-run': { type: 'boolean' }, full: { type: 'boolean' }, json: { type: 'boolean' } } });
-      if (!values.tenant || !GUID.test(values.tenant)) throw new UsageError('--tenant <id> is required (a tenant GUID)');
+      const tenant = requireTenantArg(values.tenant);
       const deps = await depsFactory(io.env);
       const tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
-      const report = await reconcileTenant(values.tenant.toLowerCase(), deps, {
+      const report = await reconcileTenant(tenant.toLowerCase(), deps, {
         dryRun: values['dry-run'] ?? false,
         full: values.full ?? false,
         onProgress: tty ? (p) => io.stderr.write(`\r${values['dry-run'] ? 'planning' : 'reconciling'} ${p.done}/${p.total}${p.done === p.total ? '\n' : ''}`) : undefined,

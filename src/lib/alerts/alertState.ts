@@ -6,6 +6,7 @@ import { ConnectorError, ValidationError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { discoverSubscriptions } from '../reconcile/discovery.js';
 import type { TenantRecord } from '../registry/types.js';
+import { GUID_PATTERN } from '../guid.js';
 
 /**
  * Defender for Cloud alert-state sync: the MDR analyst's verdict (dismissed, resolved…) goes back to the alert
@@ -15,14 +16,13 @@ import type { TenantRecord } from '../registry/types.js';
 export const ALERT_STATES = ['Dismissed', 'Resolved', 'Active', 'InProgress'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const alertStateBodySchema = z
   .object({
     state: z.enum(ALERT_STATES, { message: `expected one of ${ALERT_STATES.join(', ')}` }),
     subscriptionId: z
       .string({ message: 'required: the subscription GUID that holds the alert' })
-      .regex(GUID, 'expected a subscription GUID like 00000000-0000-0000-0000-000000000000')
+      .regex(GUID_PATTERN, 'expected a subscription GUID like 00000000-0000-0000-0000-000000000000')
       .transform((s) => s.toLowerCase()),
     location: z
       .string({ message: 'required: the ASC location of the alert (the /locations/{location}/alerts/ segment of its id)' })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOWERCASE_GUID_PATTERN } from '../guid.js';
 
 /**
  * One Event Hub the ingest side listens to: a tenant's hub in one region. The list is derived from the
@@ -9,7 +10,7 @@ import { z } from 'zod';
  * `<connection>__fullyQualifiedNamespace` = `<namespace>.servicebus.windows.net`.
  */
 export const ingestBindingSchema = z.object({
-  tenantId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'expected a lowercase GUID'),
+  tenantId: z.string().regex(LOWERCASE_GUID_PATTERN, 'expected a lowercase GUID'),
   region: z.string().regex(/^[a-z0-9]{2,40}$/, 'expected an Azure region name such as westeurope'),
   namespace: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{4,48}[a-zA-Z0-9]$/, 'expected an Event Hubs namespace name'),
   hub: z.string().regex(/^[\w.-]{1,256}$/, 'expected an event hub name'),

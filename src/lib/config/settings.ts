@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { consumerGroupsPerHub, hubTierViolations } from './eventHubTiers.js';
 import { ingestBindingsSchema } from './ingestBindings.js';
+import { GUID_PATTERN, LOWERCASE_GUID_PATTERN } from '../guid.js';
+import { appNameOf, SITE_ID_PATTERN } from '../azure/siteId.js';
 
 /**
  * Every app setting the Function App reads, in one schema. Names are the app-setting names an operator
@@ -10,7 +12,7 @@ import { ingestBindingsSchema } from './ingestBindings.js';
 
 const guid = z
   .string()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'expected a GUID like 00000000-0000-0000-0000-000000000000')
+  .regex(GUID_PATTERN, 'expected a GUID like 00000000-0000-0000-0000-000000000000')
   .transform((s) => s.toLowerCase());
 
 const bool = (dflt: boolean) =>
@@ -47,7 +49,6 @@ const ncrontab = z
   .string()
   .regex(/^\S+ \S+ \S+ \S+ \S+ \S+$/, 'expected a six-field NCRONTAB expression such as "0 */15 * * * *"');
 
-const SITE_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Web\/sites\/[^/]+$/i;
 
 const httpsUrl = z.url({ protocol: /^https$/, message: 'expected an https:// URL' }).transform((s) => s.replace(/\/+$/, ''));
 
@@ -78,7 +79,7 @@ export const envSchema = z.object({
   MDR_OFFER_NAME: z.string().min(1).max(100).default('MDR telemetry'),
   MDR_AUTOMATION_RESOURCE_GROUP: z.string().regex(/^[-\w.()]{1,90}$/, 'expected a resource group name (letters, digits, - _ . ( ), up to 90)').default('MDRAutomation'),
   MDR_RESOURCE_PREFIX: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, 'expected 2-12 lowercase letters/digits starting with a letter').default('mdr'),
-  MDR_FUNCTION_APP_RESOURCE_ID: z.string().regex(SITE_ID, 'expected /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Web/sites/<app>').optional(),
+  MDR_FUNCTION_APP_RESOURCE_ID: z.string().regex(SITE_ID_PATTERN, 'expected /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Web/sites/<app>').optional(),
   // ---- app role and ingest fleet (docs/fleet.md)
   MDR_APP_ROLE: z.enum(['all', 'control', 'ingest'], { message: "expected 'all', 'control' or 'ingest'" }).default('all'),
   MDR_INGEST_APPS: z
@@ -86,12 +87,12 @@ export const envSchema = z.object({
     .default('')
     .transform((s, ctx) => {
       const ids = s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
-      const bad = ids.find((x) => !SITE_ID.test(x));
+      const bad = ids.find((x) => !SITE_ID_PATTERN.test(x));
       if (bad !== undefined) {
         ctx.addIssue({ code: 'custom', message: `expected a comma list of Function App resource ids (/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Web/sites/<app>); '${bad}' is not one` });
         return z.NEVER;
       }
-      const names = ids.map((x) => x.split('/').pop()!.toLowerCase());
+      const names = ids.map(appNameOf);
       if (new Set(names).size !== names.length) {
         ctx.addIssue({ code: 'custom', message: 'expected each ingest app once (two entries name the same app)' });
         return z.NEVER;
@@ -136,7 +137,7 @@ export const envSchema = z.object({
     .default('')
     .transform((s, ctx) => {
       const ids = s.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x.length > 0);
-      if (ids.some((x) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(x))) {
+      if (ids.some((x) => !LOWERCASE_GUID_PATTERN.test(x))) {
         ctx.addIssue({ code: 'custom', message: 'expected a comma list of object or client ids (GUIDs)' });
         return z.NEVER;
       }

@@ -1,13 +1,10 @@
 import type { EventHubOutput, InvocationContext } from '@azure/functions';
-import type { TableClient } from '@azure/data-tables';
-import type { BlobServiceClient } from '@azure/storage-blob';
 import type { AppServices } from '../app/appServices.js';
 import { createBlobOutputs } from '../ingest/outputs/blobOutputs.js';
 import { createEventHubOutput } from '../ingest/outputs/eventHubOutput.js';
 import type { OcsfEvent } from '../ingest/types.js';
 import { lazyOnce } from '../lazy.js';
-import { isHttpConnectionString } from '../registry/createRegistry.js';
-import { createsStorageResources } from '../storage/storageClients.js';
+import { blobServiceClientFor, createsStorageResources, tableClientFactory } from '../storage/storageClients.js';
 import { createIngestChangeHook } from './ingestHook.js';
 import { createPendingWork, type PendingWork } from './pendingWork.js';
 import { createTableMarkerTable } from './pendingWorkTable.js';
@@ -29,12 +26,7 @@ export interface EventDrivenStores {
 
 export function eventDrivenStores(services: Pick<AppServices, 'settings' | 'storage'>): EventDrivenStores {
   const { settings, storage } = services;
-  const client = async (name: string): Promise<TableClient> => {
-    const { TableClient } = await import('@azure/data-tables');
-    return storage.kind === 'connectionString'
-      ? TableClient.fromConnectionString(storage.connectionString, name, { allowInsecureConnection: isHttpConnectionString(storage.connectionString) })
-      : new TableClient(storage.url('table'), name, storage.credential);
-  };
+  const client = async (name: string) => (await tableClientFactory(storage))(name);
   // An ingest app uses the table and queue the template creates, with data roles that cannot create them.
   const create = createsStorageResources(settings.fleet.role);
   const pending = createPendingWork(createTableMarkerTable({ tablePrefix: settings.storage.tablePrefix, client, createTable: create }), { delayMs: settings.eventDriven.delaySeconds * 1000 });
@@ -56,8 +48,7 @@ export function reconcileQueueExtras(services: Pick<AppServices, 'settings' | 's
   if (!stores) return undefined;
   const { settings, storage } = services;
   const blobs = lazyOnce(async () => {
-    const { BlobServiceClient } = await import('@azure/storage-blob');
-    const client: BlobServiceClient = storage.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(storage.connectionString) : new BlobServiceClient(storage.url('blob'), storage.credential);
+    const client = await blobServiceClientFor(storage);
     return createBlobOutputs({ serviceClient: client, eventsContainer: settings.ingest.outputContainer, deadLetterContainer: settings.ingest.deadLetterContainer, compression: settings.ingest.compression });
   });
   const mode = settings.ingest.outputMode;

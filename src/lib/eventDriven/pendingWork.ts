@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ConnectorError } from '../errors.js';
+import { conflictBackoff, ConnectorError, isConflict } from '../errors.js';
 import { tamperEvidenceSchema, type ChangeSignal, type TamperEvidence } from './changeSignals.js';
 import { emptyScope, mergeScopes, targetScopeSchema, type TargetScope } from './targetScope.js';
 
@@ -71,9 +71,7 @@ export interface PendingWork {
 }
 
 const seenKey = (uid: string) => createHash('sha256').update(uid).digest('base64url').slice(0, 16);
-const isConflict = (e: unknown) => e instanceof ConnectorError && e.kind === 'conflict';
 const MAX_ATTEMPTS = 20;
-const backoff = (attempt: number) => new Promise<void>((r) => setTimeout(r, Math.min(200, 5 * 2 ** attempt) * Math.random()));
 
 /** The work the signals ask for (pure). */
 export function workOf(signals: readonly ChangeSignal[]): Work {
@@ -143,7 +141,7 @@ export function createPendingWork(table: MarkerTable, opts: { delayMs: number; n
           return { send: { itemId, work: next.work }, taken: fresh.length, duplicates: signals.length - fresh.length };
         } catch (e) {
           if (!isConflict(e)) throw e;
-          await backoff(attempt); // another instance changed the marker first: read it again
+          await conflictBackoff(attempt, 200); // another instance changed the marker first: read it again
         }
       }
       throw new ConnectorError('transient', `pending work of tenant ${tenantId}: gave up after ${MAX_ATTEMPTS} conflicting updates`);
@@ -162,7 +160,7 @@ export function createPendingWork(table: MarkerTable, opts: { delayMs: number; n
           return m.work;
         } catch (e) {
           if (!isConflict(e)) throw e;
-          await backoff(attempt); // a signal joined meanwhile: claim what it left
+          await conflictBackoff(attempt, 200); // a signal joined meanwhile: claim what it left
         }
       }
       throw new ConnectorError('transient', `pending work of tenant ${tenantId}: could not claim item ${itemId}`);

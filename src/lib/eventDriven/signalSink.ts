@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { OcsfEvent } from '../ingest/types.js';
 import { changeSignals, type SignalContext } from './changeSignals.js';
 import { workSchema, type AddResult, type NewItem, type PendingWork, type Work } from './pendingWork.js';
-import { emptyScope, mergeScopes } from './targetScope.js';
+import { emptyScope, mergeScopes, subscriptionOf } from './targetScope.js';
 import { MAX_MESSAGE_JSON_BYTES, type WorkQueue } from './workQueue.js';
 
 /**
@@ -25,7 +25,7 @@ export type TargetedWork = z.infer<typeof targetedWorkSchema>;
 /** The queue message of an item, trimmed to fit a message: without evidence, then subscriptions whole, then the whole tenant. */
 export function targetedMessage(tenantId: string, item: NewItem, attempt?: 2): { tenantId: string; targeted: TargetedWork } {
   const fits = (w: Work) => Buffer.byteLength(JSON.stringify({ tenantId, targeted: { itemId: item.itemId, work: w, attempt } }), 'utf8') <= MAX_MESSAGE_JSON_BYTES;
-  const subsWhole = (w: Work): Work => ({ evidence: [], scope: mergeScopes({ ...emptyScope(), subscriptionIds: [...new Set(w.scope.resourceIds.map((id) => id.split('/')[2] ?? ''))], newSubscriptions: w.scope.newSubscriptions }, { ...w.scope, resourceIds: [] }) });
+  const subsWhole = (w: Work): Work => ({ evidence: [], scope: mergeScopes({ ...emptyScope(), subscriptionIds: [...new Set(w.scope.resourceIds.map(subscriptionOf))], newSubscriptions: w.scope.newSubscriptions }, { ...w.scope, resourceIds: [] }) });
   const candidates: Work[] = [item.work, { ...item.work, evidence: [] }, subsWhole(item.work), { evidence: [], scope: { ...emptyScope(), all: true } }];
   const work = candidates.find(fits)!;
   return { tenantId, targeted: { itemId: item.itemId, work, ...(attempt ? { attempt } : {}) } };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOWERCASE_GUID_PATTERN } from '../guid.js';
 
 /**
  * What an event-driven (targeted) reconcile covers: the export targets named by activity-log changes, instead of
@@ -19,7 +20,6 @@ export interface TargetScope {
   all: boolean;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** `/subscriptions/<guid>` followed by name/value segment pairs; no query, fragment, control characters or empty segments. */
 const ARM_ID = /^\/subscriptions\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:\/[^/?#\u0000-\u001f]+\/[^/?#\u0000-\u001f]+)*$/;
 export const MAX_ARM_ID_CHARS = 1024;
@@ -39,7 +39,7 @@ export const SCOPE_LIMITS = { resourceIds: 500, resourceIdsPerSubscription: 50, 
 export const targetScopeSchema = z
   .object({
     resourceIds: z.array(z.string().refine(isArmId, 'expected a lower-case ARM id under /subscriptions/<guid>')).max(SCOPE_LIMITS.resourceIds),
-    subscriptionIds: z.array(z.string().regex(GUID, 'expected a lower-case subscription GUID')).max(SCOPE_LIMITS.subscriptionIds),
+    subscriptionIds: z.array(z.string().regex(LOWERCASE_GUID_PATTERN, 'expected a lower-case subscription GUID')).max(SCOPE_LIMITS.subscriptionIds),
     newSubscriptions: z.boolean(),
     all: z.boolean(),
   })

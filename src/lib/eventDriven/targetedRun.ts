@@ -2,7 +2,7 @@ import type { OcsfEvent } from '../ingest/types.js';
 import { silentLogger } from '../log.js';
 import { sameId, type PlannedAction } from '../reconcile/plan.js';
 import { reconcileTenant, type ReconcileDeps, type ReconcileReport } from '../reconcile/reconcileTenant.js';
-import type { CoverageEntry, TenantRecord } from '../registry/types.js';
+import { coverageKey, type CoverageEntry, type TenantRecord } from '../registry/types.js';
 import type { TamperEvidence } from './changeSignals.js';
 import type { PendingWork, Work } from './pendingWork.js';
 import { targetedMessage, type TargetedWork } from './signalSink.js';
@@ -99,7 +99,7 @@ async function recordTamper(tenantId: string, findings: readonly { event: OcsfEv
   const ledger = await deps.registry.listCoverage(tenantId);
   const updated = new Map<string, CoverageEntry>();
   for (const f of findings) {
-    const key = `${f.repair.target}|${f.repair.resourceId.toLowerCase()}`;
+    const key = coverageKey(f.repair);
     const entry = updated.get(key) ?? ledger.find((x) => x.target === f.repair.target && sameId(x.resourceId, f.repair.resourceId));
     if (!entry || (entry.tamper && Date.parse(entry.tamper.at) > f.evidence.at)) continue; // keep the latest tamper
     updated.set(key, {

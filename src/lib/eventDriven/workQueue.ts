@@ -1,5 +1,5 @@
 import type { QueueClient } from '@azure/storage-queue';
-import type { StorageTarget } from '../storage/storageClients.js';
+import { queueClientFor, type StorageTarget } from '../storage/storageClients.js';
 
 /**
  * Sends reconcile work items to the reconcile queue with a visibility delay (the coalescing window): Storage Queue
@@ -42,8 +42,5 @@ export function queueWorkQueue(client: () => Promise<QueueClient>, opts: { creat
 
 /** The reconcile queue of the app's storage account (connection string locally, managed identity in Azure). The SDK loads on first send. */
 export function storageWorkQueue(storage: StorageTarget, queueName: string, opts: { create?: boolean } = {}): WorkQueue {
-  return queueWorkQueue(async () => {
-    const { QueueClient } = await import('@azure/storage-queue');
-    return storage.kind === 'connectionString' ? new QueueClient(storage.connectionString, queueName) : new QueueClient(`${storage.url('queue')}/${queueName}`, storage.credential);
-  }, opts);
+  return queueWorkQueue(() => queueClientFor(storage, queueName), opts);
 }

@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings.js';
-import { ConnectorError } from '../errors.js';
+import { conflictBackoff, ConnectorError, isConflict } from '../errors.js';
+import { appNameOf } from '../azure/siteId.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { HubAssignment, IngestAppRecord } from '../registry/types.js';
@@ -19,17 +20,6 @@ export function parseHubKey(key: string): { tenantId: string; region: string } {
   const i = key.indexOf('/');
   return { tenantId: key.slice(0, i), region: key.slice(i + 1) };
 }
-
-const SITE_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Web\/sites\/([^/]+)$/i;
-
-export function parseSiteId(id: string): { subscriptionId: string; resourceGroup: string; name: string } {
-  const m = SITE_ID.exec(id);
-  if (!m) throw new ConnectorError('config', `not a Function App resource id: ${id}`);
-  return { subscriptionId: m[1]!, resourceGroup: m[2]!, name: m[3]! };
-}
-
-/** The registry key of an app: its site name, lower-case. */
-export const appNameOf = (resourceId: string): string => parseSiteId(resourceId).name.toLowerCase();
 
 /**
  * Pure: the records to write so the registry matches the configured pool. A configured app without a record gets
@@ -51,13 +41,6 @@ export function poolRecordChanges(records: readonly IngestAppRecord[], configure
 
 const MAX_ATTEMPTS = 50;
 
-function jitter(attempt: number): Promise<void> {
-  const ms = Math.min(200, 5 * 2 ** Math.min(attempt, 5)) * Math.random();
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-const isConflict = (e: unknown) => e instanceof ConnectorError && e.kind === 'conflict';
-
 export interface PoolDeps {
   settings: FleetSettings;
   registry: TenantRegistry;
@@ -77,7 +60,7 @@ export async function syncPoolRecords(deps: PoolDeps): Promise<IngestAppRecord[]
       }
     } catch (e) {
       if (!isConflict(e)) throw e;
-      await jitter(attempt);
+      await conflictBackoff(attempt);
     }
   }
   throw new ConnectorError('transient', 'could not bring the ingest app records in line with MDR_INGEST_APPS (contention); retry');
@@ -141,7 +124,7 @@ export async function acquireIngestSlot(deps: PoolDeps, tenantId: string, region
       return { app, taken: true };
     } catch (e) {
       if (!isConflict(e)) throw e;
-      await jitter(attempt);
+      await conflictBackoff(attempt);
       apps = await deps.registry.listIngestApps();
     }
   }
@@ -162,7 +145,7 @@ export async function releaseIngestSlot(deps: Pick<PoolDeps, 'registry'>, tenant
       }
     } catch (e) {
       if (!isConflict(e)) throw e;
-      await jitter(attempt);
+      await conflictBackoff(attempt);
     }
   }
   throw new ConnectorError('transient', `could not release the ingest slot of ${key} (contention)`);
@@ -181,7 +164,7 @@ export async function addToIngestApp(deps: PoolDeps, tenantId: string, region: s
       return await deps.registry.putIngestApp({ ...app, hubs: [...app.hubs, key] });
     } catch (e) {
       if (!isConflict(e)) throw e;
-      await jitter(attempt);
+      await conflictBackoff(attempt);
     }
   }
   throw new ConnectorError('transient', `could not add ${key} to ${appName} (contention)`);

@@ -1,7 +1,8 @@
 import type { QueueClient } from '@azure/storage-queue';
+import { isNotFound } from '../azure/classifyError.js';
 import { ensureError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { StorageTarget } from '../storage/storageClients.js';
+import { queueClientFor, type StorageTarget } from '../storage/storageClients.js';
 
 /**
  * Work the Functions host gave up on. After `maxDequeueCount` failed deliveries (host.json) the queue trigger moves a
@@ -52,9 +53,7 @@ export function storageQueueDepth(storage: StorageTarget): QueueDepthSource {
   const client = (name: string) => {
     let c = clients.get(name);
     if (!c) {
-      c = import('@azure/storage-queue').then(({ QueueClient }) =>
-        storage.kind === 'connectionString' ? new QueueClient(storage.connectionString, name) : new QueueClient(`${storage.url('queue')}/${name}`, storage.credential),
-      );
+      c = queueClientFor(storage, name);
       clients.set(name, c);
     }
     return c;
@@ -65,7 +64,7 @@ export function storageQueueDepth(storage: StorageTarget): QueueDepthSource {
         const props = await (await client(queue)).getProperties();
         return props.approximateMessagesCount ?? 0;
       } catch (e) {
-        if ((e as { statusCode?: number }).statusCode === 404) return 0;
+        if (isNotFound(e)) return 0;
         throw e;
       }
     },

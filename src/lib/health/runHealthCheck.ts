@@ -2,7 +2,7 @@ import type { Settings } from '../config/settings.js';
 import { ConnectorError, ensureError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
-import type { CoverageEntry, TenantRecord } from '../registry/types.js';
+import { coverageKey, type CoverageEntry, type TenantRecord } from '../registry/types.js';
 import { evaluateHealth, type HubObservation, type TenantHealth } from './evaluateHealth.js';
 import type { PartitionInfoSource } from './partitionInfo.js';
 import { fleetCapacity, type FleetCapacity } from '../fleet/fleetCapacity.js';
@@ -134,12 +134,12 @@ async function checkTenant(deps: HealthDeps, t: TenantRecord, now: Date, thresho
   }
 
   const at = now.toISOString();
-  const byKey = new Map(coverage.map((e) => [`${e.target}|${e.resourceId.toLowerCase()}`, e]));
+  const byKey = new Map(coverage.map((e) => [coverageKey(e), e]));
   const updated: CoverageEntry[] = [];
   const changes: LedgerChange[] = [];
   for (const eh of health.entries) {
     if (eh.to === eh.from) continue;
-    const current = byKey.get(`${eh.target}|${eh.resourceId.toLowerCase()}`);
+    const current = byKey.get(coverageKey(eh));
     if (!current) continue;
     updated.push({ ...current, state: eh.to, detail: eh.to === 'silent' ? `silent: ${eh.reason}` : undefined, updatedAt: at });
     changes.push({ tenantId: t.tenantId, target: eh.target, resourceId: eh.resourceId, from: eh.from, to: eh.to });
@@ -156,8 +156,8 @@ async function checkTenant(deps: HealthDeps, t: TenantRecord, now: Date, thresho
  * this line instead of Table storage (the ledger stays the one store). Written after this run's own ledger changes.
  */
 function logCoverageSnapshot(log: Logger, tenantId: string, ledger: readonly CoverageEntry[], updated: readonly CoverageEntry[]): void {
-  const byKey = new Map(ledger.map((e) => [`${e.target}|${e.resourceId.toLowerCase()}`, e]));
-  for (const e of updated) byKey.set(`${e.target}|${e.resourceId.toLowerCase()}`, e);
+  const byKey = new Map(ledger.map((e) => [coverageKey(e), e]));
+  for (const e of updated) byKey.set(coverageKey(e), e);
   const { totals } = coverageReport(tenantId, [...byKey.values()]);
   const counts = Object.entries(totals.byTarget).flatMap(([target, states]) => Object.entries(states ?? {}).map(([state, count]) => ({ target, state, count })));
   const tampered = [...byKey.values()].filter((e) => e.tamper !== undefined).length;

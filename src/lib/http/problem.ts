@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { GUID_PATTERN } from '../guid.js';
 
 /** Every HTTP handler factory returns one of these; src/functions registers it. */
 export type HttpHandler = (req: HttpRequest, ctx: InvocationContext) => Promise<HttpResponseInit>;
@@ -27,4 +28,4 @@ export function problem(
 }
 
 /** A tenant id route parameter: a GUID, nothing else reaches the registry or ARM. */
-export const TENANT_ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const TENANT_ID_PATTERN = GUID_PATTERN;

@@ -6,6 +6,7 @@ import { ingestTriggers } from '../onboarding/ingestTriggers.js';
 import { createIngestHandler } from './ingestHandler.js';
 import { createPartitionProgressRecorder } from './partitionProgress.js';
 import { lazyOnce } from '../lazy.js';
+import { blobServiceClientFor } from '../storage/storageClients.js';
 import { eventDrivenStores, ingestChangeHook } from '../eventDriven/eventDrivenServices.js';
 import { knownSubscriptionIds } from '../reconcile/knownSubscriptions.js';
 
@@ -47,10 +48,7 @@ export function ingestRegistrations(services: AppServices, env: Record<string, s
 
   // Dead letters always go to blob, whatever the output mode.
   // The SDK is loaded on the first batch, not at cold start.
-  const blobServiceClient = lazyOnce(async (): Promise<BlobServiceClient> => {
-    const { BlobServiceClient } = await import('@azure/storage-blob');
-    return storage.kind === 'connectionString' ? BlobServiceClient.fromConnectionString(storage.connectionString) : new BlobServiceClient(storage.url('blob'), storage.credential);
-  });
+  const blobServiceClient = lazyOnce((): Promise<BlobServiceClient> => blobServiceClientFor(storage));
 
   // Event-driven coverage: change signals of each batch → targeted reconcile items (src/lib/eventDriven).
   const stores = settings.eventDriven.enabled ? eventDrivenStores(services) : undefined;

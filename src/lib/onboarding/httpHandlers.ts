@@ -14,6 +14,7 @@ import { offboardTenant, type TeardownFn } from './offboardTenant.js';
 import { onboardTenant } from './onboardTenant.js';
 import { onboardingTemplate } from './onboardingTemplate.js';
 import { parseTenantRequest, tenantIdSchema } from './tenantRequest.js';
+import { LOWERCASE_GUID_PATTERN } from '../guid.js';
 
 export interface OnboardingHttpDeps {
   settings: Settings;
@@ -147,7 +148,7 @@ export function createGetOperationHandler(deps: OnboardingHttpDeps): HttpHandler
     const tenantId = tenantIdParam(req);
     parseQuery(req, {});
     const operationId = req.params.operationId ?? '';
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(operationId))
+    if (!LOWERCASE_GUID_PATTERN.test(operationId))
       throw new ValidationError('Invalid operation id', [{ field: 'operationId', message: 'expected the id from the Operation-Location of a 202 response' }]);
     const op = (await deps.registry.listOperations(tenantId)).find((o) => o.operationId === operationId);
     if (!op) throw new ConnectorError('not-found', `Onboarding operation ${operationId} of tenant ${tenantId} does not exist`);

@@ -2,17 +2,18 @@ import { createHash } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import type { Settings } from '../config/settings.js';
-import { ConnectorError, ensureError } from '../errors.js';
+import { ConnectorError, ensureError, isConflict } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { OnboardingOperation } from '../registry/types.js';
-import type { StorageTarget } from '../storage/storageClients.js';
+import { queueClientFor, type StorageTarget } from '../storage/storageClients.js';
 import type { AzureClients } from '../azure/clientFactory.js';
 import { assertIngestRoom } from '../fleet/ingestPool.js';
 import { choosePoolSlot, namespaceResourceId, nextNamespaceName, readPoolNamespace } from './namespacePool.js';
 import { canonical, onboardTenant, type OnboardingDeps } from './onboardTenant.js';
 import { tenantRequestSchema, type TenantRequest } from './tenantRequest.js';
+import { guidFromText } from '../guid.js';
 
 /**
  * Onboardings that outlast the HTTP request. Azure's front end drops an HTTP-triggered function's response after
@@ -37,8 +38,7 @@ export interface OnboardingQueue {
 export function storageOnboardingQueue(storage: StorageTarget, queueName: string): OnboardingQueue {
   let client: Promise<import('@azure/storage-queue').QueueClient> | undefined;
   const get = () =>
-    (client ??= import('@azure/storage-queue').then(async ({ QueueClient }) => {
-      const q = storage.kind === 'connectionString' ? new QueueClient(storage.connectionString, queueName) : new QueueClient(`${storage.url('queue')}/${queueName}`, storage.credential);
+    (client ??= queueClientFor(storage, queueName).then(async (q) => {
       await q.createIfNotExists();
       return q;
     }));
@@ -54,8 +54,7 @@ const requestHash = (request: TenantRequest) => createHash('sha256').update(JSON
 
 /** A deterministic id per (tenant, n-th operation): two identical PUTs racing create the same row, one wins. */
 function operationIdFor(tenantId: string, n: number): string {
-  const h = createHash('sha256').update(`${tenantId}|${n}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return guidFromText(`${tenantId}|${n}`);
 }
 
 const isActive = (o: OnboardingOperation) => o.status === 'NotStarted' || o.status === 'Running';
@@ -105,7 +104,7 @@ export async function startOnboardingOperation(
     try {
       return await deps.registry.putOperation({ tenantId, operationId: operationIdFor(tenantId, ops.length), requestHash: hash, request: request as Record<string, unknown>, status: 'NotStarted', createdAt: now, updatedAt: now, attempts: 0 });
     } catch (e) {
-      if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
+      if (!isConflict(e)) throw e;
     }
   }
   throw new ConnectorError('transient', `Could not record the onboarding operation of ${tenantId} (contention); retry the request`);
@@ -145,7 +144,7 @@ async function update(registry: TenantRegistry, op: OnboardingOperation, patch: 
     try {
       return await registry.putOperation({ ...current, ...patch(current), updatedAt: new Date().toISOString() });
     } catch (e) {
-      if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
+      if (!isConflict(e)) throw e;
       const fresh = (await registry.listOperations(op.tenantId)).find((o) => o.operationId === op.operationId);
       if (!fresh) throw e;
       current = fresh;

@@ -1,7 +1,7 @@
 import type { AzureClients } from '../azure/clientFactory.js';
 import { classifyArmError, isNotFound } from '../azure/classifyError.js';
 import type { Settings } from '../config/settings.js';
-import { ConnectorError } from '../errors.js';
+import { conflictBackoff, ConnectorError, isConflict } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { NamespaceRecord } from '../registry/types.js';
@@ -157,8 +157,8 @@ export async function acquireNamespaceSlot(deps: PoolDeps, tenantId: string, reg
           await deps.registry.putNamespace(found.record); // create-only: a racer's record wins, we re-read
           log.info('pool.adopt', { namespace: found.record.namespace, tier: found.record.tier, state: found.record.state });
         } catch (e) {
-          if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
-          await jitter(attempt);
+          if (!isConflict(e)) throw e;
+          await conflictBackoff(attempt);
         }
         continue;
       }
@@ -168,8 +168,8 @@ export async function acquireNamespaceSlot(deps: PoolDeps, tenantId: string, reg
     try {
       held = decision.kind === 'already' ? decision.namespace : await deps.registry.putNamespace(decision.namespace);
     } catch (e) {
-      if (e instanceof ConnectorError && e.kind === 'conflict') {
-        await jitter(attempt);
+      if (isConflict(e)) {
+        await conflictBackoff(attempt);
         continue;
       }
       throw e;
@@ -241,8 +241,8 @@ export async function ensureNamespaceReady(deps: PoolDeps, ns: NamespaceRecord, 
     try {
       return await deps.registry.putNamespace({ ...current, state: 'ready' });
     } catch (e) {
-      if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
-      await jitter(attempt);
+      if (!isConflict(e)) throw e;
+      await conflictBackoff(attempt);
     }
   }
   throw new ConnectorError('transient', `could not mark namespace ${ns.namespace} ready (contention)`);
@@ -258,15 +258,9 @@ export async function releaseNamespaceSlot(deps: Pick<PoolDeps, 'registry'>, ten
       await deps.registry.putNamespace({ ...current, tenants, hubCount: tenants.length });
       return;
     } catch (e) {
-      if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
-      await jitter(attempt);
+      if (!isConflict(e)) throw e;
+      await conflictBackoff(attempt);
     }
   }
   throw new ConnectorError('transient', `could not release the slot of ${tenantId} in ${namespace} (contention)`);
-}
-
-/** Small randomized back-off so racing writers do not retry in lock-step. */
-function jitter(attempt: number): Promise<void> {
-  const ms = Math.min(200, 5 * 2 ** Math.min(attempt, 5)) * Math.random();
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -3,7 +3,7 @@ import type { Settings } from '../config/settings.js';
 import { ConnectorError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
-import type { CoverageEntry, TenantRecord } from '../registry/types.js';
+import { offboardingBegan, type CoverageEntry, type TenantRecord } from '../registry/types.js';
 import type { TeardownResult } from '../reconcile/teardown.js';
 import { syncIngestAppSettings, type AppSettingsSyncResult } from './appSettingsSync.js';
 import { releaseIngestSlot } from '../fleet/ingestPool.js';
@@ -69,7 +69,7 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
   let tenant = await deps.registry.getTenant(tenantId);
   if (!tenant) throw new ConnectorError('not-found', `Tenant ${tenantId} is not registered`);
 
-  if (!dryRun && tenant.status !== 'offboarding' && tenant.status !== 'offboarded') {
+  if (!dryRun && !offboardingBegan(tenant.status)) {
     tenant = await deps.registry.putTenant({ ...tenant, status: 'offboarding', updatedAt: now().toISOString() });
   }
 
@@ -115,7 +115,7 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
     if (failed.length === 0 && verified) {
       const current = (await deps.registry.getTenant(tenantId)) ?? tenant;
       // A tenant onboarded again meanwhile (PUT) stays as that left it.
-      tenant = current.status === 'offboarding' || current.status === 'offboarded' ? await deps.registry.putTenant({ ...current, status: 'offboarded', updatedAt: now().toISOString() }) : current;
+      tenant = offboardingBegan(current.status) ? await deps.registry.putTenant({ ...current, status: 'offboarded', updatedAt: now().toISOString() }) : current;
     }
   } else delegation = await removeDelegation(tenant, true);
   log.info('offboard.outcome', { removed: removed.length, failed: failed.length, verified, remaining: remaining.length, status: tenant.status, delegationRemoved: delegation.removed.length, delegationVerified: delegation.verified });
@@ -148,8 +148,7 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
       dryRun: dry,
       // The offboarding fence, read again before each delete: a tenant onboarded again meanwhile keeps its delegation.
       stillOffboarding: async () => {
-        const s = (await deps.registry.getTenant(tenantId))?.status;
-        return s === 'offboarding' || s === 'offboarded';
+        return offboardingBegan((await deps.registry.getTenant(tenantId))?.status);
       },
       pollMs: deps.delegationPollMs,
       logger: log,

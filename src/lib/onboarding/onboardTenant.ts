@@ -1,9 +1,9 @@
 import type { AzureClients } from '../azure/clientFactory.js';
 import type { Settings } from '../config/settings.js';
-import { ConnectorError } from '../errors.js';
+import { isConflict } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
-import { tenantOptionsSchema, type HubAssignment, type TenantRecord } from '../registry/types.js';
+import { offboardingBegan, tenantOptionsSchema, type HubAssignment, type TenantRecord } from '../registry/types.js';
 import { syncIngestAppSettings, type AppSettingsSyncResult } from './appSettingsSync.js';
 import { acquireIngestSlot, assertIngestRoom, releaseIngestSlot } from '../fleet/ingestPool.js';
 import { acquireNamespaceSlot, releaseNamespaceSlot } from './namespacePool.js';
@@ -104,7 +104,7 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
       regions: request.regions ?? current?.regions ?? deps.settings.pool.regions,
       entraWorkspaceIds: request.entraWorkspaceIds ?? current?.entraWorkspaceIds ?? [],
       options: tenantOptionsSchema.parse({ ...(current?.options ?? {}), ...(request.options ?? {}) }),
-      status: current && current.status !== 'offboarded' && current.status !== 'offboarding' ? current.status : 'onboarding',
+      status: current && !offboardingBegan(current.status) ? current.status : 'onboarding',
       createdAt: current?.createdAt ?? now().toISOString(),
       updatedAt: current?.updatedAt ?? now().toISOString(),
       lastReconcile: current?.lastReconcile,
@@ -124,7 +124,7 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
       log.info(current ? 'tenant.updated' : 'tenant.created', { status: tenant.status });
       break;
     } catch (e) {
-      if (!(e instanceof ConnectorError && e.kind === 'conflict') || attempt >= 5) throw e;
+      if (!isConflict(e) || attempt >= 5) throw e;
     }
   }
 
@@ -157,7 +157,7 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
         changed = true;
         break;
       } catch (e) {
-        if (!(e instanceof ConnectorError && e.kind === 'conflict') || attempt >= 5) throw e;
+        if (!isConflict(e) || attempt >= 5) throw e;
         const fresh = await deps.registry.getTenant(tenantId);
         if (!fresh) throw e;
         tenant = fresh;

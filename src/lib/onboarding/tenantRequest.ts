@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { isKnownRegion, normalizeRegion } from '../azure/regions.js';
 import { tenantOptionsSchema } from '../registry/types.js';
+import { GUID_PATTERN } from '../guid.js';
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 export const WORKSPACE_ID = /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.OperationalInsights\/workspaces\/[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/i;
 
 export const tenantIdSchema = z
   .string()
-  .regex(GUID, 'expected the customer tenant id, a GUID like 00000000-0000-0000-0000-000000000000')
+  .regex(GUID_PATTERN, 'expected the customer tenant id, a GUID like 00000000-0000-0000-0000-000000000000')
   .transform((s) => s.toLowerCase());
 
 /** Body of `PUT /api/tenants/{tenantId}`. Unknown fields are rejected so typos do not pass silently. */

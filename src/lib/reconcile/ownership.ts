@@ -68,7 +68,12 @@ export function isOurs(own: Ownership, o: OwnershipEvidence): boolean {
   if (!isOwnedName(o.name, own.prefix)) return false;
   if (own.written.has((o.qualifiedName ?? o.name).toLowerCase())) return true;
   if (o.destinations.some((d) => own.isOurDestination(d))) return true;
-  const tag = Object.entries(o.tags ?? {}).find(([k]) => k.toLowerCase() === own.tag.name.toLowerCase());
+  return carriesOurTag(own, o.tags);
+}
+
+/** Whether `tags` hold our tag (name compared case-insensitively) with our value. */
+export function carriesOurTag(own: Pick<Ownership, 'tag'>, tags: Readonly<Record<string, string>> | undefined): boolean {
+  const tag = Object.entries(tags ?? {}).find(([k]) => k.toLowerCase() === own.tag.name.toLowerCase());
   return tag !== undefined && tag[1].toLowerCase() === own.tag.value;
 }
 

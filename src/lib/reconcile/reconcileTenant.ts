@@ -1,10 +1,10 @@
 import type { AzureClients } from '../azure/clientFactory.js';
 import { classifyArmError, isNotFound } from '../azure/classifyError.js';
 import type { Settings } from '../config/settings.js';
-import { ConnectorError } from '../errors.js';
+import { ConnectorError, isConflict } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
-import type { CoverageEntry, CoverageState, HubAssignment, TenantRecord } from '../registry/types.js';
+import { coverageKey, type CoverageEntry, type CoverageState, type HubAssignment, type TenantRecord } from '../registry/types.js';
 import { scopeTargets, type TargetScope } from '../eventDriven/targetScope.js';
 import { FEED_LAG_MS, quietTargets, readChangeFeed, trustable, type ChangeEvent } from './changeFeed.js';
 import { discover, type Discovery } from './discovery.js';
@@ -163,7 +163,6 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   let reads = 0;
   let writes = 0;
   const errors: ReconcileReport['errors'] = [];
-  const keyOf = (item: Pick<TargetItem, 'target' | 'resourceId'>) => `${item.target}|${item.resourceId.toLowerCase()}`;
   const resyncMs = settings.reconcile.resyncHours * 3_600_000;
   const watching = resyncMs > 0 && !dryRun;
   const runStart = now();
@@ -211,7 +210,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
 
   // The previous ledger tells a first creation from a re-creation after someone deleted ours (drift → repaired).
   const [ledger, storedHubs] = await stored;
-  previous = new Map(ledger.map((e) => [keyOf(e), e]));
+  previous = new Map(ledger.map((e) => [coverageKey(e), e]));
   const wasStreaming = new Set([...previous].filter(([, e]) => STREAMING.has(e.state)).map(([k]) => k));
   const { items, blocked } = scopeTargets(targetItemsFor(tenant, discovery, settings.provider.automationResourceGroup), opts.targeted, ledger);
   const hubs = new Map<string, HubAssignment>();
@@ -246,7 +245,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   };
 
   const runItem = async (item: TargetItem): Promise<PlannedAction | undefined> => {
-    const vouched = trusted.get(keyOf(item));
+    const vouched = trusted.get(coverageKey(item));
     if (vouched) return trustedAction(item, vouched);
     const region = item.hubRegion ?? primaryRegion;
     let hub: HubAssignment | undefined;
@@ -263,7 +262,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       );
     const t = targetFor(item.target);
     const seen: Pick<CoverageEntry, 'observedAt' | 'wroteAt' | 'desiredKey'> = { desiredKey: t.desiredKey(item, hub, settings.prefix) };
-    const written = previous?.get(keyOf(item))?.ownedNames ?? [];
+    const written = previous?.get(coverageKey(item))?.ownedNames ?? [];
     let planned;
     try {
       planned = await limiter.run(item.subscriptionId, () => {
@@ -281,13 +280,13 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     let action = toAction(item, planned.changes);
     // What the read showed beyond our objects (the Entra tables a workspace holds); a blocking reason code wins.
     if (planned.facts) action = { ...action, ...planned.facts, ...(action.reasonCode ? { reasonCode: action.reasonCode } : {}) };
-    if (action.kind === 'create' && wasStreaming.has(keyOf(item)))
+    if (action.kind === 'create' && wasStreaming.has(coverageKey(item)))
       action = { ...action, coverage: 'repaired', reason: `ours was deleted since the last run; ${action.reason}` };
     const toWrite = planned.changes.filter((c) => WRITE_KINDS.has(c.kind));
-    if (watching) observations.set(keyOf(item), seen);
+    if (watching) observations.set(coverageKey(item), seen);
     if (dryRun) return action;
     if (toWrite.length === 0) {
-      provenance.set(keyOf(item), planned.ours.applied);
+      provenance.set(coverageKey(item), planned.ours.applied);
       return action;
     }
     // Fenced write (docs/reconcile.md "Offboarding fence"): only while the tenant is active, checked before the
@@ -297,10 +296,10 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       await limiter.run(item.subscriptionId, planned.apply);
       seen.wroteAt = now().toISOString();
       writes += toWrite.length;
-      provenance.set(keyOf(item), planned.ours.applied);
+      provenance.set(coverageKey(item), planned.ours.applied);
     } catch (e) {
-      provenance.set(keyOf(item), [...new Set([...written, ...planned.ours.found, ...planned.ours.applied])]);
-      if ((e as { statusCode?: unknown }).statusCode === 404) return undefined;
+      provenance.set(coverageKey(item), [...new Set([...written, ...planned.ours.found, ...planned.ours.applied])]);
+      if (isNotFound(e)) return undefined;
       return failure(item, e, action.kind === 'delete' ? 'delete' : 'write');
     }
     if (!(await fence.active())) {
@@ -369,14 +368,14 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     for (const item of items) {
       const t = targetFor(item.target);
       const hub = hubs.get(item.hubRegion ?? primaryRegion);
-      const prev = previous?.get(keyOf(item));
+      const prev = previous?.get(coverageKey(item));
       const sub = item.subscriptionId.toLowerCase();
       const feed = feedsBySub.get(sub);
       if (!feed || !t.feedProviders?.every((p) => feed.providers.has(p))) continue;
       if (!hub || !trustable(prev, t.desiredKey(item, hub, settings.prefix), runStart, resyncMs)) continue;
       let m = bySub.get(sub);
       if (!m) bySub.set(sub, (m = new Map()));
-      m.set(keyOf(item), { resourceId: item.resourceId, prev });
+      m.set(coverageKey(item), { resourceId: item.resourceId, prev });
     }
     const out = new Map<string, CoverageEntry>();
     for (const [sub, candidates] of bySub) for (const k of quietTargets(candidates, feedsBySub.get(sub)!.events)) out.set(k, candidates.get(k)!.prev);
@@ -412,7 +411,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     const at = now().toISOString();
     if (r.plan.length > 0 || (!opts.subscriptionIds && !opts.targeted)) {
       const entries: CoverageEntry[] = r.plan.map((a) => {
-        const key = keyOf(a);
+        const key = coverageKey(a);
         const prev = previous?.get(key);
         // A vouched target keeps its entry; only the ledger's own clock moves it on (a `created` past its grace).
         if (trusted.has(key) && prev) return carryOver(prev, a.coverage === 'streaming' ? { ...prev, state: 'streaming', detail: undefined, updatedAt: at } : prev, now());
@@ -452,7 +451,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
         await deps.registry.putTenant({ ...current, lastReconcile: { at, result: r.result, durationMs: r.durationMs, summary }, updatedAt: at });
         return;
       } catch (e) {
-        if (!(e instanceof ConnectorError && e.kind === 'conflict')) throw e;
+        if (!isConflict(e)) throw e;
       }
     }
   }

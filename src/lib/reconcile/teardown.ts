@@ -2,7 +2,7 @@ import type { AzureClients } from '../azure/clientFactory.js';
 import { classifyArmError, isNotFound } from '../azure/classifyError.js';
 import type { Settings } from '../config/settings.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { CoverageEntry, TargetId, TenantRecord } from '../registry/types.js';
+import { coverageKey, type CoverageEntry, type TargetId, type TenantRecord } from '../registry/types.js';
 import { discover } from './discovery.js';
 import { createScopedLimiter } from './limiter.js';
 import { ownershipFor } from './ownership.js';
@@ -61,7 +61,7 @@ export async function teardownTenantExports(args: {
       items.push({ target: 'defender-export', resourceId: `/subscriptions/${s.subscriptionId}/resourceGroups/${settings.provider.automationResourceGroup}`, subscriptionId: s.subscriptionId, region: 'global', hubRegion: undefined });
   }
   const written = new Map<string, string[]>();
-  for (const e of args.ledger ?? []) if (e.ownedNames?.length) written.set(`${e.target}|${e.resourceId.toLowerCase()}`, e.ownedNames);
+  for (const e of args.ledger ?? []) if (e.ownedNames?.length) written.set(coverageKey(e), e.ownedNames);
   const ctx: TargetContext = { clients, prefix: settings.prefix, ownership: ownershipFor(settings) };
   const limiter = createScopedLimiter(settings.reconcile.concurrency, settings.reconcile.perSubscriptionConcurrency);
 
@@ -76,7 +76,7 @@ export async function teardownTenantExports(args: {
           const t = targetFor(item.target);
           let names: string[] | undefined;
           try {
-            names = await t.owned(ctx, item, written.get(`${item.target}|${item.resourceId.toLowerCase()}`) ?? []);
+            names = await t.owned(ctx, item, written.get(coverageKey(item)) ?? []);
           } catch (e) {
             failed.push({ resourceId: item.resourceId, reason: classifyArmError(e, `list ${item.target}`).message });
             return;

@@ -1,14 +1,8 @@
 import type { Settings } from '../config/settings.js';
-import { lazyDefaultCredential } from '../azure/lazyCredential.js';
 import { ConfigError } from '../errors.js';
 import { lazyOnce } from '../lazy.js';
-import { createsStorageResources } from '../storage/storageClients.js';
+import { createsStorageResources, storageTarget, tableClientFactory } from '../storage/storageClients.js';
 import type { TenantRegistry } from './tenantRegistry.js';
-
-/** True when a storage connection string points at plain http (Azurite); only then is insecure transport allowed. */
-export function isHttpConnectionString(cs: string): boolean {
-  return /UseDevelopmentStorage=true/i.test(cs) || /DefaultEndpointsProtocol=http(;|$)/i.test(cs) || /Endpoint=http:\/\//i.test(cs);
-}
 
 /**
  * The registry of this app: the AzureWebJobsStorage connection string when set (local, Azurite), otherwise the
@@ -19,16 +13,10 @@ export function createRegistry(settings: Pick<Settings, 'storage' | 'cloud' | 'm
   const { connectionString, accountName, tablePrefix } = settings.storage;
   // @azure/data-tables is loaded on the first registry call, not at cold start (ingest rarely needs it).
   const load = async (): Promise<TenantRegistry> => {
-    const [{ TableClient }, { createTableRegistry }] = await Promise.all([import('@azure/data-tables'), import('./tableRegistry.js')]);
+    const [clientFor, { createTableRegistry }] = await Promise.all([tableClientFactory(storageTarget(settings)), import('./tableRegistry.js')]);
     // An ingest app holds data roles on the tables it uses only, which the template creates (storageClients.ts).
     const createTables = createsStorageResources(settings.fleet?.role);
-    if (connectionString) {
-      const allowInsecureConnection = isHttpConnectionString(connectionString);
-      return createTableRegistry({ tablePrefix, createTables, clientFor: (t) => TableClient.fromConnectionString(connectionString, t, { allowInsecureConnection }) });
-    }
-    const url = `https://${accountName}.table.${settings.cloud.storageSuffix}`;
-    const credential = lazyDefaultCredential({ authorityHost: settings.cloud.authorityHost, managedIdentityClientId: settings.managedIdentityClientId });
-    return createTableRegistry({ tablePrefix, createTables, clientFor: (t) => new TableClient(url, t, credential) });
+    return createTableRegistry({ tablePrefix, createTables, clientFor });
   };
   if (connectionString || accountName) return lazyRegistry(load);
   throw new ConfigError('Invalid app settings: AzureWebJobsStorage is missing: set a storage connection string, or AzureWebJobsStorage__accountName for a managed-identity connection');

@@ -1,6 +1,6 @@
 import { ConnectorError } from '../errors.js';
 import type { TenantRegistry } from './tenantRegistry.js';
-import type { ChangeMark, CoverageEntry, HubAssignment, IngestAppRecord, KnownSubscription, LastSeen, NamespaceRecord, OnboardingOperation, PartitionProgress, TenantRecord } from './types.js';
+import { coverageKey, type ChangeMark, type CoverageEntry, type HubAssignment, type IngestAppRecord, type KnownSubscription, type LastSeen, type NamespaceRecord, type OnboardingOperation, type PartitionProgress, type TenantRecord } from './types.js';
 import { mergeLastSeen } from './mergeLastSeen.js';
 
 /**
@@ -73,7 +73,7 @@ export function createMemoryRegistry(): TenantRegistry {
       const m = opts?.replaceAll ? new Map<string, CoverageEntry>() : (coverage.get(tenantId) ?? new Map<string, CoverageEntry>());
       const replaced = new Set((opts?.replaceSubscriptions ?? []).map((s) => s.toLowerCase()));
       for (const [k, e] of m) if (replaced.has(e.subscriptionId.toLowerCase())) m.delete(k);
-      for (const e of entries) m.set(`${e.target}|${e.resourceId.toLowerCase()}`, clone(e));
+      for (const e of entries) m.set(coverageKey(e), clone(e));
       coverage.set(tenantId, m);
     },
     async listChangeMarks(tenantId) {

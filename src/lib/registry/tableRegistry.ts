@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TableClient, odata, type TableEntityResult } from '@azure/data-tables';
 import type { z } from 'zod';
-import { ConnectorError } from '../errors.js';
+import { ConnectorError, isConflict } from '../errors.js';
 import { storageError } from './storageError.js';
 import type { TenantRegistry } from './tenantRegistry.js';
 import {
@@ -16,6 +16,7 @@ import {
   partitionProgressSchema,
   tenantRecordSchema,
   type ChangeMark,
+  coverageKey,
   type CoverageEntry,
   type HubAssignment,
   type KnownSubscription,
@@ -237,7 +238,7 @@ export function createTableRegistry(opts: {
       const keep = new Set<string>();
       const changed: Row[] = [];
       for (const e of entries) {
-        const rowKey = rowKeyOf(`${e.target}|${e.resourceId.toLowerCase()}`);
+        const rowKey = rowKeyOf(coverageKey(e));
         keep.add(rowKey);
         const data = JSON.stringify(coverageEntrySchema.parse(e)); // canonical key order, so equal entries compare equal
         if (stored.get(rowKey) !== data) changed.push({ partitionKey: tenantId, rowKey, state: e.state, data });
@@ -310,7 +311,7 @@ export function createTableRegistry(opts: {
             await conditionalPut(names.lastSeen, { partitionKey: next.tenantId, rowKey: rk, data: JSON.stringify(merged) }, current?.etag);
             break;
           } catch (e) {
-            if (!(e instanceof ConnectorError && e.kind === 'conflict') || attempt >= 9) throw e;
+            if (!isConflict(e) || attempt >= 9) throw e;
           }
         }
       }

@@ -8,6 +8,9 @@ import { z } from 'zod';
 export const tenantStatusSchema = z.enum(['onboarding', 'active', 'offboarding', 'offboarded']);
 export type TenantStatus = z.infer<typeof tenantStatusSchema>;
 
+/** True once offboarding began (the tenant is 'offboarding' or 'offboarded'): the fence that stops reconcile writes. */
+export const offboardingBegan = (status: TenantStatus | undefined): boolean => status === 'offboarding' || status === 'offboarded';
+
 export const tenantOptionsSchema = z
   .object({
     /** Export activity log of every delegated subscription. */
@@ -142,6 +145,9 @@ export const coverageEntrySchema = z.object({
   ownedNames: z.array(z.string()).optional(),
 });
 export type CoverageEntry = z.infer<typeof coverageEntrySchema>;
+
+/** A coverage entry's identity within its tenant: its target and resource id (ids compare case-insensitively). */
+export const coverageKey = (e: { readonly target: string; readonly resourceId: string }): string => `${e.target}|${e.resourceId.toLowerCase()}`;
 
 /**
  * How far the reconciler has read one subscription's activity log, its change feed: every change up to

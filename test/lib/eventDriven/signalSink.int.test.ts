@@ -3,14 +3,14 @@ import { QueueClient } from '@azure/storage-queue';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { TableClient } from '@azure/data-tables';
 import { createTableMarkerTable } from '../../../src/lib/eventDriven/pendingWorkTable.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventDrivenStores, ingestChangeHook } from '../../../src/lib/eventDriven/eventDrivenServices.js';
 import { parseSettings, type Settings } from '../../../src/lib/config/settings.js';
 import type { IngestBinding } from '../../../src/lib/config/ingestBindings.js';
 import { parseWorkItem } from '../../../src/lib/reconcile/fanOut.js';
 import { createIngestHandler } from '../../../src/lib/ingest/ingestHandler.js';
 import { storageTarget } from '../../../src/lib/storage/storageClients.js';
-import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { useAzurite } from '../../support/azurite.js';
 
 /**
  * Ingest → change signals → pending marker (Table storage, Azurite) → reconcile queue (Azurite), through the real
@@ -23,14 +23,8 @@ const SB = 'bbbbbbbb-1111-0000-0000-000000000001';
 const APP_OID = '0a0a0a0a-0000-4000-8000-000000000001';
 const binding: IngestBinding = { tenantId: A, region: 'westeurope', namespace: 'mdr-ingest-weu-01', hub: `mdr-${A}`, consumerGroup: 'mdr-ingest', connection: 'X' };
 
-let az: AzuriteHandle;
+const az = useAzurite();
 let n = 0;
-beforeAll(async () => {
-  az = await startAzurite();
-});
-afterAll(async () => {
-  await az?.stop();
-});
 
 function world(known: string[] = [SA], delaySeconds = '120') {
   n++;

@@ -1,5 +1,5 @@
 import { BlobServiceClient } from '@azure/storage-blob';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFleetWorld, type FleetWorld } from '../../../scripts/bench/fleetWorld.js';
 import { runFleetBench } from '../../../scripts/bench/fleetBench.js';
 import { addFunctionApp } from '../../../sim/state.js';
@@ -16,18 +16,12 @@ import { runHealthCheck } from '../../../src/lib/health/runHealthCheck.js';
 import { handleIngestBatch } from '../../../src/lib/ingest/handleIngestBatch.js';
 import { createMemoryOutputs } from '../../../src/lib/ingest/outputs/memoryOutputs.js';
 import { ingestTriggers, type IngestTriggerSpec } from '../../../src/lib/onboarding/ingestTriggers.js';
-import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { useAzurite } from '../../support/azurite.js';
 
 const tid = (i: number) => `f1ee7000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 const REGIONS = ['westeurope', 'northeurope'];
 
-let az: AzuriteHandle;
-beforeAll(async () => {
-  az = await startAzurite();
-}, 30_000);
-afterAll(async () => {
-  await az?.stop();
-});
+const az = useAzurite({ startTimeoutMs: 30_000 });
 
 /** The triggers an ingest app would register from the settings the simulator holds for it (as the host would load them). */
 function triggersOf(w: FleetWorld, app: string): IngestTriggerSpec[] {

@@ -1,18 +1,12 @@
 import { QueueClient } from '@azure/storage-queue';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../../src/lib/config/settings.js';
 import { checkPoisonQueues, storageQueueDepth } from '../../../src/lib/health/poisonQueues.js';
 import { memoryLogger } from '../../../src/lib/log.js';
 import { storageTarget } from '../../../src/lib/storage/storageClients.js';
-import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { useAzurite } from '../../support/azurite.js';
 
-let az: AzuriteHandle;
-beforeAll(async () => {
-  az = await startAzurite();
-});
-afterAll(async () => {
-  await az?.stop();
-});
+const az = useAzurite();
 
 describe('checkPoisonQueues on Azurite', () => {
   it('reads each <queue>-poison length with the storage SDK: messages are an error, a missing poison queue is empty, an unreadable one says so', async () => {

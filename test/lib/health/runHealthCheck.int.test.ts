@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../../src/lib/config/settings.js';
 import { createMemoryPartitionInfo } from '../../../src/lib/health/memoryPartitionInfo.js';
 import { runHealthCheck } from '../../../src/lib/health/runHealthCheck.js';
 import { memoryLogger } from '../../../src/lib/log.js';
 import { createRegistry } from '../../../src/lib/registry/createRegistry.js';
-import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { useAzurite } from '../../support/azurite.js';
 
 const P = 'bbbbbbbb-0000-0000-0000-000000000001';
 const T = 'aaaaaaaa-0000-0000-0000-000000000001';
@@ -13,13 +13,7 @@ const START = new Date('2026-11-26T12:00:00Z');
 const at = (mins: number) => new Date(START.getTime() + mins * 60_000);
 const VAULT = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1`;
 
-let az: AzuriteHandle;
-beforeAll(async () => {
-  az = await startAzurite();
-});
-afterAll(async () => {
-  await az?.stop();
-});
+const az = useAzurite();
 
 describe('stream health with the Azure Tables registry (Azurite)', () => {
   it('marks a quiet source silent in the table ledger, then restores it when ingest sees data again', async () => {

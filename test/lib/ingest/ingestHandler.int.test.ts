@@ -2,8 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import azf from '@azure/functions';
 import { output } from '@azure/functions';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { describe, expect, it } from 'vitest';
+import { useAzurite } from '../../support/azurite.js';
 import { createIngestHandler, messagesFromTriggerMetadata } from '../../../src/lib/ingest/ingestHandler.js';
 import type { IngestBinding } from '../../../src/lib/config/ingestBindings.js';
 
@@ -12,13 +12,7 @@ const TENANT = '4bbb79f7-5724-4c9e-95f3-de075f6ec090';
 const binding: IngestBinding = { tenantId: TENANT, region: 'westeurope', namespace: 'mdr-ingest-weu-1', hub: 'tenant-4bbb', consumerGroup: 'mdr-ingest', connection: 'INGEST_EH' };
 const downstream = output.eventHub({ eventHubName: 'ocsf-events', connection: 'MDR_DOWNSTREAM' });
 
-let az: AzuriteHandle;
-beforeAll(async () => {
-  az = await startAzurite();
-});
-afterAll(async () => {
-  await az?.stop();
-});
+const az = useAzurite();
 
 function context(seq: number[], logs: unknown[][]) {
   return new InvocationContext({

@@ -2,7 +2,7 @@ import type { HttpResponseInit } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startArmSimulator, type ArmSimulator } from '../../../sim/armSimulator.js';
 import { parseScenario } from '../../../sim/scenario.js';
-import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { useAzurite } from '../../support/azurite.js';
 import { onboardingHttpWorld } from './onboardingHttpWorld.js';
 
 // The long path of PUT /api/tenants/{id}: 202 + operation URL, the work item on the real storage queue (Azurite),
@@ -12,16 +12,14 @@ const PROVIDER_SUB = '22222222-2222-2222-2222-222222222222';
 const T1 = 'aaaaaaaa-0000-4000-8000-000000000001';
 const T2 = 'aaaaaaaa-0000-4000-8000-000000000002';
 
-let az: AzuriteHandle;
+const az = useAzurite();
 let sim: ArmSimulator;
 let n = 0;
 beforeAll(async () => {
-  az = await startAzurite();
   sim = await startArmSimulator({ scenario: parseScenario({ provider: { tenantId: PROVIDER, subscriptionId: PROVIDER_SUB, poolResourceGroup: 'mdr-ingest' } }), asyncOperationPolls: 3 });
 }, 30_000);
 afterAll(async () => {
   await sim?.stop();
-  await az?.stop();
 });
 
 const world = () =>

@@ -1,6 +1,6 @@
 import azf from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startArmSimulator, type ArmSimulator } from '../../../sim/armSimulator.js';
 import { parseScenario, type ScenarioInput } from '../../../sim/scenario.js';
 import { createAzureClients, staticTokenCredential } from '../../../src/lib/azure/clientFactory.js';
@@ -8,7 +8,7 @@ import { parseSettings } from '../../../src/lib/config/settings.js';
 import { createDeleteTenantHandler, createPutTenantHandler, type OnboardingHttpDeps } from '../../../src/lib/onboarding/httpHandlers.js';
 import { ingestTriggers } from '../../../src/lib/onboarding/ingestTriggers.js';
 import { createRegistry } from '../../../src/lib/registry/createRegistry.js';
-import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { useAzurite } from '../../support/azurite.js';
 
 const { HttpRequest, InvocationContext } = azf;
 
@@ -46,14 +46,8 @@ const scenario: ScenarioInput = {
   ],
 };
 
-let az: AzuriteHandle;
+const az = useAzurite();
 let tables = 0;
-beforeAll(async () => {
-  az = await startAzurite();
-});
-afterAll(async () => {
-  await az?.stop();
-});
 
 async function world(env: Record<string, string> = {}) {
   const sim = await startArmSimulator({ scenario: parseScenario(scenario), asyncOperationPolls: 1 });

@@ -4,7 +4,7 @@ import { startArmSimulator, type ArmSimulator } from '../../../sim/armSimulator.
 import { parseScenario } from '../../../sim/scenario.js';
 import { addNamespace } from '../../../sim/state.js';
 import { namespaceNameFor } from '../../../src/lib/onboarding/namespacePool.js';
-import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { useAzurite } from '../../support/azurite.js';
 import { onboardingHttpWorld } from './onboardingHttpWorld.js';
 
 // infra/main.bicep creates each region's first pool namespace (<prefix>-<region>-01, infra/modules/pool.bicep).
@@ -18,10 +18,9 @@ const T1 = 'bbbbbbbb-0000-4000-8000-000000000001';
 const T2 = 'bbbbbbbb-0000-4000-8000-000000000002';
 const REGION = 'westeurope';
 
-let az: AzuriteHandle;
+const az = useAzurite();
 let sim: ArmSimulator;
 beforeAll(async () => {
-  az = await startAzurite();
   // As infra/main.bicep leaves the pool: the first namespace of the region, in the pool resource group; plus two
   // kinds that must not be adopted: our name in another resource group, other names in the pool resource group.
   sim = await startArmSimulator({
@@ -41,7 +40,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await sim?.stop();
-  await az?.stop();
 });
 
 function world(namePrefix: string, extra: Record<string, string> = {}) {

@@ -3,7 +3,7 @@ import { generateScenario } from '../../../sim/generateScenario.js';
 import { buildFanOut, handleReconcileWorkItem } from '../../../src/lib/reconcile/fanOut.js';
 import { createRegistry } from '../../../src/lib/registry/createRegistry.js';
 import type { TenantRegistry } from '../../../src/lib/registry/tenantRegistry.js';
-import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { useAzurite } from '../../support/azurite.js';
 import { settingsFor, startHarness, tenantRecord, type SimHarness } from './simHarness.js';
 
 // Two tenants: the first has subscriptions 1 and 3, the second subscription 2 (generateScenario spreads round-robin).
@@ -11,18 +11,16 @@ const scenario = generateScenario({ subscriptions: 3, resources: 12, tenants: 2,
 const [first, second] = scenario.tenants.map((t) => t.tenantId) as [string, string];
 
 describe('fan-out and queue handling with the Azure Table registry (Azurite)', () => {
-  let az: AzuriteHandle;
+  const az = useAzurite();
   let registry: TenantRegistry;
   let h: SimHarness;
   beforeAll(async () => {
-    az = await startAzurite();
     registry = createRegistry(settingsFor(scenario, { AzureWebJobsStorage: az.connectionString }));
     await registry.putTenant(tenantRecord(second, { displayName: 'Globex' }));
     h = await startHarness({ scenario, registry });
   });
   afterAll(async () => {
     await h?.stop();
-    await az?.stop();
   });
 
   it('enqueues one item per tenant, split into per-subscription items above the threshold', async () => {

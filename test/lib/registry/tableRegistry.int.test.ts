@@ -1,18 +1,12 @@
 import { TableClient } from '@azure/data-tables';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../../../src/lib/registry/createRegistry.js';
 import { createTableRegistry } from '../../../src/lib/registry/tableRegistry.js';
-import { startAzurite, type AzuriteHandle } from '../../support/azurite.js';
+import { useAzurite } from '../../support/azurite.js';
 import { poolSettings, registryContract } from './registryContract.js';
 
-let az: AzuriteHandle;
+const az = useAzurite();
 let n = 0;
-beforeAll(async () => {
-  az = await startAzurite();
-});
-afterAll(async () => {
-  await az?.stop();
-});
 
 // Each test gets its own tables (a fresh prefix) in one Azurite.
 registryContract('Azure Tables (Azurite)', async () => ({

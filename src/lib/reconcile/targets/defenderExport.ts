@@ -2,7 +2,7 @@ import type { Automation, AutomationActionEventHub } from '@azure/arm-security';
 import { isNotFound } from '../../azure/classifyError.js';
 import type { HubAssignment } from '../../registry/types.js';
 import { parseArmId } from '../armId.js';
-import { isOurs, resolveOurs, type Ownership, type OwnershipEvidence } from '../ownership.js';
+import { carriesOurTag, isOurs, resolveOurs, type Ownership, type OwnershipEvidence } from '../ownership.js';
 import { sameId, type Change } from '../plan.js';
 import type { ReconcileTarget, TargetContext, TargetItem } from '../target.js';
 
@@ -62,8 +62,7 @@ export function diffDefenderExport(desired: DesiredDefenderExport, actual: reado
   if (!ours.eventSources.some((s) => s.toLowerCase() === 'alerts')) problems.push('does not export Alerts');
   if (!ours.scopePaths.some((s) => sameId(s, desired.scopePath))) problems.push('scope is not the subscription');
   // Automations have tags: ours carries one, more evidence that it is ours should its destination be changed.
-  const tag = Object.entries(ours.tags ?? {}).find(([k]) => k.toLowerCase() === own.tag.name.toLowerCase());
-  if (!tag || tag[1].toLowerCase() !== own.tag.value) problems.push(`tag ${own.tag.name} missing or changed`);
+  if (!carriesOurTag(own, ours.tags)) problems.push(`tag ${own.tag.name} missing or changed`);
   if (problems.length) changes.push({ kind: 'update', name: ours.name, scope: desired.resourceGroup, reason: `drifted: ${problems.join('; ')}`, coverage: 'repaired' });
   return changes;
 }
