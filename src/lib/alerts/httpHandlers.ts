@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { AzureClients } from '../azure/clientFactory.js';
 import type { Settings } from '../config/settings.js';
 import { ConnectorError, ValidationError } from '../errors.js';

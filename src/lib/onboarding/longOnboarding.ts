@@ -3,7 +3,7 @@ import type { InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import type { Settings } from '../config/settings.js';
 import { ConnectorError, ensureError, isConflict } from '../errors.js';
-import { silentLogger, type Logger } from '../log.js';
+import { silentLogger } from '../log.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import type { OnboardingOperation } from '../registry/types.js';

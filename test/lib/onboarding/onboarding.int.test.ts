@@ -1,7 +1,7 @@
 import azf from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
-import { startArmSimulator, type ArmSimulator } from '../../../sim/armSimulator.js';
+import { startArmSimulator } from '../../../sim/armSimulator.js';
 import { parseScenario, type ScenarioInput } from '../../../sim/scenario.js';
 import { createAzureClients, staticTokenCredential } from '../../../src/lib/azure/clientFactory.js';
 import { parseSettings } from '../../../src/lib/config/settings.js';
