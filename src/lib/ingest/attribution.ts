@@ -26,6 +26,8 @@ const TOP_RESOURCE_KEYS = ['resourceId', 'ResourceId', '_ResourceId', 'AzureReso
 /** Defender alerts: the REST form nests these under `properties` (camelCase, or PascalCase in some exports). */
 const PROPERTY_RESOURCE_KEYS = ['AzureResourceId', 'azureResourceId', 'ResourceId', 'resourceId'] as const;
 
+/** Where a `/tenants/<id>/` resource id may name a tenant: the resource id columns and a record's own `id`. */
+const TENANT_RESOURCE_KEYS = [...TOP_RESOURCE_KEYS, 'id'] as const;
 const TENANT_PREFIX = /^\/tenants\/([^/]+)/i;
 
 export function recordTenantIds(r: NormalizedRecord): string[] {
@@ -34,7 +36,7 @@ export function recordTenantIds(r: NormalizedRecord): string[] {
     const v = str(get(r.rec, k));
     if (v) addOnce(out, v.trim().toLowerCase());
   }
-  for (const k of [...TOP_RESOURCE_KEYS, 'id'] as const) {
+  for (const k of TENANT_RESOURCE_KEYS) {
     const v = r.rec[k];
     if (typeof v !== 'string' || v[0] !== '/' || (v[1] !== 't' && v[1] !== 'T')) continue;
     const m = TENANT_PREFIX.exec(v);
@@ -55,20 +57,26 @@ function addOnce(list: string[], t: string): void {
  */
 export function recordSubscriptionIds(r: NormalizedRecord): string[] {
   const out: string[] = [];
-  const add = (v: unknown) => {
-    const s = parseResourceId(v).subscriptionId;
-    if (s) addOnce(out, s);
-  };
-  for (const k of TOP_RESOURCE_KEYS) add(r.rec[k]);
-  const props = [r.props, isObj(r.rec.properties) ? r.rec.properties : undefined].filter((p, i, all): p is Record<string, unknown> => p !== undefined && all.indexOf(p) === i);
-  for (const p of props) {
-    for (const k of PROPERTY_RESOURCE_KEYS) add(p[k]);
-    for (const ident of arr(get(p, 'resourceIdentifiers')) ?? []) add(get(ident, 'azureResourceId', 'AzureResourceId'));
-  }
-  add(r.rec.id);
+  for (const k of TOP_RESOURCE_KEYS) addSubscription(out, r.rec[k]);
+  // `properties` as parsed for the mappers, then the record's own `properties` object when that is another one.
+  addPropertySubscriptions(out, r.props);
+  const own = r.rec.properties;
+  if (isObj(own) && own !== r.props) addPropertySubscriptions(out, own);
+  addSubscription(out, r.rec.id);
   const direct = str(get(r.rec, 'SubscriptionId', 'subscriptionId'));
   if (direct && direct.trim() !== '') addOnce(out, direct.trim().toLowerCase());
   return out;
+}
+
+function addSubscription(out: string[], v: unknown): void {
+  const s = parseResourceId(v).subscriptionId;
+  if (s) addOnce(out, s);
+}
+
+function addPropertySubscriptions(out: string[], p: Record<string, unknown>): void {
+  for (const k of PROPERTY_RESOURCE_KEYS) addSubscription(out, p[k]);
+  const idents = arr(get(p, 'resourceIdentifiers'));
+  if (idents !== undefined) for (const ident of idents) addSubscription(out, get(ident, 'azureResourceId', 'AzureResourceId'));
 }
 
 export interface AttributionInput {

@@ -11,6 +11,24 @@ const PIECE_BYTES = 64 * 1024;
  */
 const DEFLATE_SPAN_BYTES = 1024 * 1024;
 
+/**
+ * Pieces whose bytes were already copied out (concatenated, or deflated), kept for the next blobs: writing into fresh
+ * memory costs a page fault per 4 KiB, which the profile showed as a tenth of the output's cost. Bounded (4 MiB); a
+ * recycled piece's old bytes are never read, only overwritten (a blob takes only the part written for it).
+ */
+const spare: Buffer[] = [];
+const SPARE_PIECES = 64;
+function newPiece(): Buffer {
+  return spare.pop() ?? Buffer.allocUnsafe(PIECE_BYTES);
+}
+/** Returns the pieces among `bytes` (filled prefixes of a piece) to the spares; the caller no longer reads any of them. */
+function recycle(bytes: readonly Buffer[]): void {
+  for (const b of bytes) {
+    if (spare.length >= SPARE_PIECES) return;
+    if (b.byteOffset === 0 && b.buffer.byteLength === PIECE_BYTES) spare.push(Buffer.from(b.buffer, 0, PIECE_BYTES));
+  }
+}
+
 /** RFC 1952 member header: deflate, no flags, no mtime (blobs are deterministic), no extra flags, OS unknown. */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff]);
 
@@ -54,7 +72,7 @@ export class NdjsonBlob {
           this.lines++;
           return;
         }
-        this.piece = Buffer.allocUnsafe(PIECE_BYTES);
+        this.piece = newPiece();
         room = PIECE_BYTES;
       }
     }
@@ -68,7 +86,9 @@ export class NdjsonBlob {
   finish(): Buffer {
     this.closePiece();
     if (this.compression.kind === 'none') {
-      const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+      if (this.pending.length === 1) return this.pending.pop()!;
+      const all = Buffer.concat(this.pending, this.pendingBytes);
+      recycle(this.pending);
       this.pending = [];
       return all;
     }
@@ -96,12 +116,15 @@ export class NdjsonBlob {
 
   private deflatePending(last: boolean): void {
     if (this.compression.kind !== 'gzip') return;
-    const span = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const pieces = this.pending;
+    const span = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     this.crc = crc32(span, this.crc);
     this.size += span.length;
     // A sync flush ends a span on a byte boundary with the stream still open; the next span's blocks follow it.
     this.out.push(deflateRawSync(span, { level: this.compression.level, finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH }));
+    // deflateRawSync returned its own buffer: the pieces' bytes are no longer needed.
+    recycle(pieces);
   }
 }

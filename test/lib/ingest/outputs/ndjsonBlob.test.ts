@@ -52,6 +52,27 @@ describe('NDJSON event blobs', () => {
     expect(out.equals(ndjson(manyLines))).toBe(true);
   });
 
+  it('keeps every finished blob intact while later blobs reuse the encoding buffers of earlier ones', () => {
+    // Blobs interleaved the way a batch fills several (tenant, class, hour) groups; each blob's result is checked
+    // after all of them were finished, so a buffer handed on to a later blob would show as changed bytes here.
+    const lines = (tag: string, n: number): string[] => Array.from({ length: n }, (_, i) => JSON.stringify({ tag, i, pad: `${tag}${i}`.repeat(40 + (i % 30)) }));
+    const specs = [
+      { lines: lines('a', 3), level: undefined }, // one buffer, handed over as is
+      { lines: lines('b', 900), level: undefined }, // several buffers, joined
+      { lines: lines('c', 2500), level: 1 }, // more than one deflate span
+      { lines: lines('d', 5), level: 1 },
+      { lines: lines('e', 1200), level: undefined },
+    ];
+    const results: { blob: Buffer; expected: Buffer; gzip: boolean }[] = [];
+    for (let round = 0; round < 3; round++) {
+      const blobs = specs.map((s) => new NdjsonBlob(s.level === undefined ? { kind: 'none' } : { kind: 'gzip', level: s.level }));
+      const longest = Math.max(...specs.map((s) => s.lines.length));
+      for (let i = 0; i < longest; i++) specs.forEach((s, k) => i < s.lines.length && blobs[k]!.addLine(s.lines[i]!));
+      blobs.forEach((b, k) => results.push({ blob: b.finish(), expected: ndjson(specs[k]!.lines), gzip: specs[k]!.level !== undefined }));
+    }
+    for (const r of results) expect((r.gzip ? gunzipSync(r.blob) : r.blob).equals(r.expected)).toBe(true);
+  });
+
   it('round-trips any lines, compressed or not', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 3000 }), { maxLength: 60 }), fc.integer({ min: 1, max: 9 }), (lines, level) => {
