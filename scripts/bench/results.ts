@@ -136,7 +136,7 @@ export function writeResultsMarkdown(path: string, r: BenchResults): void {
     '<details><summary>Full JSON</summary>',
     '',
     '```json',
-    JSON.stringify(r, null, 2),
+    compactNumberArrays(JSON.stringify(r, null, 2)),
     '```',
     '',
     '</details>',
@@ -145,4 +145,9 @@ export function writeResultsMarkdown(path: string, r: BenchResults): void {
   const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const at = previous.indexOf(KEPT_NOTES_HEADING);
   writeFileSync(path, at >= 0 ? `${md}\n${previous.slice(at)}` : md);
+}
+
+/** Arrays of plain numbers (the fleet's per-onboarding counts: 1,000 of them) on one line, so the JSON stays readable. */
+export function compactNumberArrays(json: string): string {
+  return json.replace(/\[\s*(-?\d[\d.e+-]*(?:,\s*-?\d[\d.e+-]*)*)\s*\]/g, (_m, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`);
 }

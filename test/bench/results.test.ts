@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KEPT_NOTES_HEADING, writeResultsMarkdown, type BenchResults } from '../../scripts/bench/results.js';
+import { compactNumberArrays, KEPT_NOTES_HEADING, writeResultsMarkdown, type BenchResults } from '../../scripts/bench/results.js';
 import { summarizeProfile } from '../../scripts/bench/profileSummary.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-results-'));
@@ -50,5 +50,17 @@ describe('CPU profile summary', () => {
       { frame: 'stringify out/blob.js:10', selfMs: 3, share: 60 },
       { frame: 'parse dec/body.js:2', selfMs: 1, share: 20 },
     ]);
+  });
+});
+
+describe('the Full JSON block', () => {
+  it('puts arrays of numbers on one line and keeps the JSON equal to what was measured', () => {
+    const value = { perOnboarding: Array.from({ length: 1000 }, (_, i) => (i % 7 === 0 ? 2 : 1)), spread: { min: -0.5, max: 1e-7 }, rows: [{ bindings: 100 }], empty: [], words: ['1', 'a'] };
+    const pretty = JSON.stringify(value, null, 2);
+    const compact = compactNumberArrays(pretty);
+    expect(JSON.parse(compact)).toEqual(value);
+    expect(compact.split('\n').length).toBeLessThan(30);
+    expect(compact).toContain('"perOnboarding": [2, 1, 1,');
+    expect(compact).toContain('"words": [\n');
   });
 });
