@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { decodeBody } from '../../src/lib/ingest/decode/decodeBody.js';
-import { handleIngestBatch, type IngestMessageMeta, type IngestOutputs } from '../../src/lib/ingest/handleIngestBatch.js';
+import { handleIngestBatch, type IngestMessageMeta, type IngestOutputs, type UnmappedPolicy } from '../../src/lib/ingest/handleIngestBatch.js';
 import { createBlobOutputs, DEFAULT_EVENT_COMPRESSION, type EventCompression } from '../../src/lib/ingest/outputs/blobOutputs.js';
 import { createMemoryOutputs } from '../../src/lib/ingest/outputs/memoryOutputs.js';
 import type { OcsfEvent } from '../../src/lib/ingest/types.js';
@@ -71,6 +71,8 @@ export interface IngestBenchResult {
   uncompressed: ShippedFigures;
   /** As shipped, default compression. Target ratio ≥ 0.4. */
   compressed: ShippedFigures;
+  /** The same path with MDR_INGEST_UNMAPPED=omit (an option, not the default): `unmapped` left out, `raw_data` whole. */
+  unmappedOmitted: { uncompressed: ShippedFigures; compressed: ShippedFigures };
   baselineRecordsPerSec: number;
   baselineMsPerBatch: number;
   baselineCpuMsPerBatch: number;
@@ -119,11 +121,11 @@ function messages(b: BenchBatch, i: number): IngestMessageMeta[] {
   return b.bodies.map((_, j) => ({ partitionId: '0', sequenceNumber: i * 1000 + j, offset: String(j), enqueuedTime: '2026-01-01T00:00:00Z' }));
 }
 
-export async function runPipeline(batches: readonly BenchBatch[], outputs: IngestOutputs): Promise<number> {
+export async function runPipeline(batches: readonly BenchBatch[], outputs: IngestOutputs, unmapped: UnmappedPolicy = 'keep'): Promise<number> {
   let records = 0;
   for (let i = 0; i < batches.length; i++) {
     const b = batches[i]!;
-    const res = await handleIngestBatch({ bodies: b.bodies, messages: messages(b, i), binding: { tenantId: undefined, hub: 'bench' }, ingestTime: INGEST_TIME, outputs });
+    const res = await handleIngestBatch({ bodies: b.bodies, messages: messages(b, i), binding: { tenantId: undefined, hub: 'bench' }, ingestTime: INGEST_TIME, outputs, unmapped });
     if (res.deadLetters > 0) throw new Error(`bench batch ${i} dead-lettered ${res.deadLetters} records (${JSON.stringify(res.byReason)}): the corpus must be mappable`);
     records += res.records;
   }
@@ -175,20 +177,25 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<IngestBe
   const inputBytes = batches.reduce((s, b) => s + b.bytes, 0);
   const sink = { bytes: 0 };
   const none: EventCompression = { kind: 'none' };
-  const uploaded = { none: new Map<string, number>(), gzip: new Map<string, number>() };
+  const uploaded = { none: new Map<string, number>(), gzip: new Map<string, number>(), noneOmit: new Map<string, number>(), gzipOmit: new Map<string, number>() };
 
   // Warm-up: every side reaches optimized code before measuring; the upload counts of this pass give the output sizes.
   await runPipeline(batches, shippedOutputs(none, uploaded.none));
   await runPipeline(batches, shippedOutputs(DEFAULT_EVENT_COMPRESSION, uploaded.gzip));
+  await runPipeline(batches, shippedOutputs(none, uploaded.noneOmit), 'omit');
+  await runPipeline(batches, shippedOutputs(DEFAULT_EVENT_COMPRESSION, uploaded.gzipOmit), 'omit');
   runBaseline(batches, sink);
 
   const sides = {
     base: () => runBaseline(batches, sink),
     none: () => runPipeline(batches, shippedOutputs(none)),
     gzip: () => runPipeline(batches, shippedOutputs(DEFAULT_EVENT_COMPRESSION)),
+    // The MDR_INGEST_UNMAPPED=omit option (not the default): `unmapped` left out, `raw_data` still whole.
+    noneOmit: () => runPipeline(batches, shippedOutputs(none), 'omit'),
+    gzipOmit: () => runPipeline(batches, shippedOutputs(DEFAULT_EVENT_COMPRESSION), 'omit'),
   };
-  const order = ['base', 'none', 'gzip'] as const;
-  const t: Record<(typeof order)[number], Timing[]> = { base: [], none: [], gzip: [] };
+  const order = ['base', 'none', 'gzip', 'noneOmit', 'gzipOmit'] as const;
+  const t: Record<(typeof order)[number], Timing[]> = { base: [], none: [], gzip: [], noneOmit: [], gzipOmit: [] };
   for (let r = 0; r < opts.rounds; r++) {
     for (let k = 0; k < order.length; k++) {
       const side = order[(r + k) % order.length]!;
@@ -196,7 +203,7 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<IngestBe
     }
   }
 
-  const figures = (side: 'none' | 'gzip', compression: EventCompression, target: number): ShippedFigures => {
+  const figures = (side: 'none' | 'gzip' | 'noneOmit' | 'gzipOmit', compression: EventCompression, target: number): ShippedFigures => {
     const wallRatios = t[side].map((x, r) => t.base[r]!.wall / x.wall);
     const cpuRatios = t[side].map((x, r) => t.base[r]!.cpu / x.cpu);
     const ms = median(t[side].map((x) => x.wall));
@@ -215,6 +222,7 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<IngestBe
   };
   const uncompressed = figures('none', none, UNCOMPRESSED_TARGET);
   const compressed = figures('gzip', DEFAULT_EVENT_COMPRESSION, COMPRESSED_TARGET);
+  const unmappedOmitted = { uncompressed: figures('noneOmit', none, UNCOMPRESSED_TARGET), compressed: figures('gzipOmit', DEFAULT_EVENT_COMPRESSION, COMPRESSED_TARGET) };
 
   // Stage breakdown (same batches, fewer rounds): decode only, decode + map with events dropped, stringify alone.
   const decodeMs: number[] = [];
@@ -246,6 +254,7 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<IngestBe
   return {
     uncompressed,
     compressed,
+    unmappedOmitted,
     baselineRecordsPerSec: Math.round(records / (baseMed / 1000)),
     baselineMsPerBatch: round(baseMed / batches.length, 3),
     baselineCpuMsPerBatch: round(median(t.base.map((x) => x.cpu)) / batches.length, 3),

@@ -1,4 +1,4 @@
-import { handleIngestBatch } from '../../src/lib/ingest/handleIngestBatch.js';
+import { handleIngestBatch, type UnmappedPolicy } from '../../src/lib/ingest/handleIngestBatch.js';
 import { createMemoryOutputs } from '../../src/lib/ingest/outputs/memoryOutputs.js';
 import type { OcsfEvent } from '../../src/lib/ingest/types.js';
 
@@ -12,7 +12,7 @@ export interface GoldenOutput {
 }
 
 /** Runs one fixture file as one Event Hub message body through the batch handler (offline attribution). */
-export async function runGolden(body: Uint8Array, tenantId?: string): Promise<GoldenOutput> {
+export async function runGolden(body: Uint8Array, tenantId?: string, unmapped?: UnmappedPolicy): Promise<GoldenOutput> {
   const outputs = createMemoryOutputs();
   const res = await handleIngestBatch({
     bodies: [body],
@@ -20,6 +20,7 @@ export async function runGolden(body: Uint8Array, tenantId?: string): Promise<Go
     binding: { tenantId, hub: 'golden' },
     ingestTime: GOLDEN_INGEST_TIME,
     outputs,
+    unmapped,
   });
   return {
     records: res.records,

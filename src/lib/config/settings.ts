@@ -153,6 +153,8 @@ export const envSchema = z.object({
   /** Event blobs: gzip NDJSON (default) or plain NDJSON; see README "Ingest output". */
   MDR_INGEST_COMPRESSION: z.enum(['gzip', 'none']).default('gzip'),
   MDR_INGEST_GZIP_LEVEL: int(1, 1, 9),
+  /** OCSF `unmapped` in events (keep, default) or left out (omit: `raw_data` still holds the whole record); README "Ingest output". */
+  MDR_INGEST_UNMAPPED: z.enum(['keep', 'omit']).default('keep'),
   // ---- HTTP API
   /** App Service authentication (Easy Auth) is in front of the API: trust its caller headers, check app roles. */
   MDR_EASY_AUTH: bool(false),
@@ -288,6 +290,7 @@ export function parseSettings(env: Record<string, string | undefined>) {
       outputContainer: e.MDR_OUTPUT_CONTAINER,
       deadLetterContainer: e.MDR_DEADLETTER_CONTAINER,
       compression: e.MDR_INGEST_COMPRESSION === 'none' ? ({ kind: 'none' } as const) : ({ kind: 'gzip', level: e.MDR_INGEST_GZIP_LEVEL } as const),
+      unmapped: e.MDR_INGEST_UNMAPPED,
     },
     http: {
       easyAuth: e.MDR_EASY_AUTH,

@@ -51,6 +51,7 @@ export type RecordOutcome =
 export interface MapContext extends AttributionInput {
   ingestTime: number;
   region?: string | undefined;
+  omitUnmapped?: boolean | undefined;
 }
 
 /** Attributes and maps one decoded record. Never throws: a mapper exception becomes `mapping-error`. */
@@ -68,7 +69,7 @@ export function mapRecord(value: unknown, raw: string, ctx: MapContext, repaired
   if (!a.ok) return { ok: false, reason: 'tenant-mismatch', detail: a.detail, source: mapper.source };
   let res: MapResult;
   try {
-    res = mapper.map(r, { tenantId: a.tenantId, verified: a.verified, subscriptionId: a.subscriptionId, ingestTime: ctx.ingestTime, region: ctx.region });
+    res = mapper.map(r, { tenantId: a.tenantId, verified: a.verified, subscriptionId: a.subscriptionId, ingestTime: ctx.ingestTime, region: ctx.region, omitUnmapped: ctx.omitUnmapped });
   } catch (e) {
     return { ok: false, reason: 'mapping-error', detail: `${mapper.source} mapper failed: ${(e as Error).message?.slice(0, 300) ?? String(e)}`, source: mapper.source };
   }

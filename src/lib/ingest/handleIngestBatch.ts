@@ -125,7 +125,11 @@ export interface HandleIngestBatchInput {
   outputs: IngestOutputs;
   logger?: Logger;
   limits?: DecodeLimits;
+  /** `omit` leaves OCSF `unmapped` out of every event (MDR_INGEST_UNMAPPED); `raw_data` keeps the record whole. Default `keep`. */
+  unmapped?: UnmappedPolicy;
 }
+
+export type UnmappedPolicy = 'keep' | 'omit';
 
 export class AccountingError extends Error {
   constructor(message: string) {
@@ -140,7 +144,7 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
   const log = input.logger ?? silentLogger;
   const limits = input.limits ?? defaultDecodeLimits;
   const subs = input.subscriptionIds && new Set(input.subscriptionIds.map((s) => s.toLowerCase()));
-  const ctx = { tenantId: binding.tenantId?.toLowerCase(), subscriptionIds: subs, ingestTime, region: binding.region };
+  const ctx = { tenantId: binding.tenantId?.toLowerCase(), subscriptionIds: subs, ingestTime, region: binding.region, omitUnmapped: input.unmapped === 'omit' };
   const first = input.messages?.find((x) => x !== undefined);
   // Without sequence numbers (CLI) the batch id is a hash of what the batch produced, fed as events are written.
   const uids = first?.sequenceNumber === undefined ? createHash('sha256') : undefined;

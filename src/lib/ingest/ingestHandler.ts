@@ -3,7 +3,7 @@ import type { BlobServiceClient } from '@azure/storage-blob';
 import type { IngestBinding } from '../config/ingestBindings.js';
 import type { Logger } from '../log.js';
 import { contextLogger } from '../observability/contextLogger.js';
-import { handleIngestBatch, type IngestBatchResult, type IngestMessageMeta, type IngestOutputs } from './handleIngestBatch.js';
+import { handleIngestBatch, type IngestBatchResult, type IngestMessageMeta, type IngestOutputs, type UnmappedPolicy } from './handleIngestBatch.js';
 import { createBlobOutputs, type EventCompression } from './outputs/blobOutputs.js';
 import { createEventHubOutput } from './outputs/eventHubOutput.js';
 import { combineOutputs } from './outputs/memoryOutputs.js';
@@ -29,6 +29,8 @@ export interface IngestHandlerDeps {
   deadLetterContainer: string;
   /** Event blob compression (settings.ingest.compression); default DEFAULT_EVENT_COMPRESSION. */
   compression?: EventCompression;
+  /** OCSF `unmapped` kept or left out (settings.ingest.unmapped); default keep. */
+  unmapped?: UnmappedPolicy;
   /** The `output.eventHub(...)` binding declared in extraOutputs (required for 'eventhub'/'both'). */
   eventHubOutput?: EventHubOutput;
   /** The tenant's known subscription ids (from the registry); an empty list means none is the tenant's yet. */
@@ -144,6 +146,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
       ingestTime: (deps.now ?? Date.now)(),
       outputs,
       logger: log,
+      unmapped: deps.unmapped,
     });
     if (deps.onBatch) await deps.onBatch(result, context);
     if (deps.onEvents && written.length > 0) await deps.onEvents(written, subscriptionIds ?? [], context);

@@ -73,6 +73,7 @@ export function ingestRegistrations(services: AppServices, env: Record<string, s
       eventsContainer: settings.ingest.outputContainer,
       deadLetterContainer: settings.ingest.deadLetterContainer,
       compression: settings.ingest.compression,
+      unmapped: settings.ingest.unmapped,
       eventHubOutput: downstream,
       subscriptionIds,
       onEvents: ingestChangeHook(services, stores, binding.tenantId),

@@ -30,6 +30,8 @@ export interface MapMeta {
   ingestTime: number;
   /** Region of the hub binding, used when the record carries no location. */
   region?: string | undefined;
+  /** MDR_INGEST_UNMAPPED=omit: leave `unmapped` out (`raw_data` always carries the whole record, so nothing is lost). */
+  omitUnmapped?: boolean | undefined;
 }
 
 /**

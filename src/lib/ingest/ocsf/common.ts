@@ -522,7 +522,7 @@ export function buildEvent(core: EventCore, meta: MapMeta, raw: string, body: Ev
     start_time: undefined,
     end_time: undefined,
     raw_data: raw,
-    unmapped: unmapped !== undefined && hasOwnKey(unmapped) ? unmapped : undefined,
+    unmapped: unmapped !== undefined && meta.omitUnmapped !== true && hasOwnKey(unmapped) ? unmapped : undefined,
   };
   const into = ev as Record<string, unknown>;
   for (const k in body) {
