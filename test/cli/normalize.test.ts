@@ -55,6 +55,21 @@ describe('azure-mdr CLI', () => {
     expect(dls[1]!.body.equals(readFileSync(fx('sign-in/elastic-integrations__test-signinlogs-raw.log')))).toBe(true);
   });
 
+  it('--omit-unmapped prints the same events without unmapped, raw_data unchanged', async () => {
+    const file = fx('sign-in/elastic-integrations__test-signinlogs-raw.log');
+    const args = ['normalize', '--ingest-time', '2026-01-01T00:00:00Z', file];
+    const kept = io();
+    const omitted = io();
+    expect(await main(args, kept)).toBe(0);
+    expect(await main([...args, '--omit-unmapped'], omitted)).toBe(0);
+    const a = kept.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const b = omitted.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(a.length).toBe(5);
+    expect(a.every((e) => e.unmapped !== undefined)).toBe(true);
+    expect(b).toEqual(a.map(({ unmapped: _u, ...rest }) => rest));
+    expect(omitted.err()).toBe(kept.err());
+  });
+
   it('reads stdin with --lines, one body per line, and marks offline attribution without --tenant', async () => {
     const cap = io(`${readFileSync(fx('sign-in/elastic-integrations__test-signinlogs-raw.log'), 'utf8')}\nnot json\n`);
     expect(await main(['normalize', '--lines'], cap)).toBe(0);

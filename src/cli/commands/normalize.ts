@@ -7,7 +7,7 @@ import { UsageError, type CliCommand, type CliIo } from '../types.js';
 import { GUID_PATTERN } from '../../lib/guid.js';
 
 
-export const usage = `usage: azure-mdr normalize [--tenant <id>] [--subscriptions a,b] [--dead-letter FILE] [--lines] [--ingest-time ISO] [FILE...]
+export const usage = `usage: azure-mdr normalize [--tenant <id>] [--subscriptions a,b] [--dead-letter FILE] [--lines] [--ingest-time ISO] [--omit-unmapped] [FILE...]
 
 Normalizes Azure telemetry (Event Hub message bodies) to OCSF 1.8 and prints one event per line (NDJSON) on stdout.
 Each FILE is one message body; with --lines every line of the input is one body. Without FILE, stdin is read.
@@ -22,6 +22,8 @@ A summary "N records: K events, D dead-lettered" goes to stderr.
                          message's bytes and each record's outcome (the format 'azure-mdr replay' reads)
   --lines                one body per input line
   --ingest-time ISO      ingest time to stamp (default: now); fixes metadata.processed_time for reproducible output
+  --omit-unmapped        leave OCSF unmapped out of each event, as an app with MDR_INGEST_UNMAPPED=omit does
+                         (raw_data still holds the whole record)
 `;
 
 /** `subscriptionIds` is undefined when --subscriptions is not given: then subscriptions are not checked (offline use). */
@@ -52,6 +54,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       'dead-letter': { type: 'string' },
       lines: { type: 'boolean', default: false },
       'ingest-time': { type: 'string' },
+      'omit-unmapped': { type: 'boolean', default: false },
     },
   });
   const { tenantId, subscriptionIds } = parseTenantOptions(values);
@@ -65,7 +68,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   // Chunks bound memory for large --lines inputs; each chunk is one "batch".
   const CHUNK = 500;
   for (let i = 0; i < bodies.length; i += CHUNK) {
-    const res = await handleIngestBatch({ bodies: bodies.slice(i, i + CHUNK), binding: { tenantId }, subscriptionIds, ingestTime, outputs });
+    const res = await handleIngestBatch({ bodies: bodies.slice(i, i + CHUNK), binding: { tenantId }, subscriptionIds, ingestTime, outputs, unmapped: values['omit-unmapped'] ? 'omit' : 'keep' });
     records += res.records;
     mapped += res.mapped;
     events += res.events;
