@@ -2,22 +2,18 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateOcsfEvent } from '../src/lib/ingest/ocsf/validate.js';
-import { runGolden } from './support/ingestGolden.js';
+import { GOLDEN_ROOT, GOLDEN_SOURCES, goldenInputs, runGolden } from './support/ingestGolden.js';
 
 /**
  * Golden tests: every ingest fixture (test/fixtures/<source>/, see SOURCES.md) is fed as one Event Hub message
  * body and the output (events + dead letters) must equal `<file>.expected.json`. `UPDATE_GOLDEN=1` rewrites them
  * (review the diff by eye). Every event must also validate against OCSF 1.8.0.
  */
-const SOURCES = ['activity-log', 'storage', 'key-vault', 'sign-in', 'entra-audit', 'entra-risk', 'defender-alert', 'edge-cases'];
-const root = join(import.meta.dirname, 'fixtures');
+const SOURCES = GOLDEN_SOURCES;
+const root = GOLDEN_ROOT;
 const update = process.env.UPDATE_GOLDEN === '1';
 
-const cases = SOURCES.flatMap((s) =>
-  readdirSync(join(root, s))
-    .filter((f) => !f.endsWith('.expected.json'))
-    .map((f) => ({ source: s, file: f, path: join(root, s, f) })),
-);
+const cases = goldenInputs();
 
 describe('golden fixtures', () => {
   it('covers every source folder with at least one input', () => {

@@ -30,6 +30,12 @@ describe('parseSettings', () => {
     expect(s.ingest.bindings).toEqual([]);
   });
 
+  it('keeps OCSF unmapped unless MDR_INGEST_UNMAPPED=omit, and rejects anything else with the accepted values', () => {
+    expect(parseSettings(base).ingest.unmapped).toBe('keep');
+    expect(parseSettings({ ...base, MDR_INGEST_UNMAPPED: 'omit' }).ingest.unmapped).toBe('omit');
+    expect(errorOf({ ...base, MDR_INGEST_UNMAPPED: 'drop' }).message).toMatch(/MDR_INGEST_UNMAPPED[\s\S]*keep[\s\S]*omit/);
+  });
+
   it('compresses event blobs with gzip level 1 unless told otherwise, and refuses a level outside 1-9', () => {
     expect(parseSettings(base).ingest.compression).toEqual({ kind: 'gzip', level: 1 });
     expect(parseSettings({ ...base, MDR_INGEST_GZIP_LEVEL: '6' }).ingest.compression).toEqual({ kind: 'gzip', level: 6 });
