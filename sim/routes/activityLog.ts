@@ -104,7 +104,10 @@ export function registerActivityLog(r: Router): void {
     const events = ctx.state
       .activityOfSubscription(ctx.params.sub ?? '')
       .filter((e) => e.at >= from! && e.at <= to && (!provider || e.resourceProviderName.toLowerCase() === provider))
-      .sort((a, b) => b.at - a.at) // newest first, as the service returns them
+      // Newest first, as the service returns them. Events are recorded in order, so reversing before the (stable) sort
+      // keeps events of the same millisecond newest first too; sorting alone left those oldest first.
+      .reverse()
+      .sort((a, b) => b.at - a.at)
       .map(wireEvent);
     const select = ctx.query.get('$select');
     const fields = select ? new Set(select.split(',').map((s) => s.trim())) : undefined;

@@ -454,4 +454,24 @@ describe('scenarios', () => {
     await expect(collect(feed.list(`resourceProvider eq 'Microsoft.Insights'`))).rejects.toMatchObject({ statusCode: 400 });
     await expect(collect(feed.list(`${window} and caller eq 'x'`))).rejects.toMatchObject({ statusCode: 400 });
   });
+
+  it('returns events of the same millisecond newest first too (the clock stands still here)', async () => {
+    const at = Date.UTC(2026, 10, 1, 12);
+    const still = await startArmSimulator({ scenario, pageSize: 2, clock: () => at });
+    try {
+      const mon = await clientsFor(still).monitor();
+      const rule = `${ns(WEU_NS)}/authorizationRules/RootManageSharedAccessKey`;
+      for (const name of ['tie-1', 'tie-2']) await mon.diagnosticSettings.createOrUpdate(strip(KV_WEU), name, { eventHubAuthorizationRuleId: rule, logs: [{ category: 'AuditEvent', enabled: true }] });
+      await mon.diagnosticSettings.delete(strip(KV_WEU), 'tie-1');
+      const window = `eventTimestamp ge '${new Date(at - 1000).toISOString()}' and eventTimestamp le '${new Date(at + 1000).toISOString()}'`;
+      const events = await collect((await clientsFor(still).monitor(PROD)).activityLogs.list(`${window} and resourceProvider eq 'Microsoft.Insights'`));
+      expect(events.map((e) => `${e.operationName?.value} ${e.resourceId?.split('/').at(-1)}`)).toEqual([
+        'Microsoft.Insights/diagnosticSettings/delete tie-1',
+        'Microsoft.Insights/diagnosticSettings/write tie-2',
+        'Microsoft.Insights/diagnosticSettings/write tie-1',
+      ]);
+    } finally {
+      await still.stop();
+    }
+  });
 });
