@@ -40,7 +40,7 @@ export function parseBenchArgs(argv: readonly string[], root: string): BenchOpti
 
 export async function runBench(o: BenchOptions, progress: (line: string) => void = () => {}): Promise<BenchResults> {
   const want = (s: Section) => o.only === undefined || o.only === s;
-  const r: BenchResults = { date: new Date().toISOString(), machine: machineInfo(), quick: o.quick, ingest: null, reconcile: null, eventDriven: null, coldStart: null, fleet: null, skipped: {} };
+  const r: BenchResults = { date: new Date().toISOString(), machine: machineInfo(o.root), quick: o.quick, ingest: null, reconcile: null, eventDriven: null, coldStart: null, fleet: null, skipped: {} };
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') progress('note: run node with --expose-gc (npm run bench does) for GC between rounds');
   if (want('ingest')) {
     progress('ingest…');

@@ -5,11 +5,13 @@ import type { FleetBenchResult } from './fleetBench.js';
 import type { IngestBenchResult } from './ingestBench.js';
 import type { ReconcileBenchResult } from './reconcileBench.js';
 import type { EventDrivenBenchResult } from './eventDrivenBench.js';
+import { nodeMajor, shippedNodeMajor } from './shippedRuntime.js';
 
 /** The one JSON object `npm run bench -- --json` prints; a section is null (with a reason) when it did not run. */
 export interface BenchResults {
   date: string;
-  machine: { node: string; platform: string; cpus: number; cpuModel: string; memoryGiB: number };
+  /** `shippedNode`: the Node major the apps run on in Azure (infra/), undefined when infra/ does not say one. */
+  machine: { node: string; shippedNode?: string | undefined; platform: string; cpus: number; cpuModel: string; memoryGiB: number };
   quick: boolean;
   ingest: IngestBenchResult | null;
   reconcile: ReconcileBenchResult | null;
@@ -20,9 +22,19 @@ export interface BenchResults {
   skipped: Record<string, string>;
 }
 
-export function machineInfo(): BenchResults['machine'] {
+export function machineInfo(root: string): BenchResults['machine'] {
   const c = cpus();
-  return { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: c.length, cpuModel: c[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10 };
+  return { node: process.version, shippedNode: shippedNodeMajor(root), platform: `${process.platform}-${process.arch}`, cpus: c.length, cpuModel: c[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10 };
+}
+
+/**
+ * Which runtime the figures come from: ingest's ratios move with the V8 version (bench/RESULTS.md), so a run on another
+ * major than the apps' says so, with the command that measures on the shipped one.
+ */
+export function runtimeNote(m: BenchResults['machine']): string {
+  if (m.shippedNode === undefined) return `node ${m.node}`;
+  if (nodeMajor(m.node) === m.shippedNode) return `node ${m.node} (the runtime the apps ship on: Node ${m.shippedNode}, infra/)`;
+  return `node ${m.node}, NOT the runtime the apps ship on (Node ${m.shippedNode}, infra/): measure on it with \`npx -y -p node@${m.shippedNode} -- npm run bench\``;
 }
 
 const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -117,7 +129,7 @@ export function formatTable(r: BenchResults): string {
   const rows: [string, string, string][] = [['metric', 'value', 'target'], ...tableRows(r)];
   const w = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c]!.length)));
   const line = (row: [string, string, string]) => row.map((cell, c) => cell.padEnd(w[c]!)).join('  ').trimEnd();
-  return [`bench ${r.date} on ${r.machine.cpuModel} ×${r.machine.cpus}, node ${r.machine.node}${r.quick ? ' (QUICK sizes)' : ''}`, line(rows[0]!), ...rows.slice(1).map(line)].join('\n');
+  return [`bench ${r.date} on ${r.machine.cpuModel} ×${r.machine.cpus}, ${runtimeNote(r.machine)}${r.quick ? ' (QUICK sizes)' : ''}`, line(rows[0]!), ...rows.slice(1).map(line)].join('\n');
 }
 
 /** RESULTS.md keeps what follows this heading (before/after comparisons, profiles) across `--write` runs. */
@@ -132,7 +144,8 @@ export function writeResultsMarkdown(path: string, r: BenchResults): void {
     `Latest \`npm run bench -- --write\` run${r.quick ? ' (QUICK sizes: not a real measurement)' : ''}. What each number means: [README.md](README.md).`,
     '',
     `- Date: ${r.date}`,
-    `- Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${m.memoryGiB} GiB, ${m.platform}, node ${m.node}`,
+    `- Machine: ${m.cpuModel}, ${m.cpus} CPUs, ${m.memoryGiB} GiB, ${m.platform}`,
+    `- Runtime: ${runtimeNote(m)}`,
     '',
     '| metric | value | target |',
     '|---|---|---|',

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compactNumberArrays, KEPT_NOTES_HEADING, writeResultsMarkdown, type BenchResults } from '../../scripts/bench/results.js';
+import { compactNumberArrays, KEPT_NOTES_HEADING, runtimeNote, writeResultsMarkdown, type BenchResults } from '../../scripts/bench/results.js';
+import { repoRoot } from '../../scripts/bench/repoRoot.js';
+import { runtimeMajor, shippedNodeMajor } from '../../scripts/bench/shippedRuntime.js';
 import { summarizeProfile } from '../../scripts/bench/profileSummary.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-results-'));
@@ -62,5 +64,26 @@ describe('the Full JSON block', () => {
     expect(compact.split('\n').length).toBeLessThan(30);
     expect(compact).toContain('"perOnboarding": [2, 1, 1,');
     expect(compact).toContain('"words": [\n');
+  });
+});
+
+describe('the runtime a bench run measured on', () => {
+  it('is the Node major both Flex Consumption apps declare in infra/', () => {
+    const root = repoRoot();
+    const declared = ['infra/main.bicep', 'infra/modules/ingestApp.bicep'].map((f) => runtimeMajor(readFileSync(join(root, f), 'utf8')));
+    expect(declared[0]).toMatch(/^\d+$/);
+    expect(declared[1]).toBe(declared[0]);
+    expect(shippedNodeMajor(root)).toBe(declared[0]);
+  });
+
+  it('is named in the results, with the command to measure on the shipped runtime when it is another', () => {
+    const on = (node: string, shippedNode?: string): string => runtimeNote({ ...results.machine, node, shippedNode });
+    expect(on('v22.23.5', '22')).toBe('node v22.23.5 (the runtime the apps ship on: Node 22, infra/)');
+    expect(on('v20.20.2', '22')).toContain('NOT the runtime the apps ship on (Node 22, infra/)');
+    expect(on('v20.20.2', '22')).toContain('`npx -y -p node@22 -- npm run bench`');
+    expect(on('v20.20.2')).toBe('node v20.20.2');
+    const path = join(dir, 'runtime.md');
+    writeResultsMarkdown(path, { ...results, machine: { ...results.machine, node: 'v20.1.0', shippedNode: '22' } });
+    expect(readFileSync(path, 'utf8')).toContain('- Runtime: node v20.1.0, NOT the runtime the apps ship on (Node 22, infra/)');
   });
 });
