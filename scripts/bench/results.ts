@@ -53,6 +53,13 @@ export function tableRows(r: BenchResults): [string, string, string][] {
       ]);
       rows.push([`ingest.${name}.cpuRatioToBaseline`, `${f.cpuRatioToBaseline} (rounds ${f.cpuRatioSpread.min}–${f.cpuRatioSpread.max})`, `≥ ${f.target} (${pass(f.cpuRatioToBaseline >= f.target)})`]);
       rows.push([`ingest.${name} records/s, ms/batch wall | CPU, output ÷ input bytes`, `${f.recordsPerSec}, ${f.msPerBatch} | ${f.cpuMsPerBatch}, ${f.outputToInputBytes}`, '']);
+      // Older result files have no steady-state figures.
+      if (f.steady)
+        rows.push([
+          `ingest.${name}.steady ratio wall | CPU (batch after batch, no forced GC), ms/batch wall | CPU`,
+          `${f.steady.ratioToBaseline} | ${f.steady.cpuRatioToBaseline} (windows ${f.steady.cpuRatioSpread.min}–${f.steady.cpuRatioSpread.max}), ${f.steady.msPerBatch} | ${f.steady.cpuMsPerBatch}`,
+          `≥ ${f.target} (${pass(f.steady.cpuRatioToBaseline >= f.target)})`,
+        ]);
     };
     side('uncompressed', i.uncompressed);
     side('compressed', i.compressed);
@@ -62,6 +69,7 @@ export function tableRows(r: BenchResults): [string, string, string][] {
       side('unmappedOmitted.compressed', i.unmappedOmitted.compressed, 'MDR_INGEST_UNMAPPED=omit');
     }
     rows.push(['ingest.baseline records/s, ms/batch wall | CPU', `${i.baselineRecordsPerSec}, ${i.baselineMsPerBatch} | ${i.baselineCpuMsPerBatch}`, '']);
+    if (i.baselineSteady) rows.push(['ingest.baseline steady ms/batch wall | CPU', `${i.baselineSteady.msPerBatch} | ${i.baselineSteady.cpuMsPerBatch}`, '']);
     rows.push([
       'ingest.peakHeap per 1 MB batch (as shipped, default compression)',
       `${mb(i.peakHeapBytes1MB)} (baseline ${mb(i.baselinePeakHeapBytes1MB)}) = ${i.peakHeapRatio}×; Buffers ${mb(i.batchHeap.pipelineBufferBytes)}`,

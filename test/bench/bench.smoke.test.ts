@@ -33,7 +33,12 @@ describe('npm run bench -- --quick --json', () => {
       for (const k of ['recordsPerSec', 'ratioToBaseline', 'cpuRatioToBaseline', 'msPerBatch', 'cpuMsPerBatch', 'outputToInputBytes']) expect(isNum(f[k]), `ingest.${side}.${k}`).toBe(true);
       expect(f.ratioSpread.min).toBeLessThanOrEqual(f.ratioToBaseline);
       expect(f.ratioSpread.max).toBeGreaterThanOrEqual(f.ratioToBaseline);
+      // The same side batch after batch without forced GCs (as a host runs it), paired with the baseline's windows.
+      for (const k of ['ratioToBaseline', 'cpuRatioToBaseline', 'msPerBatch', 'cpuMsPerBatch']) expect(isNum(f.steady[k]), `ingest.${side}.steady.${k}`).toBe(true);
+      expect(f.steady.cpuRatioSpread.min).toBeLessThanOrEqual(f.steady.cpuRatioToBaseline);
+      expect(f.steady.windows).toBe(1);
     }
+    for (const k of ['msPerBatch', 'cpuMsPerBatch']) expect(isNum(r.ingest.baselineSteady[k]), `ingest.baselineSteady.${k}`).toBe(true);
     expect(r.ingest.ratioToBaseline).toBe(r.ingest.uncompressed.ratioToBaseline);
     expect(r.ingest.compressed.outputToInputBytes).toBeLessThan(r.ingest.uncompressed.outputToInputBytes);
     // Peak live heap of one batch, pipeline and baseline sampled alike (after a full GC at each sample point).
