@@ -24,7 +24,26 @@ export interface BenchResults {
 
 export function machineInfo(root: string): BenchResults['machine'] {
   const c = cpus();
-  return { node: process.version, shippedNode: shippedNodeMajor(root), platform: `${process.platform}-${process.arch}`, cpus: c.length, cpuModel: c[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10 };
+  const model = c[0]?.model.trim() ?? 'unknown';
+  return { node: process.version, shippedNode: shippedNodeMajor(root), platform: `${process.platform}-${process.arch}`, cpus: c.length, cpuModel: withCpuFamily(model, readCpuinfo()), memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10 };
+}
+
+function readCpuinfo(): string {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A VM may report only "AMD EPYC" whatever the generation, and the ingest ratios move with it (bench/README.md,
+ * "Runtime and hardware"): name the family and model from /proc/cpuinfo when there is one.
+ */
+export function withCpuFamily(model: string, cpuinfo: string): string {
+  const family = /^cpu family\s*:\s*(\d+)/m.exec(cpuinfo)?.[1];
+  const m = /^model\s*:\s*(\d+)/m.exec(cpuinfo)?.[1];
+  return family !== undefined && m !== undefined ? `${model} (family ${family}, model ${m})` : model;
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compactNumberArrays, KEPT_NOTES_HEADING, runtimeNote, writeResultsMarkdown, type BenchResults } from '../../scripts/bench/results.js';
+import { compactNumberArrays, KEPT_NOTES_HEADING, runtimeNote, withCpuFamily, writeResultsMarkdown, type BenchResults } from '../../scripts/bench/results.js';
 import { repoRoot } from '../../scripts/bench/repoRoot.js';
 import { runtimeMajor, shippedNodeMajor } from '../../scripts/bench/shippedRuntime.js';
 import { summarizeProfile } from '../../scripts/bench/profileSummary.js';
@@ -85,5 +85,15 @@ describe('the runtime a bench run measured on', () => {
     const path = join(dir, 'runtime.md');
     writeResultsMarkdown(path, { ...results, machine: { ...results.machine, node: 'v20.1.0', shippedNode: '22' } });
     expect(readFileSync(path, 'utf8')).toContain('- Runtime: node v20.1.0, NOT the runtime the apps ship on (Node 22, infra/)');
+  });
+});
+
+describe('the machine a bench run measured on', () => {
+  it('names the CPU family and model when /proc/cpuinfo gives them (a VM may report only "AMD EPYC")', () => {
+    // The first lines of /proc/cpuinfo on the VM of 2026-12-03 (lscpu: CPU family 26, model 2).
+    const cpuinfo = 'processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nstepping\t: 1\n';
+    expect(withCpuFamily('AMD EPYC', cpuinfo)).toBe('AMD EPYC (family 26, model 2)');
+    expect(withCpuFamily('Apple M2', '')).toBe('Apple M2');
+    expect(withCpuFamily('AMD EPYC', 'cpu family\t: 25\n')).toBe('AMD EPYC');
   });
 });
