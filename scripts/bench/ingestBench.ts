@@ -38,8 +38,9 @@ export interface IngestBenchOptions {
  * A side run the way a Functions host runs it: batch after batch for a window of time, without a forced GC, so the
  * garbage collector works at the pace the side allocates rather than restarting from a collected heap each round (a
  * full GC shrinks the heap limits, and the pipeline then pays for concurrent marking on a helper thread within the
- * round: its CPU time per batch in rounds was 1.6–2× the steady one on Node 22, the baseline's ~1.1×). Windows alternate between
- * the sides, rotating the order; a window's ratio is the baseline's ms per batch in the same pass ÷ this side's.
+ * round: its CPU time per batch in rounds was 1.6–2× the steady one on Node 22, the baseline's ~1.1×). Windows
+ * alternate between the sides, rotating the order; a window's ratio is the baseline's ms per batch in the same pass ÷
+ * this side's.
  */
 export interface SteadyFigures {
   /** Median over windows of wall ms per batch (baseline ÷ side). */
@@ -204,6 +205,11 @@ async function wallMs(fn: () => Promise<unknown> | unknown): Promise<number> {
   return (await timed(fn)).wall;
 }
 
+/** Per round (or window): the baseline's time ÷ the side's, wall or CPU. */
+function pairedRatios(side: readonly Timing[], base: readonly Timing[], k: keyof Timing): number[] {
+  return side.map((x, r) => base[r]![k] / x[k]);
+}
+
 function spread(xs: readonly number[]): { min: number; max: number } {
   return { min: round(Math.min(...xs), 3), max: round(Math.max(...xs), 3) };
 }
@@ -251,9 +257,9 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<IngestBe
     }
   }
   const steady = (side: 'none' | 'gzip' | 'noneOmit' | 'gzipOmit'): SteadyFigures => {
-    const cpuRatios = w[side].map((x, r) => w.base[r]!.cpu / x.cpu);
+    const cpuRatios = pairedRatios(w[side], w.base, 'cpu');
     return {
-      ratioToBaseline: round(median(w[side].map((x, r) => w.base[r]!.wall / x.wall)), 3),
+      ratioToBaseline: round(median(pairedRatios(w[side], w.base, 'wall')), 3),
       cpuRatioToBaseline: round(median(cpuRatios), 3),
       cpuRatioSpread: spread(cpuRatios),
       msPerBatch: round(median(w[side].map((x) => x.wall)) / batches.length, 3),
@@ -263,8 +269,8 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<IngestBe
   };
 
   const figures = (side: 'none' | 'gzip' | 'noneOmit' | 'gzipOmit', compression: EventCompression, target: number): ShippedFigures => {
-    const wallRatios = t[side].map((x, r) => t.base[r]!.wall / x.wall);
-    const cpuRatios = t[side].map((x, r) => t.base[r]!.cpu / x.cpu);
+    const wallRatios = pairedRatios(t[side], t.base, 'wall');
+    const cpuRatios = pairedRatios(t[side], t.base, 'cpu');
     const ms = median(t[side].map((x) => x.wall));
     return {
       compression: describeCompression(compression),

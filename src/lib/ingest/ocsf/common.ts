@@ -387,7 +387,7 @@ export function categoryName(uid: number): string {
 }
 
 /**
- * Interns values derived from a few inputs (`type_name`, product objects, features), so events share one copy
+ * Interns values derived from a few inputs (`type_name`, features), so events share one copy
  * instead of building a concatenation per record that JSON.stringify then has to flatten. Bounded: activity names can come from the
  * payload, and a hostile stream must not grow the cache without limit.
  */
