@@ -176,9 +176,8 @@ interface Timing {
   cpu: number;
 }
 
-/** Wall and process CPU ms (all threads, GC helpers and the libuv threadpool included) of one run, after a GC. */
-async function timed(fn: () => Promise<unknown> | unknown): Promise<Timing> {
-  collectGarbage();
+/** Wall and process CPU ms (all threads, GC helpers and the libuv threadpool included) of one call of `fn`. */
+async function measured(fn: () => Promise<unknown> | unknown): Promise<Timing> {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await fn();
@@ -187,18 +186,23 @@ async function timed(fn: () => Promise<unknown> | unknown): Promise<Timing> {
   return { wall, cpu: (c.user + c.system) / 1000 };
 }
 
+/** One run, after a GC. */
+async function timed(fn: () => Promise<unknown> | unknown): Promise<Timing> {
+  collectGarbage();
+  return measured(fn);
+}
+
 /** Runs `fn` back to back for `ms` (at least once), without a forced GC: wall and CPU ms per run. */
 async function steadyWindow(fn: () => Promise<unknown> | unknown, ms: number): Promise<Timing> {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
   let runs = 0;
-  do {
-    await fn();
-    runs++;
-  } while (performance.now() - t0 < ms);
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { wall: wall / runs, cpu: (c.user + c.system) / 1000 / runs };
+  const t = await measured(async () => {
+    const t0 = performance.now();
+    do {
+      await fn();
+      runs++;
+    } while (performance.now() - t0 < ms);
+  });
+  return { wall: t.wall / runs, cpu: t.cpu / runs };
 }
 
 async function wallMs(fn: () => Promise<unknown> | unknown): Promise<number> {
