@@ -19,7 +19,8 @@ export interface DecodeLimits {
   /**
    * A body holding more records is dead-lettered whole, undecoded. Decoding costs a few hundred bytes of heap per
    * record, so this bounds a message's cost whatever it is made of (1 MB of `{}` is 500,000 records). Azure's own
-   * messages stay far below it: at least ~250 bytes a record puts a 1 MB message at ~4,000 records.
+   * messages stay far below it: at least ~250 bytes a record puts a 1 MB message at ~4,000 records. A smaller body
+   * gets a smaller limit (recordLimit).
    */
   maxRecords: number;
   /** A single record larger than this is dead-lettered. */
@@ -27,6 +28,28 @@ export interface DecodeLimits {
   maxDepth: number;
 }
 export const defaultDecodeLimits: DecodeLimits = { maxBodyBytes: 8 * 1024 * 1024, maxRecords: 20_000, maxRecordChars: 4 * 1024 * 1024, maxDepth: 64 };
+
+/** Records any body may hold, however small (their decoding costs a few hundred KB of heap at most). */
+const RECORDS_ANY_BODY = 256;
+/** Beyond RECORDS_ANY_BODY, one record per this many bytes of body. */
+const BYTES_PER_RECORD = 32;
+
+/**
+ * The record limit for a body of `bytes`: `maxRecords`, and no more than one record per BYTES_PER_RECORD bytes
+ * beyond the first RECORDS_ANY_BODY. A record that fails to parse costs ~350 bytes of heap once decoded, and more
+ * while it is (its parse error), so a 64 KB message of 3-byte records (`x1,x2,…` with one invalid byte) needed ~11 MiB
+ * of heap, ~180× its size, past the 64× the pipeline promises (test/faults/ingestHeap.prop.test.ts); 16-byte junk
+ * records still needed 64×. At one record per 32 bytes, 32-byte junk records measured ~16×. Azure's records are hundreds of
+ * bytes each, so no message of theirs comes near this; a denser one is dead-lettered whole, with its bytes.
+ */
+export function recordLimit(limits: DecodeLimits, bytes: number): number {
+  return Math.min(limits.maxRecords, Math.max(RECORDS_ANY_BODY, Math.floor(bytes / BYTES_PER_RECORD)));
+}
+
+function sizedLimits(limits: DecodeLimits, bytes: number): DecodeLimits {
+  const maxRecords = recordLimit(limits, bytes);
+  return maxRecords === limits.maxRecords ? limits : { ...limits, maxRecords };
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -44,7 +67,7 @@ export function decodeBody(body: unknown, limits: DecodeLimits = defaultDecodeLi
   } catch (e) {
     if (!(e instanceof TooManyRecords)) throw e;
     const bytes = body instanceof Uint8Array ? body : typeof body === 'string' ? Buffer.from(body, 'utf8') : undefined;
-    const detail = `${e.message}: dead-lettered whole, undecoded (limit ${limits.maxRecords} records a message)`;
+    const detail = `${e.message}: dead-lettered whole, undecoded (limit ${e.limit} records for a message of its size)`;
     return { bodyBytes: () => bytes ?? Buffer.from(safeJson(body), 'utf8'), lossy: false, records: [{ ok: false, detail, raw: '', isolated: false }] };
   }
 }
@@ -57,9 +80,10 @@ function safeJson(v: unknown): string {
   }
 }
 
-function decodeAny(body: unknown, limits: DecodeLimits): DecodedBody {
+function decodeAny(body: unknown, bodyLimits: DecodeLimits): DecodedBody {
   if (body instanceof Uint8Array) {
-    if (body.byteLength > limits.maxBodyBytes) return tooLarge(body, limits);
+    if (body.byteLength > bodyLimits.maxBodyBytes) return tooLarge(body, bodyLimits);
+    const limits = sizedLimits(bodyLimits, body.byteLength);
     // isUtf8 is a native SIMD check: cheaper than scanning the decoded text for U+FFFD first.
     const lossy = !isUtf8(body);
     const records = lossy ? undefined : decodeEnvelopeBytes(body, limits);
@@ -71,12 +95,14 @@ function decodeAny(body: unknown, limits: DecodeLimits): DecodedBody {
   }
   if (typeof body === 'string') {
     const bytes = Buffer.from(body, 'utf8');
-    if (bytes.byteLength > limits.maxBodyBytes) return tooLarge(bytes, limits);
+    if (bytes.byteLength > bodyLimits.maxBodyBytes) return tooLarge(bytes, bodyLimits);
+    const limits = sizedLimits(bodyLimits, bytes.byteLength);
     const bom = body.charCodeAt(0) === 0xfeff ? 1 : 0;
     const records = decodeText(bom ? body.slice(1) : body, limits);
     return { bodyBytes: () => bytes, lossy: false, records: withByteSpans(records, body.length === bytes.byteLength, 0) };
   }
-  return decodeParsed(body, limits);
+  // Already parsed by the host: its size in bytes is unknown, and `maxRecords` alone applies.
+  return decodeParsed(body, bodyLimits);
 }
 
 /**
@@ -111,8 +137,10 @@ function withByteSpans(records: DecodedRecord[], ascii: boolean, shift: number):
       r.start += shift;
       r.end += shift;
     } else {
-      delete r.start;
-      delete r.end;
+      // Cleared, not deleted: delete turns each record into a dictionary-mode object, about 3× its heap (a 64 KB
+      // message of ~18,000 tiny records with one invalid byte held 11 MB instead of about 4).
+      r.start = undefined;
+      r.end = undefined;
     }
   }
   return records;
@@ -161,12 +189,13 @@ export function decodeText(text: string, limits: DecodeLimits = defaultDecodeLim
   return out;
 }
 
+// The offsets are written out rather than spread in: a spread adds them after the literal's own properties, outside
+// the object, which costs heap on every salvaged record (a message may hold ~18,000 of them).
 function parseSpan(text: string, el: Span, limits: DecodeLimits): DecodedRecord {
   const raw = text.slice(el.start, el.end);
-  const span = { start: el.start, end: el.end };
-  if (raw.length > limits.maxRecordChars) return { ok: false, detail: `record of ${raw.length} chars exceeds the ${limits.maxRecordChars}-char limit`, raw, isolated: true, ...span };
+  if (raw.length > limits.maxRecordChars) return { ok: false, detail: `record of ${raw.length} chars exceeds the ${limits.maxRecordChars}-char limit`, raw, isolated: true, start: el.start, end: el.end };
   const p = parseJsonSafely(raw, limits.maxDepth, el.depth);
-  return p.ok ? { ok: true, value: p.value, raw, isolated: true, repaired: p.repaired, ...span } : { ok: false, detail: p.detail, raw, isolated: true, ...span };
+  return p.ok ? { ok: true, value: p.value, raw, isolated: true, repaired: p.repaired, start: el.start, end: el.end } : { ok: false, detail: p.detail, raw, isolated: true, start: el.start, end: el.end };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBody, decodeText, defaultDecodeLimits } from '../../../../src/lib/ingest/decode/decodeBody.js';
+import { decodeBody, decodeText, defaultDecodeLimits, recordLimit } from '../../../../src/lib/ingest/decode/decodeBody.js';
 import type { DecodedRecord } from '../../../../src/lib/ingest/types.js';
 import { repairSingleQuotes } from '../../../../src/lib/ingest/decode/repairSingleQuotes.js';
 
@@ -94,6 +94,23 @@ describe('decodeBody', () => {
     // At the limit, decoding goes on as usual.
     expect(decodeBody(Buffer.from('{"records":[{},{},{}]}'), limits).records).toHaveLength(3);
     expect(decodeBody('{}\nx\n{}', limits).records).toHaveLength(3);
+  });
+
+  it('allows one record per 32 bytes beyond the first 256, so a body of tiny records cannot cost more heap than its size allows', () => {
+    expect(recordLimit(defaultDecodeLimits, 100)).toBe(256);
+    expect(recordLimit(defaultDecodeLimits, 64 * 1024)).toBe(2_048);
+    expect(recordLimit(defaultDecodeLimits, 1024 * 1024)).toBe(20_000);
+    // The property test's counterexample: a 64 KB array of 3-byte records with one invalid byte, cut short.
+    const tiny = Buffer.concat([Buffer.from('["s\xff0"'), Buffer.from(Array.from({ length: 17_000 }, (_, i) => `,x${i % 10}`).join(''))]);
+    tiny[3] = 0xff;
+    const d = decodeBody(tiny);
+    expect(d.records).toEqual([{ ok: false, detail: expect.stringContaining(`more than ${recordLimit(defaultDecodeLimits, tiny.byteLength)} records`), raw: '', isolated: false }]);
+    expect(Buffer.from(d.bodyBytes()).equals(tiny)).toBe(true);
+    // Up to the floor, tiny records are still decoded one by one, whatever the body's size.
+    const floor = Buffer.from(`[${Array.from({ length: 256 }, () => '1').join(',')}]`);
+    expect(decodeBody(floor).records).toHaveLength(256);
+    expect(decodeBody(floor.toString('utf8')).records).toHaveLength(256);
+    expect(decodeBody(Buffer.from(`[${Array.from({ length: 257 }, () => '1').join(',')}]`)).records).toEqual([expect.objectContaining({ ok: false, detail: expect.stringContaining('more than 256 records') })]);
   });
 
   it('cuts records out of envelopes that do not start the body (leading whitespace, several envelopes)', () => {
