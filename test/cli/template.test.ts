@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,15 @@ describe('azure-mdr template', () => {
     expect(await main(['template', '--out', file, '--management-group', 'mg1'], x.value)).toBe(0);
     expect(JSON.parse(readFileSync(file, 'utf8')).contentVersion).toBe('1.0.0.0');
     expect(x.out()).toContain(`--template-file ${file}`);
+  });
+
+  it('quotes a file name with a space in the printed deploy command, so bash passes it as one argument', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mdr-tpl-')), 'on board.json');
+    const x = io(env);
+    expect(await main(['template', '--out', file, '--management-group', 'mg1'], x.value)).toBe(0);
+    const deploy = x.out().split('\n').find((l) => l.startsWith('az deployment mg create'))!;
+    const words = execFileSync('bash', ['-c', deploy.replace(/^az /, "printf '%s\\n' ")], { encoding: 'utf8' }).split('\n');
+    expect(words[words.indexOf('--template-file') + 1]).toBe(file);
   });
 
   it("prints the customer's Entra diagnostic-setting commands for each --entra-workspace, and refuses an id that is not a workspace", async () => {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { envSchema } from '../../lib/config/settings.js';
-import { onboardingTemplate } from '../../lib/onboarding/onboardingTemplate.js';
+import { onboardingTemplate, shellWord } from '../../lib/onboarding/onboardingTemplate.js';
 import { WORKSPACE_ID } from '../../lib/onboarding/tenantRequest.js';
 import { UsageError, type CliCommand, type CliIo } from '../types.js';
 
@@ -100,7 +100,7 @@ export const templateCommand: CliCommand = {
     if (values.out) {
       await writeFile(values.out, json);
       io.stderr.write(`wrote ${values.out}\n`);
-      io.stdout.write(commandText.replaceAll(`${e.MDR_RESOURCE_PREFIX}-onboarding.json`, values.out));
+      io.stdout.write(commandText.replaceAll(`${e.MDR_RESOURCE_PREFIX}-onboarding.json`, shellWord(values.out)));
     } else if (values.commands) {
       io.stdout.write(commandText);
     } else {

@@ -63,6 +63,15 @@ export function subscriptionsBeneath(mg: string): string {
 }
 
 /**
+ * `text` as one POSIX shell word: as is when it holds only characters no shell treats specially, else in single
+ * quotes (a quote inside becomes '\''). The placeholder `<management-group-id>` is quoted too, so a command pasted
+ * before it is filled in fails on the unknown group instead of redirecting from a file.
+ */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_\-.\/:=@%+,]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
  * The customer's management-group deployment: two DeployIfNotExists policies (automation resource group; Lighthouse
  * delegation to the provider, existence checked on managedByTenantId), their assignments with system-assigned
  * identities, and role assignments for those identities at the management group only.
@@ -322,11 +331,13 @@ export function onboardingTemplate(settings: TemplateSettings, managementGroupId
   };
 
   const mg = managementGroupId ?? '<management-group-id>';
-  const mgScope = `/providers/Microsoft.Management/managementGroups/${mg}`;
-  const assignment = (n: string) => `${mgScope}/providers/Microsoft.Authorization/policyAssignments/${n}`;
+  // Quoted for the shell: a management group id may hold ( ), which bash would otherwise parse.
+  const mgArg = shellWord(mg);
+  const mgScope = shellWord(`/providers/Microsoft.Management/managementGroups/${mg}`);
+  const assignment = (n: string) => shellWord(`/providers/Microsoft.Management/managementGroups/${mg}/providers/Microsoft.Authorization/policyAssignments/${n}`);
   const eachSubscription = `for sub in $(${subscriptionsBeneath(mg)}); do `;
   const commands = [
-    `az deployment mg create --management-group-id ${mg} --location westeurope --name ${settings.prefix}-onboarding --template-file ${settings.prefix}-onboarding.json`,
+    `az deployment mg create --management-group-id ${mgArg} --location westeurope --name ${settings.prefix}-onboarding --template-file ${settings.prefix}-onboarding.json`,
     // Every subscription at any depth below the group; the delegation's resource provider must be registered
     // (--wait: until it is) before the Lighthouse remediation deploys a registration definition there.
     eachSubscription +

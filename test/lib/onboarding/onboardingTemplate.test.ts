@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../../src/lib/config/settings.js';
-import { onboardingTemplate, TEMPLATE_SCHEMA } from '../../../src/lib/onboarding/onboardingTemplate.js';
+import { onboardingTemplate, shellWord, TEMPLATE_SCHEMA } from '../../../src/lib/onboarding/onboardingTemplate.js';
 
 const settings = parseSettings({
   MDR_PROVIDER_TENANT_ID: '11111111-1111-1111-1111-111111111111',
@@ -103,5 +104,27 @@ describe('onboardingTemplate', () => {
     expect(m.removal.join('\n')).toContain("managedByTenantId=='11111111-1111-1111-1111-111111111111'");
     expect(m.removal.join('\n')).toContain('az managedservices definition delete');
     expect(m.commands.join('\n')).not.toContain('show-sub-under-mg');
+  });
+
+  // bash itself is the judge: `bash -n` parses without running, and printf shows the words a command line becomes.
+  const bashParses = (line: string) => execFileSync('bash', ['-n', '-c', line], { stdio: 'pipe' });
+  const bashWords = (line: string) => execFileSync('bash', ['-c', line.replace(/^az /, "printf '%s\\n' ")], { encoding: 'utf8' }).split('\n').slice(0, -1);
+
+  it('quotes a management group id with parentheses (Azure allows them) so that bash parses every command', () => {
+    for (const mg of ['contoso(prod)', 'contoso-root', undefined]) {
+      const m = onboardingTemplate(settings, mg, ['/subscriptions/0/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log']);
+      for (const line of [...m.commands, ...m.removal, ...m.entraDiagnostics.commands]) expect(() => bashParses(line), line).not.toThrow();
+    }
+    const words = bashWords(onboardingTemplate(settings, 'contoso(prod)').commands[0]!);
+    expect(words.slice(0, 5)).toEqual(['deployment', 'mg', 'create', '--management-group-id', 'contoso(prod)']);
+    const removal = onboardingTemplate(settings, 'contoso(prod)').removal[1]!;
+    expect(bashWords(removal).at(-1)).toBe('/providers/Microsoft.Management/managementGroups/contoso(prod)');
+  });
+
+  it('shellWord leaves plain words alone and makes any other text one word, quotes included', () => {
+    expect(shellWord('contoso-root')).toBe('contoso-root');
+    for (const text of ["it's (a) $test; `x` & y", 'on board.json', '<management-group-id>', '']) {
+      expect(execFileSync('bash', ['-c', `printf '%s' ${shellWord(text)}`], { encoding: 'utf8' })).toBe(text);
+    }
   });
 });
