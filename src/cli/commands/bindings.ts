@@ -24,7 +24,8 @@ This is how bindings follow new hubs when the control plane does not write them 
 
 The fleet is MDR_INGEST_APPS (or MDR_FUNCTION_APP_RESOURCE_ID for a single app running everything).
 
-  --app <id>   only this ingest app (repeatable); when no fleet is configured, these apps are the fleet
+  --app <id>   only this ingest app (repeatable); when no fleet is configured, these apps are the fleet;
+               an app outside a configured fleet is refused (exit 2)
                /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Web/sites/<app>
 `;
 
@@ -58,6 +59,10 @@ export function makeBindingsCommand(depsFactory: (env: Record<string, string | u
       // Without a configured fleet (a single app), the apps named are the fleet.
       if (apps.length > 0 && !env.MDR_INGEST_APPS?.trim() && !env.MDR_FUNCTION_APP_RESOURCE_ID?.trim()) env.MDR_INGEST_APPS = apps.join(',');
       const deps = await depsFactory(env);
+      // An app outside the fleet would be skipped without a word (a typo must not look like success).
+      const fleet = new Set(deps.settings.fleet.ingestApps.map((id) => appNameOf(id).toLowerCase()));
+      const outside = apps.filter((a) => !fleet.has(appNameOf(a).toLowerCase()));
+      if (fleet.size > 0 && outside.length > 0) throw new UsageError(`--app ${outside.join(', ')} is not in the ingest fleet (MDR_INGEST_APPS or MDR_FUNCTION_APP_RESOURCE_ID): ${[...fleet].join(', ')}`);
       const r = await syncIngestAppSettings(deps, { operator: true, ...(apps.length > 0 ? { apps: apps.map(appNameOf) } : {}) });
       if (r.status === 'skipped') {
         io.stderr.write(`azure-mdr bindings: ${r.reason}\n`);

@@ -158,6 +158,12 @@ describe('the ingest fleet on Azurite and the ARM simulator', () => {
       w.sim.clearRequests();
       expect(await cmd.run([], io)).toBe(0);
       expect(w.appsWritten()).toEqual([]);
+      // A typo in --app names no app of the fleet: refused (exit 2 through main), not a silent success.
+      const typo = manual.fleet.ingestApps[0]!.replace(/mdr-ingest-01$/, 'mdr-ingset-01');
+      expect(typo).not.toBe(manual.fleet.ingestApps[0]);
+      await expect(cmd.run(['--app', typo], io)).rejects.toThrow(/mdr-ingset-01 is not in the ingest fleet/);
+      expect(await cmd.run(['--app', manual.fleet.ingestApps[1]!], io)).toBe(0);
+      expect(w.appsWritten()).toEqual([]);
     } finally {
       await w.stop();
     }
