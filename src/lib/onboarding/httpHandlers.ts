@@ -85,10 +85,9 @@ export function createPutTenantHandler(deps: OnboardingHttpDeps): HttpHandler {
         return { status: 202, headers: { location: url, 'operation-location': url, 'retry-after': String(OPERATION_RETRY_AFTER_SECONDS) }, jsonBody: { operation: publicOperation(op) } };
       }
     }
-    const existed = (await deps.registry.getTenant(tenantId)) !== undefined;
     const r = await onboardTenant({ ...deps, logger: log.child({ tenantId }) }, tenantId, request);
     return {
-      status: existed ? 200 : 201,
+      status: r.created ? 201 : 200,
       jsonBody: { tenant: publicTenant(r.tenant), hubs: r.hubs, changed: r.changed, appSettings: r.appSettings?.status ?? 'unchanged', onboarding: r.onboarding },
     };
   });

@@ -6,7 +6,7 @@ import { ConnectorError, ensureError, isConflict } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { contextLogger } from '../observability/contextLogger.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
-import type { OnboardingOperation } from '../registry/types.js';
+import { offboardingBegan, type OnboardingOperation } from '../registry/types.js';
 import { queueClientFor, type StorageTarget } from '../storage/storageClients.js';
 import type { AzureClients } from '../azure/clientFactory.js';
 import { assertIngestRoom } from '../fleet/ingestPool.js';
@@ -153,6 +153,21 @@ async function update(registry: TenantRegistry, op: OnboardingOperation, patch: 
   throw new ConnectorError('transient', `could not update onboarding operation ${op.operationId} (contention)`);
 }
 
+const OFFBOARDED_MEANWHILE = 'canceled: the tenant was offboarded (DELETE) after this operation was accepted; PUT again to onboard it';
+
+/**
+ * Offboarding's part: every operation of the tenant that has not finished becomes Failed (kind 'conflict'), so a
+ * queued onboarding accepted before the DELETE cannot bring the tenant back once it is offboarded. Returns their ids.
+ */
+export async function cancelOnboardingOperations(registry: TenantRegistry, tenantId: string): Promise<string[]> {
+  const canceled: string[] = [];
+  for (const op of (await registry.listOperations(tenantId)).filter(isActive)) {
+    const done = await update(registry, op, (o) => (isActive(o) ? { status: 'Failed', progress: 'canceled', error: { kind: 'conflict', message: OFFBOARDED_MEANWHILE } } : {}));
+    if (done.status === 'Failed') canceled.push(op.operationId);
+  }
+  return canceled;
+}
+
 /**
  * The queue worker: runs the operation's onboarding to its end and records the outcome. A repeated message for a
  * finished operation does nothing. A transient failure is rethrown while the host still retries (the operation
@@ -164,6 +179,14 @@ export async function runOnboardingOperation(deps: OnboardingDeps, message: unkn
   const op = (await deps.registry.listOperations(item.tenantId)).find((o) => o.operationId === item.operationId);
   if (!op) throw new ConnectorError('permanent', `onboarding operation ${item.operationId} of tenant ${item.tenantId} does not exist`);
   if (!isActive(op)) return op;
+  // Accepted before an offboarding that began (or ended) later: the DELETE is the newer intent. The offboarding cancels
+  // such operations itself; this covers one recorded while it was listing them. (A PUT during an offboarding is newer
+  // than its start and re-onboards, as a PUT within the request does.)
+  const tenant = await deps.registry.getTenant(op.tenantId);
+  if (tenant && offboardingBegan(tenant.status) && op.createdAt <= tenant.updatedAt) {
+    log.warn('onboarding.operation_canceled', { tenantId: op.tenantId, operationId: op.operationId, tenantStatus: tenant.status });
+    return update(deps.registry, op, () => ({ status: 'Failed', progress: 'canceled', error: { kind: 'conflict', message: OFFBOARDED_MEANWHILE } }));
+  }
   const running = await update(deps.registry, op, (o) => ({ status: 'Running', attempts: o.attempts + 1, progress: 'provisioning the tenant hubs (a new pool namespace takes minutes)' }));
   try {
     const request = tenantRequestSchema.parse(running.request);

@@ -6,12 +6,14 @@ import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import { offboardingBegan, type CoverageEntry, type TenantRecord } from '../registry/types.js';
 import type { TeardownResult } from '../reconcile/teardown.js';
 import { syncIngestAppSettings, type AppSettingsSyncResult } from './appSettingsSync.js';
-import { releaseIngestSlot } from '../fleet/ingestPool.js';
+import { hubKey, releaseIngestSlot } from '../fleet/ingestPool.js';
 import { releaseNamespaceSlot } from './namespacePool.js';
 import { onboardingTemplate } from './onboardingTemplate.js';
 import { deleteTenantHub } from './provisionTenantHub.js';
 import { discoverSubscriptions } from '../reconcile/discovery.js';
 import { removeProviderDelegation, type DelegationRemoval } from './delegationRemoval.js';
+import { cancelOnboardingOperations } from './longOnboarding.js';
+import { ensureTenantHub } from './onboardTenant.js';
 
 /** Removes our exports in every subscription of the tenant (reconcile/teardown.ts provides the real one). */
 export type TeardownFn = (args: { tenant: TenantRecord; clients: AzureClients; settings: Settings; ledger: readonly CoverageEntry[]; dryRun: boolean; logger?: Logger }) => Promise<TeardownResult>;
@@ -72,6 +74,13 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
   if (!dryRun && !offboardingBegan(tenant.status)) {
     tenant = await deps.registry.putTenant({ ...tenant, status: 'offboarding', updatedAt: now().toISOString() });
   }
+  // A queued onboarding accepted before this DELETE must not bring the tenant back afterwards.
+  if (!dryRun) {
+    const canceled = await cancelOnboardingOperations(deps.registry, tenantId);
+    if (canceled.length > 0) log.info('offboard.operations_canceled', { operations: canceled });
+  }
+  /** The fence, read again before each step that removes a hub: false once a PUT onboarded the tenant again. */
+  const stillOffboarding = async () => offboardingBegan((await deps.registry.getTenant(tenantId))?.status);
 
   // From here on no reconcile run writes for the tenant (reconcileTenant's fence): what teardown removes stays removed.
   const teardown = deps.teardown ?? defaultTeardown;
@@ -81,16 +90,20 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
   const remaining: OffboardResult['remaining'] = t.remaining.map((r) => ({ kind: r.target, resourceId: r.resourceId, name: r.name }));
   const failed = [...t.failed];
 
-  const ingestApps = new Set<string>();
+  let reonboarded = false;
   for (const hub of await deps.registry.listHubs(tenantId)) {
     const hubId = `${hub.namespaceId}/eventhubs/${hub.hub}`;
     if (!dryRun) {
+      if (!(await stillOffboarding())) {
+        reonboarded = true;
+        break;
+      }
       try {
         await deleteTenantHub(deps, hub);
         await deps.registry.deleteHub(tenantId, hub.region);
         await releaseNamespaceSlot(deps, tenantId, hub.region, hub.namespace);
         // After the row is gone, so no settings sync can hand the hub to an app again.
-        for (const app of await releaseIngestSlot(deps, tenantId, hub.region)) ingestApps.add(app);
+        await releaseIngestSlot(deps, tenantId, hub.region);
       } catch (e) {
         failed.push({ resourceId: hubId, reason: e instanceof Error ? e.message : String(e) });
         continue;
@@ -102,11 +115,24 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
   let appSettings: AppSettingsSyncResult | undefined;
   let verified = false;
   let delegation: DelegationRemoval;
-  if (!dryRun) {
+  if (!dryRun && (reonboarded || !(await stillOffboarding()))) {
+    // A PUT onboarded the tenant again while this DELETE ran: the newer intent wins. Hubs this DELETE removed after
+    // the PUT had found them are put back, and nothing else is removed (the delegation stays).
+    const current = (await deps.registry.getTenant(tenantId)) ?? tenant;
+    for (const region of current.regions) await ensureTenantHub({ ...deps, logger: log }, tenantId, region, current.regions.length);
+    appSettings = await syncIngestAppSettings({ ...deps, logger: log });
+    delegation = notAttempted('the tenant was onboarded again (PUT) while it was being offboarded: its hubs and its delegation stay');
+    tenant = current;
+    log.warn('offboard.superseded', { status: tenant.status });
+  } else if (!dryRun) {
+    // Slots whose hub row is gone: a failure between deleting the row and releasing them must not leak them for good.
+    for (const f of await releaseOrphanSlots(deps, tenantId)) failed.push(f);
     // A hub provisioned lazily by a run that passed the fence just before the status changed shows up here.
     for (const hub of await deps.registry.listHubs(tenantId)) remaining.push({ kind: 'event-hub', resourceId: `${hub.namespaceId}/eventhubs/${hub.hub}`, name: hub.hub });
     verified = t.verified && remaining.length === 0;
-    appSettings = await syncIngestAppSettings({ ...deps, logger: log }, { apps: [...ingestApps] });
+    // Every app of the fleet, not only those that just gave up a slot: one whose slot an earlier, failed attempt
+    // released may still carry the binding. Apps already in line with the registry are read, not written.
+    appSettings = await syncIngestAppSettings({ ...deps, logger: log });
     // The delegation goes last: without it nothing of ours in the customer's subscriptions could be read or removed.
     delegation =
       failed.length === 0 && verified
@@ -115,7 +141,12 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
     if (failed.length === 0 && verified) {
       const current = (await deps.registry.getTenant(tenantId)) ?? tenant;
       // A tenant onboarded again meanwhile (PUT) stays as that left it.
-      tenant = offboardingBegan(current.status) ? await deps.registry.putTenant({ ...current, status: 'offboarded', updatedAt: now().toISOString() }) : current;
+      if (offboardingBegan(current.status)) {
+        // Nothing streams any more: the coverage ledger and the subscriptions ingest trusted say so.
+        await deps.registry.putCoverage(tenantId, [], { replaceAll: true });
+        await deps.registry.putKnownSubscriptions(tenantId, [], { replaceAll: true });
+        tenant = await deps.registry.putTenant({ ...current, status: 'offboarded', updatedAt: now().toISOString() });
+      } else tenant = current;
     }
   } else delegation = await removeDelegation(tenant, true);
   log.info('offboard.outcome', { removed: removed.length, failed: failed.length, verified, remaining: remaining.length, status: tenant.status, delegationRemoved: delegation.removed.length, delegationVerified: delegation.verified });
@@ -158,6 +189,29 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
   function notAttempted(skipped: string, failures: DelegationRemoval['failed'] = []): DelegationRemoval {
     return { dryRun, removed: [], kept: [], failed: failures, verified: false, skipped };
   }
+}
+
+/**
+ * Namespace-pool and ingest-app slots the tenant holds in a region where it has no hub row any more, released. Rows
+ * are deleted before slots are released (so no settings sync hands a hub being deleted to an app again); a failure
+ * in between would otherwise leave the slot taken for good, since a repeated DELETE walks the hub rows.
+ */
+async function releaseOrphanSlots(deps: Pick<OffboardDeps, 'registry'>, tenantId: string): Promise<OffboardResult['failed']> {
+  const failed: OffboardResult['failed'] = [];
+  const hubRegions = new Set((await deps.registry.listHubs(tenantId)).map((h) => h.region));
+  for (const ns of await deps.registry.listNamespaces()) {
+    if (!ns.tenants.includes(tenantId) || hubRegions.has(ns.region)) continue;
+    await releaseNamespaceSlot(deps, tenantId, ns.region, ns.namespace).catch((e: unknown) => void failed.push({ resourceId: `namespace slot ${ns.namespace}`, reason: e instanceof Error ? e.message : String(e) }));
+  }
+  const prefix = hubKey(tenantId, '');
+  for (const app of await deps.registry.listIngestApps()) {
+    for (const key of app.hubs) {
+      const region = key.startsWith(prefix) ? key.slice(prefix.length) : undefined;
+      if (region === undefined || hubRegions.has(region)) continue;
+      await releaseIngestSlot(deps, tenantId, region, app.name).catch((e: unknown) => void failed.push({ resourceId: `ingest slot ${key} in ${app.name}`, reason: e instanceof Error ? e.message : String(e) }));
+    }
+  }
+  return failed;
 }
 
 /** What the customer still does, given what the provider removed (the commands are the same; the note says which apply). */

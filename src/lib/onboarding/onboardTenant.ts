@@ -28,6 +28,8 @@ export interface OnboardResult {
   onboarding: OnboardingMaterial;
   /** True when anything (registry or ARM) was written. */
   changed: boolean;
+  /** This call created the tenant record (of two racing first PUTs, exactly one). */
+  created: boolean;
   appSettings: AppSettingsSyncResult | undefined;
 }
 
@@ -90,6 +92,7 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
   const now = deps.now ?? (() => new Date());
   let tenant: TenantRecord | undefined;
   let changed = false;
+  let created = false;
 
   // 0. a full ingest fleet refuses before anything is written (the same check the PUT makes before a 202)
   await assertIngestRoom(deps, tenantId, request.regions ?? (await deps.registry.getTenant(tenantId))?.regions ?? deps.settings.pool.regions);
@@ -121,6 +124,7 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
     try {
       tenant = await deps.registry.putTenant({ ...desired, updatedAt: now().toISOString() });
       changed = true;
+      created = current === undefined;
       log.info(current ? 'tenant.updated' : 'tenant.created', { status: tenant.status });
       break;
     } catch (e) {
@@ -168,5 +172,5 @@ export async function onboardTenant(deps: OnboardingDeps, tenantId: string, requ
 
   // 5. ingest triggers follow the registry: only the ingest app(s) that took this tenant's hubs are rewritten
   const appSettings = changed ? await syncIngestAppSettings({ ...deps, logger: log }, { apps: [...ingestApps] }) : undefined;
-  return { tenant, hubs, onboarding: onboardingTemplate(deps.settings, tenant.managementGroupId ?? tenantId, tenant.entraWorkspaceIds), changed, appSettings };
+  return { tenant, hubs, onboarding: onboardingTemplate(deps.settings, tenant.managementGroupId ?? tenantId, tenant.entraWorkspaceIds), changed, created, appSettings };
 }

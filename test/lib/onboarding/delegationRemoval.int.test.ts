@@ -102,8 +102,12 @@ describe('offboarding removes the Lighthouse delegation (ARM simulator)', () => 
       return r;
     };
     const off = await offboardTenant({ ...deps, teardown: reonboarded }, ACME);
-    expect(off.delegationRemoval.byProvider).toMatchObject({ removed: [], skipped: expect.stringContaining('no longer being offboarded') });
+    expect(off.delegationRemoval.byProvider).toMatchObject({ removed: [], skipped: expect.stringContaining('onboarded again') });
     expect(assignmentsOf(h, S1).sort()).toEqual([PROVIDER, OTHER_MSP].sort());
+    // The newer intent wins whole: the hubs stay too, and the status is the PUT's.
+    expect(off).toMatchObject({ status: 'active', verified: false });
+    expect(off.removed.filter((r) => r.kind === 'event-hub')).toEqual([]);
+    expect((await h.registry.listHubs(ACME)).length).toBeGreaterThan(0);
   });
 
   it('leaves nothing of ours behind a reconcile write that reaches ARM after the delegation is gone: ARM refuses it', async () => {
