@@ -54,8 +54,20 @@ export interface MapContext extends AttributionInput {
   omitUnmapped?: boolean | undefined;
 }
 
-/** Attributes and maps one decoded record. Never throws: a mapper exception becomes `mapping-error`. */
+/**
+ * Attributes and maps one decoded record. Never throws: an exception anywhere (a mapper's, or a matcher's or
+ * attribution's on a hostile value such as `{"toString":1}`) becomes `mapping-error` for this record alone, so one
+ * record can never fail its batch and stall the partition.
+ */
 export function mapRecord(value: unknown, raw: string, ctx: MapContext, repaired?: string, list: readonly Mapper[] = mappers): RecordOutcome {
+  try {
+    return mapRecordOnce(value, raw, ctx, repaired, list);
+  } catch (e) {
+    return { ok: false, reason: 'mapping-error', detail: `record could not be mapped: ${String((e as Error)?.message ?? 'unknown error').slice(0, 300)}` };
+  }
+}
+
+function mapRecordOnce(value: unknown, raw: string, ctx: MapContext, repaired: string | undefined, list: readonly Mapper[]): RecordOutcome {
   const r = normalizeRecord(value, raw);
   if (!r) return { ok: false, reason: 'unknown-shape', detail: `record is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}, not an object` };
   let mapper: Mapper | undefined;

@@ -41,6 +41,7 @@ function ruleFor(activity: string): Rule | undefined {
   let rule = rules.get(activity);
   if (rule === undefined) {
     rule = RULES.find((x) => x.re.test(activity)) ?? null;
+    if (activity.length > 256) return rule ?? undefined; // payload text, not a name worth keeping
     if (rules.size >= RULE_CACHE) rules.clear();
     rules.set(activity, rule);
   }

@@ -99,7 +99,7 @@ export const keyVaultMapper: Mapper = {
   source: 'key-vault',
   matches: (r) =>
     r.laForm
-      ? r.category === 'AZKVAuditLogs' || (r.category === 'AzureDiagnostics' && /keyvault/i.test(String(r.rec.ResourceProvider ?? '')))
+      ? r.category === 'AZKVAuditLogs' || (r.category === 'AzureDiagnostics' && typeof r.rec.ResourceProvider === 'string' && /keyvault/i.test(r.rec.ResourceProvider))
       : r.category === 'AuditEvent',
   map,
 };

@@ -109,6 +109,11 @@ export function arr(v: unknown): unknown[] | undefined {
 
 // ---- time
 const ISO = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+/**
+ * No time format above is longer than ~40 characters. Longer text is not a time, and is never given to the regexes:
+ * US's adjacent `\s*` make a long run of spaces before a non-matching end quadratic (200 KB took 51 s).
+ */
+const MAX_TIME_CHARS = 64;
 const US = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(AM|PM)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 const YMD_SLASH = /^(\d{4})\/(\d{1,2})\/(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
@@ -162,7 +167,7 @@ function isoUtcFast(s: string): number | undefined {
 export function parseTime(v: unknown): number | undefined {
   let t: number | undefined;
   if (typeof v === 'number' && Number.isFinite(v)) t = v < 1e11 ? v * 1000 : v;
-  else if (typeof v === 'string') {
+  else if (typeof v === 'string' && v.length <= MAX_TIME_CHARS) {
     const s = v.trim();
     const fast = isoUtcFast(s);
     if (fast !== undefined) return fast;
@@ -241,17 +246,22 @@ export interface ResourceIdParts {
 }
 const SUB = /\/subscriptions\/([^/]+)/i;
 const RG = /\/resourcegroups\/([^/]+)/i;
-const PROVIDER = /\/providers\/([^/]+)\/(.+)$/i;
+// `s`: without it `.` stops at a line break and `$` fails, so every `/providers/` before one rescans to the end
+// (quadratic: 208 KB of `/providers/a/` and a newline took 1.3 s).
+const PROVIDER = /\/providers\/([^/]+)\/(.+)$/is;
 const TENANT = /^\/tenants\/([^/]+)/i;
 
 const NO_PARTS: Readonly<ResourceIdParts> = Object.freeze({});
 /** A stream names the same few resources over and over (and attribution parses them again): parse each once. */
 const resourceIds = new Map<string, Readonly<ResourceIdParts>>();
 const RESOURCE_ID_CACHE = 4096;
+/** Longer ids are parsed, not kept: the cache holds at most RESOURCE_ID_CACHE × this many characters (8 MiB of UTF-16). */
+const CACHED_ID_CHARS = 1024;
 
 /** The parts of an ARM resource id; the result is shared (frozen). */
 export function parseResourceId(id: unknown): Readonly<ResourceIdParts> {
   if (typeof id !== 'string' || id[0] !== '/') return NO_PARTS;
+  if (id.length > CACHED_ID_CHARS) return Object.freeze(parseResourceIdOnce(id));
   let parts = resourceIds.get(id);
   if (parts === undefined) {
     parts = Object.freeze(parseResourceIdOnce(id));
@@ -391,6 +401,7 @@ export function categoryName(uid: number): string {
  * instead of building a concatenation per record that JSON.stringify then has to flatten. Bounded: activity names can come from the
  * payload, and a hostile stream must not grow the cache without limit.
  */
+const CACHED_KEY_CHARS = 256;
 class BoundedCache<V> {
   private readonly map = new Map<string, V>();
   constructor(private readonly max: number) {}
@@ -398,7 +409,8 @@ class BoundedCache<V> {
     const hit = this.map.get(key);
     if (hit !== undefined) return hit;
     const v = make();
-    if (this.map.size < this.max) this.map.set(key, v);
+    // Long keys are payload text, not the few names a stream repeats: kept, they would pin up to max × their size.
+    if (this.map.size < this.max && key.length <= CACHED_KEY_CHARS) this.map.set(key, v);
     return v;
   }
 }
