@@ -39,6 +39,13 @@ export class ValidationError extends ConnectorError {
   }
 }
 
+/**
+ * `code` of an error from the provider's own subscription met while writing a customer's object (the tenant hub's
+ * Send rule). It carries no HTTP status, so a 404 there is never taken for the customer's resource being gone, nor a
+ * 403 for the customer's delegation.
+ */
+export const PROVIDER_SIDE = 'ProviderSide';
+
 /** Normalizes a thrown unknown into an Error with a message. */
 export function ensureError(e: unknown): Error {
   if (e instanceof Error) return e;

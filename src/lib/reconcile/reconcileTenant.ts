@@ -1,7 +1,7 @@
 import type { AzureClients } from '../azure/clientFactory.js';
 import { classifyArmError, isNotFound } from '../azure/classifyError.js';
 import type { Settings } from '../config/settings.js';
-import { ConnectorError, isConflict } from '../errors.js';
+import { ConnectorError, isConflict, PROVIDER_SIDE } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { TenantRegistry } from '../registry/tenantRegistry.js';
 import { coverageKey, type CoverageEntry, type CoverageState, type HubAssignment, type TenantRecord } from '../registry/types.js';
@@ -77,8 +77,11 @@ function toAction(item: TargetItem, changes: readonly Change[]): PlannedAction {
   return { ...base, kind: main.kind, name: main.name, reason: changes.map((c) => `${c.kind === 'blocked' ? '' : `${c.kind} ${c.name}: `}${c.reason}`).join('; '), coverage: main.coverage, detail: main.detail, ...(main.reasonCode ? { reasonCode: main.reasonCode } : {}) };
 }
 
-function failure(item: TargetItem, e: unknown, verb: string): PlannedAction {
+function failure(item: TargetItem, e: unknown, verb: string, side: 'customer' | 'provider' = 'customer'): PlannedAction {
   const err = classifyArmError(e, `${verb} ${item.target} on ${item.resourceId}`);
+  // Only the customer's side is reached through the delegation; a refusal in the provider's subscription (its pool,
+  // the tenant's hub and Send rule) is the app identity's roles, and must not send the customer to check Lighthouse.
+  if (side === 'provider' || err.code === PROVIDER_SIDE) return blockedAction(item, 'failed', `provider-side ${err.kind} error (the app's own access to the Event Hubs pool)`, err.message);
   const forbidden = err.statusCode === 401 || err.statusCode === 403;
   return blockedAction(item, forbidden ? 'forbidden' : 'failed', forbidden ? 'the delegation does not allow this' : `${err.kind} error`, err.message);
 }
@@ -252,7 +255,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     try {
       hub = await hubFor(region);
     } catch (e) {
-      return { ...failure(item, e, 'provision hub for'), reason: `could not provision a hub in ${region}` };
+      return { ...failure(item, e, 'provision hub for', 'provider'), reason: `could not provision a hub in ${region}` };
     }
     if (!hub)
       return blockedAction(
@@ -298,7 +301,11 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
       writes += toWrite.length;
       provenance.set(coverageKey(item), planned.ours.applied);
     } catch (e) {
-      provenance.set(coverageKey(item), [...new Set([...written, ...planned.ours.found, ...planned.ours.applied])]);
+      // Names we meant to write count as ours only when the write may have landed (a timeout, a 5xx): after a definite
+      // refusal a same-named object that appears later is the customer's (docs/reconcile.md "Ownership rules").
+      const mayHaveLanded = classifyArmError(e, 'write').kind === 'transient';
+      provenance.set(coverageKey(item), [...new Set([...written, ...planned.ours.found, ...(mayHaveLanded ? planned.ours.applied : [])])]);
+      // The resource went away mid-run (a provider-side 404 carries no status: it is a failure, not this).
       if (isNotFound(e)) return undefined;
       return failure(item, e, action.kind === 'delete' ? 'delete' : 'write');
     }

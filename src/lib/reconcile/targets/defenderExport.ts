@@ -1,5 +1,6 @@
 import type { Automation, AutomationActionEventHub } from '@azure/arm-security';
-import { isNotFound } from '../../azure/classifyError.js';
+import { classifyArmError, isNotFound } from '../../azure/classifyError.js';
+import { ConnectorError, PROVIDER_SIDE } from '../../errors.js';
 import type { HubAssignment } from '../../registry/types.js';
 import { parseArmId } from '../armId.js';
 import { carriesOurTag, isOurs, resolveOurs, type Ownership, type OwnershipEvidence } from '../ownership.js';
@@ -109,9 +110,19 @@ async function listAutomations(ctx: TargetContext, subscriptionId: string): Prom
 /** Connection string of the hub-level Send rule, from the provider subscription. Never logged or stored. */
 async function sendConnectionString(ctx: TargetContext, sendRuleId: string): Promise<string> {
   const r = parseArmId(sendRuleId);
-  const client = await ctx.clients.eventHub(r.subscriptionId);
-  const keys = await client.eventHubs.listKeys(r.resourceGroup, r.parts.get('namespaces') ?? '', r.parts.get('eventhubs') ?? '', r.parts.get('authorizationrules') ?? r.name);
-  if (!keys.primaryConnectionString) throw new Error(`listKeys on ${sendRuleId} returned no connection string`);
+  let keys;
+  try {
+    const client = await ctx.clients.eventHub(r.subscriptionId);
+    keys = await client.eventHubs.listKeys(r.resourceGroup, r.parts.get('namespaces') ?? '', r.parts.get('eventhubs') ?? '', r.parts.get('authorizationrules') ?? r.name);
+  } catch (e) {
+    const err = classifyArmError(e, 'listKeys');
+    const why = e instanceof Error ? e.message : String(e);
+    throw new ConnectorError(err.kind === 'transient' ? 'transient' : 'permanent', `read the keys of the tenant hub's Send rule ${sendRuleId} in the provider subscription${err.statusCode ? ` (HTTP ${err.statusCode})` : ''}: ${why}`, {
+      cause: e,
+      code: PROVIDER_SIDE,
+    });
+  }
+  if (!keys.primaryConnectionString) throw new ConnectorError('permanent', `listKeys on ${sendRuleId} returned no connection string`, { code: PROVIDER_SIDE });
   return keys.primaryConnectionString;
 }
 
@@ -131,11 +142,12 @@ export const defenderExportTarget: ReconcileTarget<DesiredDefenderExport, Observ
   diff: diffDefenderExport,
   apply: async (ctx, desired, changes) => {
     const client = await ctx.clients.security(desired.subscriptionId);
-    let connectionString: string | undefined;
+    // Before any delete: without the Send rule's keys nothing can be written, and a working automation of ours
+    // elsewhere must not be removed for a replacement that cannot be made.
+    const connectionString = changes.some((c) => c.kind === 'create' || c.kind === 'update') ? await sendConnectionString(ctx, desired.sendRuleId) : undefined;
     for (const c of changes) {
       if (c.kind === 'delete') await deleteAutomation(ctx, desired.subscriptionId, c.scope ?? desired.resourceGroup, c.name);
       else if (c.kind === 'create' || c.kind === 'update') {
-        connectionString ??= await sendConnectionString(ctx, desired.sendRuleId);
         const body: Automation = {
           location: desired.location,
           description: 'MDR continuous export of Defender for Cloud alerts (managed by azure-mdr; do not edit)',
