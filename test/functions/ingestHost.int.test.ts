@@ -179,7 +179,8 @@ describe('the ingest trigger under the Functions host', () => {
       expectedDead.push(...mem.deadLetters.flatMap((dl) => failedRecordsOf(dl).map((f) => `${dl.partitionId}/${dl.sequenceNumber}#${f.index}:${f.reason}`)));
     }
     expect(expectedUids.length).toBe(12);
-    expect(expectedDead.length).toBe(6);
+    // Per partition: the hello-world record, the garbage line, the invalid-UTF-8 message's record and its bytes.
+    expect(expectedDead.length).toBe(8);
 
     const uids = (await eventsIn('ev-outage')).map((e) => e.metadata.uid);
     const dead = (await deadLettersIn('dl-outage')).flatMap(({ dl }) => (dl.version === 2 ? failedRecordsOf(dl).map((f) => `${dl.partitionId}/${dl.sequenceNumber}#${f.index}:${f.reason}`) : []));

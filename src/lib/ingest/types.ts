@@ -40,7 +40,7 @@ export interface MapMeta {
  * are the record's byte offsets in the message body, when decode cut it out of valid UTF-8 bytes.
  */
 export type DecodedRecord =
-  | { ok: true; value: unknown; raw: string; isolated: boolean; repaired?: 'single-quotes' | undefined; start?: number; end?: number }
+  | { ok: true; value: unknown; raw: string; isolated: boolean; repaired?: 'single-quotes' | 'invalid-utf8' | undefined; start?: number; end?: number }
   | { ok: false; detail: string; raw: string; isolated: boolean; start?: number; end?: number };
 
 export type DeadLetterReason = 'unparseable' | 'unknown-shape' | 'tenant-mismatch' | 'mapping-error';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mapRecord } from '../../../src/lib/ingest/dispatch.js';
 import { handleIngestBatch } from '../../../src/lib/ingest/handleIngestBatch.js';
-import type { Mapper } from '../../../src/lib/ingest/types.js';
+import type { Mapper, OcsfEvent } from '../../../src/lib/ingest/types.js';
 import { parseResourceId, parseTime } from '../../../src/lib/ingest/ocsf/common.js';
 import { createMemoryOutputs } from '../../../src/lib/ingest/outputs/memoryOutputs.js';
 
@@ -57,5 +57,60 @@ describe('hostile field values', () => {
     const long = `${short}${'/x'.repeat(1000)}`;
     expect(parseResourceId(long)).toEqual(parseResourceId(long));
     expect(parseResourceId(long)).not.toBe(parseResourceId(long));
+  });
+});
+
+describe('what a message holds beside its records is never lost', () => {
+  const kv = (id: string, extra: Record<string, unknown> = {}) => JSON.stringify({ ...auditEvent, correlationId: id, ...extra });
+  async function ingestBytes(text: string | Buffer) {
+    const outputs = createMemoryOutputs();
+    const body = typeof text === 'string' ? Buffer.from(text) : text;
+    const res = await handleIngestBatch({ bodies: [body], binding: { tenantId: TENANT, hub: 'h' }, ingestTime: 0, outputs });
+    return { body, res, events: outputs.batches.flatMap((b) => b.events), deadLetters: outputs.deadLetters };
+  }
+  const ids = (events: OcsfEvent[]) => events.map((e) => e.metadata.correlation_uid);
+
+  it('an envelope naming "records" twice: the records JSON.parse keeps map with their own text, and the message is kept', async () => {
+    const { body, events, deadLetters } = await ingestBytes(`{"records":[${kv('first')}],"records":[${kv('second')}]}`);
+    expect(ids(events)).toEqual(['second']);
+    expect(JSON.parse(events[0]!.raw_data as string)).toMatchObject({ correlationId: 'second' });
+    expect(deadLetters).toHaveLength(1);
+    expect(Buffer.from(deadLetters[0]!.body).equals(body)).toBe(true);
+    expect(deadLetters[0]!.failures[0]!.detail).toContain('more than once');
+  });
+
+  it('an envelope with another list beside its records ("Records", "value"): the message is kept, raw_data is each record\'s own', async () => {
+    for (const other of ['Records', 'value']) {
+      const { body, events, deadLetters } = await ingestBytes(`{"${other}":[${kv('hidden', { tenantId: '11111111-2222-3333-4444-555555555555' })}],"records":[${kv('a1')},${kv('a2')}]}`);
+      expect(ids(events)).toEqual(['a1', 'a2']);
+      expect(events.map((e) => (JSON.parse(e.raw_data as string) as { correlationId: string }).correlationId)).toEqual(['a1', 'a2']);
+      expect(Buffer.from(deadLetters[0]!.body).equals(body)).toBe(true);
+      expect(deadLetters[0]!.failures[0]!.detail).toContain(`members besides its records (${other})`);
+    }
+  });
+
+  it('a truncated envelope with a member after its records: the records are salvaged and the message is kept', async () => {
+    const { body, events, deadLetters } = await ingestBytes(`{"records":[${kv('a')}],"more":{"secret":"TAIL`);
+    expect(ids(events)).toEqual(['a']);
+    expect(Buffer.from(deadLetters[0]!.body).equals(body)).toBe(true);
+  });
+
+  it('a plain envelope cut short after a whole record loses nothing, and dead-letters nothing', async () => {
+    const { events, deadLetters } = await ingestBytes(`{"records":[${kv('a')}`);
+    expect(ids(events)).toEqual(['a']);
+    expect(deadLetters).toEqual([]);
+  });
+
+  it('a message with an invalid UTF-8 byte in a mapped record: the event says so, and its exact bytes are kept', async () => {
+    const text = `{"records":[${kv('a', { resultDescription: 'caf#' })}]}`;
+    const body = Buffer.from(text);
+    body[body.indexOf('caf#') + 3] = 0xe9; // Latin-1 é: not UTF-8
+    const { res, events, deadLetters } = await ingestBytes(body);
+    expect(ids(events)).toEqual(['a']);
+    expect(events[0]!.metadata.labels).toContain('repaired:invalid-utf8');
+    expect(events[0]!.raw_data).toContain('caf\uFFFD');
+    expect(deadLetters).toHaveLength(1);
+    expect(Buffer.from(deadLetters[0]!.body).equals(body)).toBe(true);
+    expect(res.records).toBe(res.mapped + res.deadLetters);
   });
 });

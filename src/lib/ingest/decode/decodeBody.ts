@@ -91,7 +91,9 @@ function decodeAny(body: unknown, bodyLimits: DecodeLimits): DecodedBody {
     const text = utf8.decode(body);
     // The decoder drops a BOM; with only ASCII after it, character offsets are byte offsets (shifted by the BOM).
     const bom = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
-    return { bodyBytes: () => body, lossy, records: withByteSpans(decodeText(text, limits), !lossy && text.length + bom === body.byteLength, bom) };
+    const decoded = withByteSpans(decodeText(text, limits), !lossy && text.length + bom === body.byteLength, bom);
+    if (lossy) keepLossyBytes(decoded);
+    return { bodyBytes: () => body, lossy, records: decoded };
   }
   if (typeof body === 'string') {
     const bytes = Buffer.from(body, 'utf8');
@@ -127,6 +129,16 @@ function decodeEnvelopeBytes(body: Uint8Array, limits: DecodeLimits): DecodedRec
     out.push({ ok: true, value, raw, isolated: true, start: env.starts[k], end: env.ends[k] });
   }
   return out;
+}
+
+/**
+ * A message that is not valid UTF-8 still maps, from text with U+FFFD where the invalid bytes were, so its events'
+ * `raw_data` is not the bytes that arrived. Those records are labelled (`repaired:invalid-utf8`), and one more
+ * outcome, failed, keeps the message's exact bytes in the dead-letter store.
+ */
+function keepLossyBytes(records: DecodedRecord[]): void {
+  for (const r of records) if (r.ok && r.repaired === undefined && r.raw.includes('\uFFFD')) r.repaired = 'invalid-utf8';
+  records.push({ ok: false, detail: 'message is not valid UTF-8: its records were decoded with U+FFFD for the invalid bytes; the exact bytes are kept with this dead letter', raw: '', isolated: false });
 }
 
 /** Keeps decodeText's character offsets as byte offsets when they are the same thing, else drops them. */
@@ -180,7 +192,16 @@ export function decodeText(text: string, limits: DecodeLimits = defaultDecodeLim
     // Slow path: the envelope is broken or too deep; salvage the records one by one.
     if (seg.elements && seg.elements.length > 0) {
       // Element spans are offsets into the whole text, not into the segment.
-      for (const el of seg.elements) out.push(parseSpan(text, el, limits));
+      let allParsed = true;
+      for (const el of seg.elements) {
+        const r = parseSpan(text, el, limits);
+        allParsed &&= r.ok;
+        out.push(r);
+      }
+      // What the salvage leaves out: other members of an object envelope, or (every record parsing, the envelope
+      // not) whatever broke it. A failed record already keeps the message; otherwise one outcome more does.
+      if (allParsed && seg.members !== undefined && (seg.members > 1 || seg.complete))
+        out.push({ ok: false, detail: `envelope ${!seg.complete ? 'never closes (truncated)' : 'does not parse'} and holds more than its records: they were salvaged one by one, and the message is kept whole with this dead letter`, raw: '', isolated: false });
     } else {
       const detail = !seg.complete ? 'truncated JSON (value never closes)' : seg.depth > limits.maxDepth ? `nesting deeper than ${limits.maxDepth} levels` : 'record too large';
       out.push({ ok: false, detail, raw: segText, isolated: !single, start: seg.start, end: seg.end });
@@ -206,12 +227,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function expand(value: unknown, text: string, seg: TopLevelSegment, segText: string, out: DecodedRecord[], limits: DecodeLimits, repaired: 'single-quotes' | undefined): void {
   const elements = seg.elements;
   let list: unknown[] | undefined;
+  let listKey: string | undefined;
   if (Array.isArray(value)) list = value;
   else if (isObject(value)) {
     const recs = value.records ?? value.Records;
-    if (Array.isArray(recs)) list = recs;
-    else if (Array.isArray(value.value) && typeof value['@odata.context'] === 'string') list = value.value;
-    else if (Array.isArray(value.tables)) {
+    if (Array.isArray(recs)) {
+      list = recs;
+      listKey = value.records !== undefined ? 'records' : 'Records';
+    } else if (Array.isArray(value.value) && typeof value['@odata.context'] === 'string') {
+      list = value.value;
+      listKey = 'value';
+    } else if (Array.isArray(value.tables)) {
       for (const row of laQueryRows(value.tables, limits.maxRecords)) out.push({ ok: true, value: row, raw: JSON.stringify(row), isolated: false });
       return;
     }
@@ -221,12 +247,22 @@ function expand(value: unknown, text: string, seg: TopLevelSegment, segText: str
     out.push(sized({ ok: true, value, raw: segText, isolated: true, repaired, start: seg.start, end: seg.end }, limits));
     return;
   }
+  // What the list leaves out of the envelope: other members (Graph's own @odata.* aside), or a member written twice,
+  // of which JSON.parse kept the last while the scanner cut its spans from the first.
+  const keys = listKey !== undefined && isObject(value) ? Object.keys(value) : [];
+  const extra = keys.filter((k) => k !== listKey && !(listKey === 'value' && k.startsWith('@odata.')));
+  const repeated = listKey !== undefined && seg.members !== undefined && seg.members !== keys.length;
   // Spans are only trustworthy when the scanner saw exactly the parsed elements (repair shifts offsets).
-  const spansOk = !repaired && elements !== undefined && elements.length === list.length;
+  // With other members the scanner may have cut its spans from another array (it takes the first envelope key's).
+  const spansOk = !repaired && !repeated && extra.length === 0 && elements !== undefined && elements.length === list.length;
   for (let i = 0; i < list.length; i++) {
     const el = spansOk ? elements[i]! : undefined;
     const raw = el ? text.slice(el.start, el.end) : JSON.stringify(list[i]) ?? 'null';
     out.push(sized(el ? { ok: true, value: list[i], raw, isolated: true, repaired, start: el.start, end: el.end } : { ok: true, value: list[i], raw, isolated: false, repaired }, limits));
+  }
+  if (repeated || extra.length > 0) {
+    const what = repeated ? 'names a member more than once (JSON.parse keeps only the last)' : `holds members besides its records (${extra.slice(0, 5).join(', ')})`;
+    out.push({ ok: false, detail: `envelope ${what}: the message is kept whole with this dead letter`, raw: '', isolated: false });
   }
 }
 

@@ -13,6 +13,7 @@ const CLOSE_ARR = 0x5d; // ]
 const QUOTE = 0x22; // "
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -46,6 +47,8 @@ export interface TopLevelSegment extends Span {
   kind: 'value' | 'junk';
   /** Element spans of the first `records`/`Records`/`value` array member of a top-level object, if any. */
   elements?: Span[] | undefined;
+  /** Members of a top-level object as written (a repeated name counts twice: JSON.parse keeps only the last). */
+  members?: number | undefined;
 }
 
 const ENVELOPE_KEYS = new Set(['records', 'Records', 'value']);
@@ -122,6 +125,7 @@ function scanValue(text: string, start: number, budget: RecordBudget | undefined
   let elements: Span[] | undefined;
   let elStart = -1;
   let elMax = 0;
+  let members = 0;
   // For a top-level array, its own elements are the records.
   if (!topIsObject) {
     capturing = true;
@@ -172,7 +176,7 @@ function scanValue(text: string, start: number, budget: RecordBudget | undefined
         captured = true;
       }
       i++;
-      if (depth <= 0) return { kind: 'value', start, end: i, depth: maxDepth, complete: depth === 0, elements };
+      if (depth <= 0) return { kind: 'value', start, end: i, depth: maxDepth, complete: depth === 0, elements, members: topIsObject ? members : undefined };
       continue;
     }
     if (capturing && depth === captureDepth) {
@@ -187,6 +191,7 @@ function scanValue(text: string, start: number, budget: RecordBudget | undefined
         elMax = depth;
       }
     }
+    if (c === COLON && depth === 1) members++;
     i++;
   }
   // Truncated: keep the last element's text too, so the complete records before the cut are still salvaged.
@@ -194,7 +199,7 @@ function scanValue(text: string, start: number, budget: RecordBudget | undefined
     spend(budget);
     elements!.push(endElement(text, elStart, n, elMax - captureDepth));
   }
-  return { kind: 'value', start, end: n, depth: maxDepth, complete: false, elements };
+  return { kind: 'value', start, end: n, depth: maxDepth, complete: false, elements, members: topIsObject ? members : undefined };
 }
 
 function endElement(text: string, s: number, e: number, depth: number): Span {
