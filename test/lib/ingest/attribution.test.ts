@@ -46,3 +46,47 @@ describe('ingest attribution decides the subscription from every field a mapper 
     expect(out.ok && accountOf(out.events[0]!)).toBe(A_SUB);
   });
 });
+
+/** Found in review (2026-12-03): each of these reached A's output with B's tenant or subscription in it before. */
+describe('attribution checks every place a record names a tenant or subscription', () => {
+  const B = 'bbbbbbbb-0000-0000-0000-00000000000b';
+  const exportAlert = (extra: Record<string, unknown>) => ({ SystemAlertId: 'sa-1', AlertType: 'VM_Test', TimeGenerated: '2026-11-26T10:00:00Z', AzureResourceId: vm(A_SUB), ...extra });
+  const refused = async (record: unknown, needle: string) => {
+    const { events, res, outputs } = await ingest([record], [A_SUB]);
+    expect(events).toEqual([]);
+    expect(res.byReason).toEqual({ 'tenant-mismatch': 1 });
+    expect(outputs.deadLetters[0]!.failures[0]!.detail).toContain(needle);
+  };
+
+  it('a continuous-export alert (its own properties object) with resourceIdentifiers naming B', async () => {
+    const { events } = await ingest([exportAlert({ resourceIdentifiers: [{ azureResourceId: vm(A_SUB) }] })], [A_SUB]);
+    expect(events).toHaveLength(1);
+    await refused(exportAlert({ resourceIdentifiers: [{ azureResourceId: vm(B_SUB) }] }), B_SUB);
+  });
+
+  it("a REST alert whose properties.AzureResourceId is a /tenants/<B>/ id", async () => {
+    await refused(restAlert(A_SUB, (p) => void (p.AzureResourceId = `/tenants/${B}/providers/Microsoft.aadiam/diagnosticSettings/x`)), B);
+  });
+
+  it("an alert's azure-resource entity in B's subscription", async () => {
+    await refused(exportAlert({ Entities: [{ Type: 'azure-resource', ResourceId: vm(B_SUB) }] }), B_SUB);
+  });
+
+  it('a Log Analytics-shaped row (Type plus a marker) still has its tenantId checked; only TenantId is the workspace', async () => {
+    const row = { Type: 'SigninLogs', SourceSystem: 'Azure AD', TimeGenerated: '2026-11-26T10:00:00Z', TenantId: '0b0b0b0b-0000-0000-0000-000000000000', AADTenantId: A };
+    expect((await ingest([row], [A_SUB])).res.byReason['tenant-mismatch']).toBeUndefined();
+    await refused({ ...row, tenantId: B }, B);
+  });
+
+  it('a tenant or subscription field holding an array or object', async () => {
+    const kv = { time: '2026-11-26T10:00:00Z', category: 'AuditEvent', operationName: 'SecretGet', resourceId: vm(A_SUB) };
+    await refused({ ...kv, tenantId: [B] }, 'tenantId holds an array');
+    await refused({ ...kv, subscriptionId: { id: B_SUB } }, 'subscriptionId holds object');
+  });
+
+  it('both spellings of the subscription column are checked', async () => {
+    const kv = { time: '2026-11-26T10:00:00Z', category: 'AuditEvent', operationName: 'SecretGet', resourceId: vm(A_SUB) };
+    await refused({ ...kv, SubscriptionId: A_SUB, subscriptionId: B_SUB }, B_SUB);
+  });
+});
+
