@@ -3,6 +3,7 @@ import { mapRecord } from '../../../src/lib/ingest/dispatch.js';
 import { handleIngestBatch } from '../../../src/lib/ingest/handleIngestBatch.js';
 import type { Mapper, OcsfEvent } from '../../../src/lib/ingest/types.js';
 import { parseResourceId, parseTime } from '../../../src/lib/ingest/ocsf/common.js';
+import { validateOcsfEvent } from '../../../src/lib/ingest/ocsf/validate.js';
 import { createMemoryOutputs } from '../../../src/lib/ingest/outputs/memoryOutputs.js';
 
 /**
@@ -114,3 +115,24 @@ describe('what a message holds beside its records is never lost', () => {
     expect(res.records).toBe(res.mapped + res.deadLetters);
   });
 });
+
+describe('hostile values still make valid OCSF', () => {
+  it('a caller address with a port past 65535 keeps its address and drops the port', async () => {
+    const { events } = await ingest([{ ...auditEvent, callerIpAddress: '10.0.0.1:99999' }]);
+    expect(events[0]!.src_endpoint).toMatchObject({ ip: '10.0.0.1' });
+    expect((events[0]!.src_endpoint as { port?: number }).port).toBeUndefined();
+    expect(validateOcsfEvent(events[0]).errors).toEqual([]);
+    const ok = await ingest([{ ...auditEvent, callerIpAddress: '10.0.0.1:443' }]);
+    expect(ok.events[0]!.src_endpoint).toMatchObject({ ip: '10.0.0.1', port: 443 });
+  });
+
+  it('an alert naming a vendor but no product has no product object (OCSF needs a name or uid)', async () => {
+    const alert = { SystemAlertId: 'sa-1', AlertType: 'VM_Test', TimeGenerated: '2026-11-26T10:00:00Z', VendorName: 'Microsoft' };
+    const { events } = await ingest([alert]);
+    expect((events[0]!.finding_info as { product?: unknown }).product).toBeUndefined();
+    expect(validateOcsfEvent(events[0]).errors).toEqual([]);
+    const named = await ingest([{ ...alert, ProductName: 'Azure Security Center' }]);
+    expect((named.events[0]!.finding_info as { product?: unknown }).product).toEqual({ name: 'Azure Security Center', vendor_name: 'Microsoft' });
+  });
+});
+

@@ -88,6 +88,7 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
   const resourceId = str(get(p, 'AzureResourceId', 'ResourceId')) ?? str(get(arr(get(p, 'resourceIdentifiers'))?.find((x) => str(get(x, 'azureResourceId'))), 'azureResourceId')) ?? str(get(rec, 'id'));
   const rid = parseResourceId(resourceId ?? str(get(rec, 'id')));
   const timeRaw = get(p, 'TimeGenerated', 'timeGeneratedUtc') ?? get(rec, 'TimeGenerated');
+  const productName = str(get(p, 'ProductName', 'productName'));
   const time = parseTime(timeRaw);
   const statusRaw = str(get(p, 'Status', 'status'));
   const st = STATUS[(statusRaw ?? '').toLowerCase()] ?? [statusRaw ? 99 : 0, statusRaw ?? 'Unknown', statusRaw ? 2 : 1, statusRaw ? 'Update' : 'Create'];
@@ -119,7 +120,8 @@ function map(r: NormalizedRecord, meta: MapMeta): MapResult {
     created_time: parseTime(get(p, 'StartTimeUtc', 'startTimeUtc', 'StartTime')),
     first_seen_time: parseTime(get(p, 'StartTimeUtc', 'startTimeUtc', 'StartTime')),
     last_seen_time: parseTime(get(p, 'EndTimeUtc', 'endTimeUtc', 'EndTime')),
-    product: compact({ name: str(get(p, 'ProductName', 'productName')), vendor_name: str(get(p, 'VendorName', 'vendorName')) }),
+    // OCSF product needs a name or uid: a vendor alone makes none (it stays in raw_data).
+    product: productName ? compact({ name: productName, vendor_name: str(get(p, 'VendorName', 'vendorName')) }) : undefined,
   })!;
   const resources = resourceId || str(get(p, 'CompromisedEntity', 'compromisedEntity'))
     ? [compact({ uid: resourceId, name: str(get(p, 'CompromisedEntity', 'compromisedEntity')) ?? rid.name, type: rid.type, group: rid.resourceGroup ? { name: rid.resourceGroup } : undefined })!]

@@ -721,7 +721,11 @@ export function ipOf(v: unknown): { ip?: string; port?: number } {
   const s = str(v);
   if (!s) return {};
   const m = IPV4_PORT.exec(s);
-  if (m) return { ip: m[1]!, port: Number(s.slice(m[1]!.length + 1)) };
+  if (m) {
+    // OCSF port_t is 0-65535: a larger number in the text is no port (the address still is one).
+    const port = Number(s.slice(m[1]!.length + 1));
+    return port <= 65535 ? { ip: m[1]!, port } : { ip: m[1]! };
+  }
   if (IPV4.test(s) || (s.includes(':') && IPV6.test(s))) return { ip: s };
   return {};
 }
