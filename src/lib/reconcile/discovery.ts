@@ -41,6 +41,8 @@ export interface Discovery {
    * (lower-case ids): a configured workspace in one of them is another work item's, not outside the delegation.
    */
   allHome: string[];
+  /** Home subscriptions the Subscriptions API lists as Disabled or Deleted: delegated, but nothing streams from them. */
+  disabledHome?: string[];
   /** ARM calls made (subscription pages + Resource Graph pages). */
   reads: number;
 }
@@ -72,24 +74,29 @@ const DISABLED_STATES = new Set(['disabled', 'deleted']);
  * MSP, a parent company) and must never act on it. Enabled only (Warned/PastDue still stream); `only` narrows to
  * a work item's subscriptions.
  */
-async function listHomeSubscriptions(clients: AzureClients, tenant: Pick<TenantRecord, 'tenantId'>, only?: readonly string[]): Promise<{ subscriptions: DiscoveredSubscription[]; foreign: ForeignSubscription[]; allHome: string[]; reads: number }> {
+async function listHomeSubscriptions(clients: AzureClients, tenant: Pick<TenantRecord, 'tenantId'>, only?: readonly string[]): Promise<{ subscriptions: DiscoveredSubscription[]; foreign: ForeignSubscription[]; allHome: string[]; disabledHome: string[]; reads: number }> {
   const client = await clients.subscriptions();
   const wanted = only ? new Set(only.map((s) => s.toLowerCase())) : undefined;
   const tid = tenant.tenantId.toLowerCase();
   const out: DiscoveredSubscription[] = [];
   const foreign: ForeignSubscription[] = [];
   const allHome: string[] = [];
+  const disabledHome: string[] = [];
   for await (const s of client.subscriptions.list()) {
     const id = (s.subscriptionId ?? '').toLowerCase();
-    if (!id || DISABLED_STATES.has((s.state ?? '').toLowerCase())) continue;
+    if (!id) continue;
     const home = (s.tenantId ?? '').toLowerCase();
+    if (DISABLED_STATES.has((s.state ?? '').toLowerCase())) {
+      if (home === tid) disabledHome.push(id);
+      continue;
+    }
     // The tenant-wide picture (every home and foreign subscription) whatever the work item: its entries need it.
     if (home === tid) allHome.push(id);
     else if ((s.managedByTenants ?? []).some((m) => (m.tenantId ?? '').toLowerCase() === tid)) foreign.push({ subscriptionId: id, homeTenantId: home, source: 'subscriptions' });
     if (home === tid && (!wanted || wanted.has(id))) out.push({ subscriptionId: id, displayName: s.displayName ?? id });
   }
   out.sort((a, b) => a.subscriptionId.localeCompare(b.subscriptionId));
-  return { subscriptions: out, foreign, allHome: allHome.sort(), reads: 1 };
+  return { subscriptions: out, foreign, allHome: allHome.sort(), disabledHome: disabledHome.sort(), reads: 1 };
 }
 
 const containerSchema = z.object({ subscriptionId: z.string(), tenantId: z.string().nullish() });
@@ -114,14 +121,14 @@ function disagreeing(rows: readonly unknown[], tenantId: string): ForeignSubscri
  * has the subscription (a disagreement drops it). Used where only the subscriptions are needed (alert state,
  * onboarding's known-subscription record); `discover` runs the same check alongside its other queries.
  */
-export async function discoverSubscriptions(clients: AzureClients, tenant: Pick<TenantRecord, 'tenantId'>, only?: readonly string[]): Promise<{ subscriptions: DiscoveredSubscription[]; foreign: ForeignSubscription[]; allHome: string[]; reads: number }> {
+export async function discoverSubscriptions(clients: AzureClients, tenant: Pick<TenantRecord, 'tenantId'>, only?: readonly string[]): Promise<{ subscriptions: DiscoveredSubscription[]; foreign: ForeignSubscription[]; allHome: string[]; disabledHome: string[]; reads: number }> {
   const subs = await listHomeSubscriptions(clients, tenant, only);
   if (subs.subscriptions.length === 0) return subs;
   const check = await queryGraph(clients, subs.subscriptions.map((s) => s.subscriptionId), HOME_TENANT_QUERY);
   return confirmHome(subs, disagreeing(check.rows, tenant.tenantId), check.reads);
 }
 
-function confirmHome<T extends { subscriptions: DiscoveredSubscription[]; foreign: ForeignSubscription[]; allHome: string[]; reads: number }>(subs: T, disagree: readonly ForeignSubscription[], reads: number): T {
+function confirmHome<T extends { subscriptions: DiscoveredSubscription[]; foreign: ForeignSubscription[]; allHome: string[]; disabledHome: string[]; reads: number }>(subs: T, disagree: readonly ForeignSubscription[], reads: number): T {
   const bad = new Set(disagree.map((f) => f.subscriptionId));
   return { ...subs, subscriptions: subs.subscriptions.filter((s) => !bad.has(s.subscriptionId)), allHome: subs.allHome.filter((s) => !bad.has(s)), foreign: [...subs.foreign, ...disagree], reads: subs.reads + reads };
 }
@@ -161,7 +168,7 @@ export async function discover(
 ): Promise<Discovery> {
   const listed = await listHomeSubscriptions(clients, tenant, only);
   const ids = listed.subscriptions.map((s) => s.subscriptionId);
-  if (ids.length === 0) return { subscriptions: [], resources: [], automationGroups: [], foreign: listed.foreign, allHome: listed.allHome, reads: listed.reads };
+  if (ids.length === 0) return { subscriptions: [], resources: [], automationGroups: [], foreign: listed.foreign, allHome: listed.allHome, disabledHome: listed.disabledHome, reads: listed.reads };
   onSubscriptions?.(listed.subscriptions);
   const resourcesQuery = `Resources | where type in~ (${DISCOVERED_TYPES.map(quote).join(', ')}) | project id, name, type, location, kind, sku, subscriptionId, resourceGroup, tenantId | order by id asc`;
   const groupsQuery = `ResourceContainers | where type =~ 'microsoft.resources/subscriptions/resourcegroups' | where name =~ ${quote(automationResourceGroup)} | project id, name, type, location, subscriptionId, tenantId | order by id asc`;
@@ -191,5 +198,5 @@ export async function discover(
     const g = rowSchema.safeParse({ type: 'microsoft.resources/subscriptions/resourcegroups', ...(raw as object) });
     if (g.success && ours(g.data)) automationGroups.push({ id: g.data.id, subscriptionId: g.data.subscriptionId.toLowerCase(), location: g.data.location ?? '' });
   }
-  return { subscriptions: subs.subscriptions, resources, automationGroups, foreign: subs.foreign, allHome: subs.allHome, reads: subs.reads + res.reads + groups.reads };
+  return { subscriptions: subs.subscriptions, resources, automationGroups, foreign: subs.foreign, allHome: subs.allHome, disabledHome: subs.disabledHome, reads: subs.reads + res.reads + groups.reads };
 }

@@ -74,8 +74,8 @@ export function ownsTenantLevelEntries(d: Pick<Discovery, 'subscriptions' | 'all
  * A configured Entra workspace that discovery did not find, as the coverage entry saying why (never dropped):
  * not in its delegated subscription (`workspace-not-found`); in a subscription of the tenant outside this work item
  * (undefined: that item reports it); in a subscription visible only because the tenant manages it for another home
- * tenant (`workspace-foreign-home`: never ours to write); or in a subscription not delegated to the provider at all
- * (`workspace-not-delegated`).
+ * tenant (`workspace-foreign-home`: never ours to write); in a delegated subscription that is disabled
+ * (`workspace-subscription-disabled`); or in a subscription not delegated to the provider at all (`workspace-not-delegated`).
  */
 function unreachableWorkspace(id: string, d: Discovery): PlannedAction | undefined {
   const sub = /\/subscriptions\/([^/]+)/i.exec(id)?.[1]?.toLowerCase() ?? '';
@@ -83,6 +83,14 @@ function unreachableWorkspace(id: string, d: Discovery): PlannedAction | undefin
   if (d.subscriptions.some((s) => s.subscriptionId === sub))
     return { ...base, reason: 'workspace not found in the delegated subscriptions', coverage: 'failed', reasonCode: 'workspace-not-found', detail: `no Log Analytics workspace with this id in subscription ${sub}` };
   if (d.allHome.includes(sub) || !ownsTenantLevelEntries(d)) return undefined;
+  if (d.disabledHome?.includes(sub))
+    return {
+      ...base,
+      reason: `the workspace's subscription ${sub} is delegated but disabled (or deleted): nothing is configured in it`,
+      coverage: 'unsupported',
+      reasonCode: 'workspace-subscription-disabled',
+      detail: 'the subscription streams again, and is configured on the next run, once it is enabled',
+    };
   const foreign = d.foreign.find((f) => f.subscriptionId === sub);
   if (foreign)
     return {

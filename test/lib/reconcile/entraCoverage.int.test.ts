@@ -8,6 +8,7 @@ import { ACME, startHarness, tenantRecord, type SimHarness } from './simHarness.
 const S1 = 'aaaaaaaa-1111-0000-0000-000000000001';
 const S3 = 'aaaaaaaa-3333-0000-0000-000000000003';
 const UNDELEGATED = 'aaaaaaaa-2222-0000-0000-000000000002';
+const DISABLED = 'aaaaaaaa-4444-0000-0000-000000000004';
 const OTHER_TENANT = 'cccccccc-0000-0000-0000-000000000001';
 const FOREIGN = 'cccccccc-1111-0000-0000-000000000001';
 const ws = (sub: string, name: string) => `/subscriptions/${sub}/resourceGroups/sec/providers/Microsoft.OperationalInsights/workspaces/${name}`;
@@ -17,6 +18,7 @@ const WS_CORE = ws(S1, 'ws-core');
 const WS_EMPTY = ws(S1, 'ws-empty');
 const WS_FAR = ws(UNDELEGATED, 'ws-far');
 const WS_OTHER = ws(FOREIGN, 'ws-other');
+const WS_OFF = ws(DISABLED, 'ws-off');
 
 /**
  * Per configured Entra workspace, coverage tells whether the Entra tables are there and which ones our rule takes
@@ -43,6 +45,7 @@ const scenario = parseScenario({
         },
         { subscriptionId: S3, displayName: 'acme-dev', resourceGroups: [{ name: 'dev', location: 'westeurope' }] },
         { subscriptionId: UNDELEGATED, displayName: 'acme-hidden', delegated: false, workspaces: [{ name: 'ws-far', resourceGroup: 'sec', location: 'westeurope', tables: CORE }] },
+        { subscriptionId: DISABLED, displayName: 'acme-off', state: 'Disabled', workspaces: [{ name: 'ws-off', resourceGroup: 'sec', location: 'westeurope', tables: CORE }] },
       ],
     },
     {
@@ -59,7 +62,7 @@ describe('Entra workspaces in coverage (ARM simulator)', () => {
   beforeAll(async () => {
     h = await startHarness({ scenario });
     const options = { activityLog: false, storage: false, keyVault: false, entraDataExport: true, defenderAlerts: false, storageServices: [] };
-    await h.registry.putTenant({ ...tenantRecord(ACME, { options, entraWorkspaceIds: [WS_FULL, WS_CORE, WS_EMPTY, WS_FAR, WS_OTHER] }), etag: (await h.registry.getTenant(ACME))?.etag });
+    await h.registry.putTenant({ ...tenantRecord(ACME, { options, entraWorkspaceIds: [WS_FULL, WS_CORE, WS_EMPTY, WS_FAR, WS_OTHER, WS_OFF] }), etag: (await h.registry.getTenant(ACME))?.etag });
   });
   afterAll(async () => h?.stop());
 
@@ -96,6 +99,8 @@ describe('Entra workspaces in coverage (ARM simulator)', () => {
     expect(await entry(WS_FAR)).toMatchObject({ state: 'forbidden', reasonCode: 'workspace-not-delegated', subscriptionId: UNDELEGATED });
     expect(await entry(WS_OTHER)).toMatchObject({ state: 'unsupported', reasonCode: 'workspace-foreign-home', subscriptionId: FOREIGN });
     expect((await entry(WS_OTHER))?.detail).toContain(OTHER_TENANT);
+    // Delegated but Disabled: said as such, not as "not delegated" (found in review, 2026-12-03).
+    expect(await entry(WS_OFF)).toMatchObject({ state: 'unsupported', reasonCode: 'workspace-subscription-disabled', subscriptionId: DISABLED });
     // Nothing is ever written to the subscription Acme only manages for someone else.
     expect(h.sim.requests.filter((r) => r.kind !== 'read' && r.path.toLowerCase().includes(FOREIGN))).toEqual([]);
   });

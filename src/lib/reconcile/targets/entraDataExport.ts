@@ -42,25 +42,28 @@ export function diffDataExport(desired: DesiredDataExport, actual: readonly Obse
     if ((ours.eventHubName ?? '').toLowerCase() !== desired.eventHubName.toLowerCase()) problems.push(`hub '${ours.eventHubName ?? '(per table)'}' instead of '${desired.eventHubName}'`);
     if (!sameNameSet(ours.tableNames, desired.tableNames)) problems.push(`tables changed (${ours.tableNames.join(', ')})`);
     if (!ours.enabled) problems.push('disabled');
+    // Enabling ours takes an active slot like a create does: with the workspace's slots all held, it would be refused.
+    if (!ours.enabled && slotsHeld(r.others)) return [...changes, slotsExhausted(desired, r.others)];
     if (problems.length) changes.push({ kind: 'update', name: ours.name, reason: `drifted: ${problems.join('; ')}`, coverage: 'repaired' });
     return changes;
   }
-  const active = r.others.filter((x) => x.enabled);
-  if (active.length >= MAX_ACTIVE_EXPORT_RULES) {
-    return [
-      ...changes,
-      {
-        kind: 'blocked',
-        name: desired.name,
-        reason: `workspace already has ${active.length} active data-export rules (limit ${MAX_ACTIVE_EXPORT_RULES})`,
-        coverage: 'slots-exhausted',
-        detail: `held by: ${active.map((x) => x.name).join(', ')}`,
-      },
-    ];
-  }
+  if (slotsHeld(r.others)) return [...changes, slotsExhausted(desired, r.others)];
   const held = r.heldBy ? `; '${r.heldBy.name}' is not ours (we never wrote it and it exports to no namespace of our pool), so ours is '${r.createAs}'` : '';
   changes.push({ kind: 'create', name: r.createAs, reason: `no export rule of ours${held}`, coverage: 'created' });
   return changes;
+}
+
+const slotsHeld = (others: readonly ObservedDataExport[]) => others.filter((x) => x.enabled).length >= MAX_ACTIVE_EXPORT_RULES;
+
+function slotsExhausted(desired: DesiredDataExport, others: readonly ObservedDataExport[]): Change {
+  const active = others.filter((x) => x.enabled);
+  return {
+    kind: 'blocked',
+    name: desired.name,
+    reason: `workspace already has ${active.length} active data-export rules (limit ${MAX_ACTIVE_EXPORT_RULES})`,
+    coverage: 'slots-exhausted',
+    detail: `held by: ${active.map((x) => x.name).join(', ')}`,
+  };
 }
 
 /** What a read of an Entra workspace shows: the export rules on it and the tables it holds (Tables_ListByWorkspace). */
