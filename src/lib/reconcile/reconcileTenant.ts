@@ -14,7 +14,7 @@ import { normalizeRegion, type ActionKind, type Change, type PlannedAction } fro
 import type { TargetContext, TargetItem } from './target.js';
 import { ownershipFor } from './ownership.js';
 import { qualifiedName, targetFor } from './targetRegistry.js';
-import { ownsTenantLevelEntries, targetItemsFor } from './targetItems.js';
+import { ownsTenantLevelEntries, targetItemsFor, wantedByConfig } from './targetItems.js';
 
 export type EnsureHub = (tenant: TenantRecord, region: string) => Promise<HubAssignment | undefined>;
 
@@ -325,7 +325,56 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     return action;
   };
 
-  await Promise.all(items.map(async (item) => report(await runItem(item))));
+  /**
+   * A target of ours the tenant's configuration no longer asks for (an option turned off, a storage service or an
+   * Entra workspace dropped): our object on it is removed, proved ours the way teardown proves it. The entry says
+   * `removed` for one run; a failure keeps its provenance, so the next run tries again.
+   */
+  const retire = async (prev: CoverageEntry): Promise<PlannedAction | undefined> => {
+    const item: TargetItem = { target: prev.target, resourceId: prev.resourceId, subscriptionId: prev.subscriptionId, region: prev.region, hubRegion: undefined };
+    const key = coverageKey(item);
+    const base = { target: item.target, resourceId: item.resourceId, subscriptionId: item.subscriptionId, region: item.region, reasonCode: 'not-wanted' };
+    const why = 'the tenant no longer asks for this target (its option, storage services or Entra workspaces changed)';
+    const t = targetFor(item.target);
+    let names: string[] | undefined;
+    try {
+      names = await limiter.run(item.subscriptionId, () => t.owned(ctx, item, prev.ownedNames ?? []));
+      reads++;
+    } catch (e) {
+      provenance.set(key, prev.ownedNames ?? []);
+      return { ...failure(item, e, 'read'), reasonCode: 'not-wanted' };
+    }
+    provenance.set(key, []);
+    if (names === undefined || names.length === 0) return undefined; // gone, or nothing of ours left: nothing to say
+    if (dryRun) return { ...base, kind: 'delete', name: names.join(', '), reason: `${why}: ours would be removed`, coverage: 'removed' };
+    if (!(await fence.active())) return fencedAction(item, 'not removed');
+    const left: string[] = [];
+    let error: unknown;
+    for (const name of names) {
+      try {
+        await limiter.run(item.subscriptionId, () => t.remove(ctx, item, name));
+        writes++;
+      } catch (e) {
+        if (isNotFound(e)) continue;
+        left.push(name);
+        error = e;
+      }
+    }
+    if (left.length > 0) {
+      provenance.set(key, left);
+      return { ...failure(item, error, 'delete'), reasonCode: 'not-wanted' };
+    }
+    log.info('reconcile.retired', { target: item.target, resourceId: item.resourceId, removed: names });
+    return { ...base, kind: 'delete', name: names.join(', '), reason: `${why}: ours removed`, coverage: 'removed' };
+  };
+  // Only a run that reads the whole tenant or whole subscriptions; a targeted run's scope says nothing of the rest.
+  const inScope = new Set(discovery.subscriptions.map((s) => s.subscriptionId.toLowerCase()));
+  const current = new Set([...items, ...blocked].map((i) => coverageKey(i)));
+  const unwanted = opts.targeted
+    ? []
+    : ledger.filter((e) => inScope.has(e.subscriptionId.toLowerCase()) && !current.has(coverageKey(e)) && !wantedByConfig(tenant, e) && (STREAMING.has(e.state) || (e.ownedNames?.length ?? 0) > 0));
+
+  await Promise.all([...items.map(async (item) => report(await runItem(item))), ...unwanted.map(async (e) => void (await retire(e).then((a) => a && plan.push(a))))]);
   for (const a of plan) if (a.coverage === 'failed' || a.coverage === 'forbidden') errors.push({ resourceId: a.resourceId, target: a.target, message: a.detail ?? a.reason });
   const result = errors.length === 0 ? 'succeeded' : 'partial';
   return finish(plan, result);

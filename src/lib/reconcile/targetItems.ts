@@ -108,3 +108,27 @@ function unreachableWorkspace(id: string, d: Discovery): PlannedAction | undefin
     detail: "delegate the workspace's subscription (the onboarding policy does, for subscriptions beneath the management group), or configure a workspace in a delegated subscription",
   };
 }
+
+/**
+ * Whether the tenant's configuration (its options, storage services and Entra workspaces) still asks for this
+ * target, whatever discovery found. A ledger entry of ours the configuration no longer asks for is retired: our
+ * object on it is removed. Deliberately not "not discovered": a resource Resource Graph missed for a moment keeps ours.
+ */
+export function wantedByConfig(tenant: Pick<TenantRecord, 'options' | 'entraWorkspaceIds'>, e: { target: TargetItem['target']; resourceId: string }): boolean {
+  const o = tenant.options;
+  switch (e.target) {
+    case 'activity-log':
+      return o.activityLog;
+    case 'defender-export':
+      return o.defenderAlerts;
+    case 'keyvault-diagnostics':
+      return o.keyVault;
+    case 'storage-diagnostics': {
+      const svc = /\/(blob|queue|table|file)Services\/default$/i.exec(e.resourceId)?.[1]?.toLowerCase();
+      return o.storage && (svc === undefined || o.storageServices.some((x) => x === svc));
+    }
+    case 'entra-data-export':
+      return o.entraDataExport && (tenant.entraWorkspaceIds.length === 0 || tenant.entraWorkspaceIds.some((id) => sameId(id, e.resourceId)));
+  }
+}
+

@@ -19,7 +19,7 @@ export const tenantOptionsSchema = z
     keyVault: z.boolean().default(true),
     entraDataExport: z.boolean().default(true),
     defenderAlerts: z.boolean().default(true),
-    /** Storage services to cover; others are never configured. */
+    /** Storage services to cover; others are never configured (ours on a service dropped from the list is removed). */
     storageServices: z.array(z.enum(['blob', 'queue', 'table', 'file'])).default(['blob', 'queue', 'table', 'file']),
   })
   .strict();

@@ -112,3 +112,65 @@ describe('a failed write', () => {
     expect((await registry.listCoverage(TENANT))[0]?.ownedNames).toEqual(['mdr-export']);
   });
 });
+
+/**
+ * A target the tenant no longer asks for (found in review, 2026-12-03: turning `keyVault` off left our setting
+ * streaming, and the ledger forgot it). Our object is removed, proved ours; the customer's are never touched.
+ */
+describe('a target the tenant no longer asks for', () => {
+  const onVault = (arm: ReturnType<typeof fakeArm>) => [...(arm.diag.store.get(KV.slice(1).toLowerCase())?.values() ?? [])].map((x) => x.name);
+  const turnOff = async (registry: Awaited<ReturnType<typeof seededRegistry>>) => {
+    const t = (await registry.getTenant(TENANT))!;
+    await registry.putTenant({ ...t, options: { ...t.options, keyVault: false } });
+  };
+
+  it('an option turned off: ours is removed, the run says so once, then the ledger forgets it', async () => {
+    const siem = '/subscriptions/aaaaaaaa-1111-0000-0000-000000000001/resourceGroups/siem/providers/Microsoft.EventHub/namespaces/customer-siem/authorizationRules/RootManageSharedAccessKey';
+    const arm = fakeArm({ ...state(), settings: { [KV.slice(1)]: [{ name: 'mdr-siem', eventHubAuthorizationRuleId: siem, eventHubName: 'siem', logs: [{ category: 'AuditEvent', enabled: true }] }] } });
+    const registry = await seededRegistry([only({ keyVault: true })], [hub]);
+    await reconcileTenant(TENANT, { settings, registry, clients: arm.clients });
+    expect(onVault(arm).sort()).toEqual(['mdr-export', 'mdr-siem']);
+    await turnOff(registry);
+
+    const dry = await reconcileTenant(TENANT, { settings, registry, clients: arm.clients }, { dryRun: true });
+    expect(dry.plan).toEqual([expect.objectContaining({ kind: 'delete', name: 'mdr-export', coverage: 'removed', reasonCode: 'not-wanted' })]);
+    expect(onVault(arm).sort()).toEqual(['mdr-export', 'mdr-siem']);
+
+    const run = await reconcileTenant(TENANT, { settings, registry, clients: arm.clients });
+    expect(run.result).toBe('succeeded');
+    expect(run.plan).toEqual([expect.objectContaining({ kind: 'delete', name: 'mdr-export', coverage: 'removed' })]);
+    expect(onVault(arm)).toEqual(['mdr-siem']); // the customer's, prefixed, pointing at their SIEM: untouched
+    expect((await registry.listCoverage(TENANT)).map((e) => e.state)).toEqual(['removed']);
+
+    arm.calls.length = 0;
+    const quiet = await reconcileTenant(TENANT, { settings, registry, clients: arm.clients });
+    expect(quiet.plan).toEqual([]);
+    expect(await registry.listCoverage(TENANT)).toEqual([]);
+    expect(arm.writes()).toEqual([]);
+  });
+
+  it('a resource discovery misses for a run while its option is on keeps ours', async () => {
+    const arm = fakeArm(state());
+    const registry = await seededRegistry([only({ keyVault: true })], [hub]);
+    await reconcileTenant(TENANT, { settings, registry, clients: arm.clients });
+    const resources = arm.state.resources;
+    arm.state.resources = [];
+    await reconcileTenant(TENANT, { settings, registry, clients: arm.clients });
+    expect(onVault(arm)).toEqual(['mdr-export']);
+    arm.state.resources = resources;
+  });
+
+  it('a removal that fails keeps the provenance, and the next run removes it', async () => {
+    const arm = fakeArm(state());
+    const registry = await seededRegistry([only({ keyVault: true })], [hub]);
+    await reconcileTenant(TENANT, { settings, registry, clients: arm.clients });
+    await turnOff(registry);
+    const monitor = await arm.clients.monitor(SUB);
+    const refusing = { ...arm.clients, monitor: async () => ({ ...monitor, diagnosticSettings: { ...monitor.diagnosticSettings, delete: async () => Promise.reject(Object.assign(new Error('Server busy'), { statusCode: 503 })) } }) } as unknown as AzureClients;
+    const failed = await reconcileTenant(TENANT, { settings, registry, clients: refusing });
+    expect(failed.plan).toEqual([expect.objectContaining({ coverage: 'failed', reasonCode: 'not-wanted' })]);
+    expect((await registry.listCoverage(TENANT))[0]).toMatchObject({ state: 'failed', ownedNames: ['mdr-export'] });
+    await reconcileTenant(TENANT, { settings, registry, clients: arm.clients });
+    expect(onVault(arm)).toEqual([]);
+  });
+});
