@@ -62,6 +62,7 @@ describe('azure-mdr template', () => {
   it('exits 2 naming the missing provider tenant', async () => {
     const x = io({ MDR_INGEST_PRINCIPAL_ID: env.MDR_INGEST_PRINCIPAL_ID });
     expect(await main(['template'], x.value)).toBe(2);
-    expect(x.err()).toMatch(/--provider-tenant \(or MDR_PROVIDER_TENANT_ID\) is missing/);
+    expect(x.err()).toMatch(/--provider-tenant \(or MDR_PROVIDER_TENANT_ID\) is missing: give a GUID/);
+    expect(x.err()).not.toContain('received undefined');
   });
 });

@@ -66,7 +66,9 @@ export const templateCommand: CliCommand = {
       const flag: Record<string, string> = { MDR_PROVIDER_TENANT_ID: '--provider-tenant', MDR_INGEST_PRINCIPAL_ID: '--principal-id', MDR_INGEST_PRINCIPAL_DISPLAY_NAME: '--principal-name', MDR_OFFER_NAME: '--offer-name', MDR_AUTOMATION_RESOURCE_GROUP: '--automation-rg', MDR_RESOURCE_PREFIX: '--prefix' };
       const msgs = parsed.error.issues.map((i) => {
         const k = String(i.path[0]);
-        return `${flag[k] ?? k} (or ${k}) ${raw[k] === undefined ? 'is missing' : 'is invalid'}: ${i.message}`;
+        // A missing value needs no schema wording ("expected string, received undefined"): say what to give.
+        if (raw[k] === undefined) return `${flag[k] ?? k} (or ${k}) is missing: ${k.endsWith('_ID') ? 'give a GUID' : 'give a value'}`;
+        return `${flag[k] ?? k} (or ${k}) is invalid: ${i.message}`;
       });
       throw new UsageError(msgs.join('; '));
     }
