@@ -119,7 +119,14 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
     // A PUT onboarded the tenant again while this DELETE ran: the newer intent wins. Hubs this DELETE removed after
     // the PUT had found them are put back, and nothing else is removed (the delegation stays).
     const current = (await deps.registry.getTenant(tenantId)) ?? tenant;
-    for (const region of current.regions) await ensureTenantHub({ ...deps, logger: log }, tenantId, region, current.regions.length);
+    for (const region of current.regions) {
+      try {
+        await ensureTenantHub({ ...deps, logger: log }, tenantId, region, current.regions.length);
+      } catch (e) {
+        // Reported, not thrown: the PUT that won (or its repeat) provisions it too.
+        failed.push({ resourceId: `event hub of region ${region}`, reason: `could not put the hub back: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
     appSettings = await syncIngestAppSettings({ ...deps, logger: log });
     delegation = notAttempted('the tenant was onboarded again (PUT) while it was being offboarded: its hubs and its delegation stay');
     tenant = current;
