@@ -4,6 +4,7 @@ import { consumerGroupsPerHub, hubTierViolations } from './eventHubTiers.js';
 import { ingestBindingsSchema } from './ingestBindings.js';
 import { GUID_PATTERN, LOWERCASE_GUID_PATTERN } from '../guid.js';
 import { appNameOf, SITE_ID_PATTERN } from '../azure/siteId.js';
+import { isKnownRegion, normalizeRegion } from '../azure/regions.js';
 
 /**
  * Every app setting the Function App reads, in one schema. Names are the app-setting names an operator
@@ -44,10 +45,58 @@ const csv = z
       .filter((x) => x.length > 0),
   );
 
-/** Six-field NCRONTAB as the Functions timer trigger expects ("{second} {minute} {hour} {day} {month} {day-of-week}"). */
-const ncrontab = z
-  .string()
-  .regex(/^\S+ \S+ \S+ \S+ \S+ \S+$/, 'expected a six-field NCRONTAB expression such as "0 */15 * * * *"');
+/**
+ * Six-field NCRONTAB as the Functions timer trigger expects ("{second} {minute} {hour} {day} {month} {day-of-week}",
+ * Microsoft Learn, "Timer trigger for Azure Functions", NCRONTAB expressions): each field `*`, a value, a range `a-b`,
+ * any of them stepped `/n`, or a comma list; months and weekdays also by their three-letter names. Checked here so a
+ * bad schedule stops the app at start with the setting named, instead of a timer the host does not index.
+ */
+const NCRONTAB_FIELDS: readonly { name: string; min: number; max: number; names?: readonly string[] }[] = [
+  { name: 'second', min: 0, max: 59 },
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  { name: 'day-of-week', min: 0, max: 6, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
+];
+
+export function ncrontabProblem(expr: string): string | undefined {
+  const fields = expr.trim().split(/\s+/);
+  if (fields.length !== 6) return `has ${fields.length} fields, not 6`;
+  for (let i = 0; i < 6; i++) {
+    const f = NCRONTAB_FIELDS[i]!;
+    const value = (v: string): number | undefined => {
+      const byName = f.names?.indexOf(v.toUpperCase()) ?? -1;
+      if (byName >= 0) return f.min + byName;
+      return /^\d{1,2}$/.test(v) ? Number(v) : undefined;
+    };
+    for (const part of fields[i]!.split(',')) {
+      const m = /^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:\/(\d{1,2}))?$/.exec(part);
+      if (!m) return `${f.name} field '${fields[i]}' is not *, a value, a range or a list`;
+      if (m[2] !== undefined && Number(m[2]) === 0) return `${f.name} field '${fields[i]}' steps by 0`;
+      if (m[1] === '*') continue;
+      const ends = m[1]!.split('-');
+      const from = value(ends[0]!);
+      const to = ends.length > 1 ? value(ends[1]!) : from;
+      if (from === undefined || to === undefined || from < f.min || to > f.max || from > to) return `${f.name} field '${fields[i]}' is outside ${f.min}-${f.max}${f.names ? ` (or ${f.names[0]}-${f.names.at(-1)})` : ''}`;
+    }
+  }
+  return undefined;
+}
+
+const ncrontab = z.string().superRefine((s, ctx) => {
+  const problem = ncrontabProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: `expected a six-field NCRONTAB expression such as "0 */15 * * * *": ${problem}` });
+});
+
+/** Azure region names, as the tenant requests take them: known, normalized (`West Europe` → westeurope), each once. */
+const regionList = csv
+  .transform((list) => list.map(normalizeRegion))
+  .superRefine((list, ctx) => {
+    const unknown = list.filter((r) => !isKnownRegion(r));
+    if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `unknown Azure region(s) ${unknown.join(', ')}; use names such as westeurope or eastus2` });
+    if (new Set(list).size !== list.length) ctx.addIssue({ code: 'custom', message: 'regions must not repeat' });
+  });
 
 
 const httpsUrl = z.url({ protocol: /^https$/, message: 'expected an https:// URL' }).transform((s) => s.replace(/\/+$/, ''));
@@ -110,7 +159,7 @@ export const envSchema = z.object({
   MDR_EH_POOL_TIER: z.enum(['Standard', 'Premium'], { message: "expected 'Standard' or 'Premium' (Dedicated needs an Event Hubs cluster, which this app does not provision)" }).default('Standard'),
   MDR_EH_POOL_CAPACITY: int(1, 1, 40),
   MDR_EH_POOL_GROWTH: bool(true),
-  MDR_EH_POOL_REGIONS: csv,
+  MDR_EH_POOL_REGIONS: regionList,
   // Per-tier limits are checked after parsing (eventHubTiers.ts): these ranges are the widest tier's.
   MDR_EH_PARTITION_COUNT: int(4, 1, 100),
   MDR_EH_RETENTION_HOURS: int(168, 1, 2160),
@@ -190,6 +239,10 @@ export function parseSettings(env: Record<string, string | undefined>) {
   const e = parsed.data;
 
   const tierProblems = hubTierViolations(e.MDR_EH_POOL_TIER, { partitionCount: e.MDR_EH_PARTITION_COUNT, retentionHours: e.MDR_EH_RETENTION_HOURS, consumerGroups: consumerGroupsPerHub(e.MDR_EH_CONSUMER_GROUP) });
+  // Premium is sold in 1, 2, 4, 8 or 16 processing units (Event Hubs tier limits: at most 16 PUs; azure-facts §Event
+  // Hubs); the 1-40 range is the Standard tier's throughput units.
+  if (e.MDR_EH_POOL_TIER === 'Premium' && ![1, 2, 4, 8, 16].includes(e.MDR_EH_POOL_CAPACITY))
+    tierProblems.push(`MDR_EH_POOL_CAPACITY is invalid: ${e.MDR_EH_POOL_CAPACITY} processing units; the Premium tier takes 1, 2, 4, 8 or 16`);
   if (tierProblems.length > 0) throw new ConfigError(`Invalid app settings: ${tierProblems.join('; ')}`);
 
   let cloud: { name: CloudName; armEndpoint: string; authorityHost: string; eventHubsSuffix: string; storageSuffix: string };

@@ -32,6 +32,8 @@ export const tenantRequestSchema = z
     entraWorkspaceIds: z
       .array(z.string().regex(WORKSPACE_ID, 'expected a Log Analytics workspace resource id /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>'))
       .max(20, 'at most 20 workspaces')
+      // ARM ids compare case-insensitively: one workspace twice would be two targets with one coverage key.
+      .refine((w) => new Set(w.map((x) => x.toLowerCase())).size === w.length, 'workspaces must not repeat (ids compare case-insensitively)')
       .optional(),
     options: tenantOptionsSchema.partial().strict().optional(),
   })

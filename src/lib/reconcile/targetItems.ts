@@ -47,7 +47,11 @@ export function targetItemsFor(tenant: TenantRecord, d: Discovery, automationRes
     const workspaces = d.resources.filter((r) => r.type === 'microsoft.operationalinsights/workspaces');
     // The tenant record names the workspaces holding Entra logs; without it, every delegated workspace.
     const chosen = tenant.entraWorkspaceIds.length > 0 ? tenant.entraWorkspaceIds : workspaces.map((w) => w.id);
+    // Once per workspace, however a stored record spells it (ids compare case-insensitively).
+    const seen = new Set<string>();
     for (const id of chosen) {
+      if (seen.has(id.toLowerCase())) continue;
+      seen.add(id.toLowerCase());
       const w = workspaces.find((x) => sameId(x.id, id));
       if (w) {
         const region = normalizeRegion(w.location);

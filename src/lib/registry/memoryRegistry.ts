@@ -26,7 +26,10 @@ export function createMemoryRegistry(): TenantRegistry {
     const current = map.get(key);
     if (value.etag === undefined) {
       if (current) throw new ConnectorError('conflict', `${what} ${key} already exists`, { statusCode: 409 });
-    } else if (!current || current.etag !== value.etag) {
+    } else if (!current) {
+      // As Table storage answers a conditional replace of a missing entity: ResourceNotFound, not a conflict.
+      throw new ConnectorError('not-found', `${what} ${key} does not exist (replace with an etag)`, { statusCode: 404 });
+    } else if (current.etag !== value.etag) {
       throw new ConnectorError('conflict', `${what} ${key} was changed by someone else (etag mismatch)`, { statusCode: 412 });
     }
     const stored = { ...clone(value), etag: nextEtag() };

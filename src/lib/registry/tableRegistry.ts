@@ -51,6 +51,30 @@ interface Row {
 /** Rows per entity-group transaction (Table service limit). */
 const TRANSACTION_ROWS = 100;
 
+/**
+ * Table storage caps a string property at 64 KiB (32K UTF-16 characters) and an entity at 1 MiB ("Understanding the
+ * Table service data model", Microsoft Learn). A record's JSON longer than one property is stored across `data`,
+ * `data1`, `data2`, … (a namespace of a large Premium pool lists ~1,600 tenants; an operation's result can list 60
+ * hubs); read back, the parts are joined in order. Replace-mode writes drop parts a shorter record no longer needs.
+ */
+const DATA_PART_CHARS = 30_000;
+const MAX_DATA_PARTS = 15;
+
+function withDataParts(row: Row): Row {
+  if (row.data.length <= DATA_PART_CHARS) return row;
+  const parts = Math.ceil(row.data.length / DATA_PART_CHARS);
+  if (parts > MAX_DATA_PARTS) throw new ConnectorError('capacity', `registry row ${row.partitionKey}/${row.rowKey} would hold ${row.data.length} characters, over the ${MAX_DATA_PARTS * DATA_PART_CHARS} one Table storage entity takes`);
+  const out: Row = { ...row, data: row.data.slice(0, DATA_PART_CHARS) };
+  for (let i = 1; i < parts; i++) out[`data${i}`] = row.data.slice(i * DATA_PART_CHARS, (i + 1) * DATA_PART_CHARS);
+  return out;
+}
+
+function joinedData(e: Record<string, unknown>): string {
+  let data = typeof e.data === 'string' ? e.data : '';
+  for (let i = 1; typeof e[`data${i}`] === 'string'; i++) data += e[`data${i}`] as string;
+  return data;
+}
+
 const rowKeyOf = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export function createTableRegistry(opts: {
@@ -110,7 +134,7 @@ export function createTableRegistry(opts: {
   function decode<S extends z.ZodType>(schema: S, e: TableEntityResult<Row>, name: string): z.infer<S> & { etag?: string } {
     let json: unknown;
     try {
-      json = JSON.parse(e.data);
+      json = JSON.parse(joinedData(e));
     } catch {
       throw new ConnectorError('permanent', `${name} entity ${e.partitionKey}/${e.rowKey} holds invalid JSON`);
     }
@@ -123,7 +147,8 @@ export function createTableRegistry(opts: {
   async function conditionalPut(name: string, row: Row, etag: string | undefined): Promise<string> {
     const client = await table(name);
     try {
-      const res = etag === undefined ? await client.createEntity(row) : await client.updateEntity(row, 'Replace', { etag });
+      const entity = withDataParts(row);
+      const res = etag === undefined ? await client.createEntity(entity) : await client.updateEntity(entity, 'Replace', { etag });
       if (!res.etag) throw new ConnectorError('transient', `write ${name}: the service returned no etag`);
       return res.etag;
     } catch (e) {
@@ -134,7 +159,7 @@ export function createTableRegistry(opts: {
   async function upsert(name: string, row: Row): Promise<void> {
     const client = await table(name);
     try {
-      await client.upsertEntity(row, 'Replace');
+      await client.upsertEntity(withDataParts(row), 'Replace');
     } catch (e) {
       throw storageError(e, `upsert ${name} ${row.partitionKey}/${row.rowKey}`);
     }
@@ -147,9 +172,15 @@ export function createTableRegistry(opts: {
   async function upsertAll(name: string, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
     const client = await table(name);
-    const byPartition = new Map<string, Row[]>();
-    for (const r of rows) byPartition.set(r.partitionKey, [...(byPartition.get(r.partitionKey) ?? []), r]);
-    for (const [pk, group] of byPartition) {
+    // One row per key, the last given (a transaction refuses a key twice; the memory registry keeps the last too).
+    const byPartition = new Map<string, Map<string, Row>>();
+    for (const r of rows) {
+      let m = byPartition.get(r.partitionKey);
+      if (!m) byPartition.set(r.partitionKey, (m = new Map()));
+      m.set(r.rowKey, withDataParts(r));
+    }
+    for (const [pk, keyed] of byPartition) {
+      const group = [...keyed.values()];
       for (let i = 0; i < group.length; i += TRANSACTION_ROWS) {
         try {
           await client.submitTransaction(group.slice(i, i + TRANSACTION_ROWS).map((r) => ['upsert', r, 'Replace'] as const));

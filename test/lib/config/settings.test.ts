@@ -137,3 +137,30 @@ describe('fleet settings', () => {
     expect(errorOf({ ...base, MDR_INGEST_APP_MAX_HUBS: '361' }).message).toMatch(/MDR_INGEST_APP_MAX_HUBS is invalid: expected a whole number from 1 to 360/);
   });
 });
+
+/** Found in review (2026-12-03): both settings accepted values that only failed later, far from where they were set. */
+describe('settings that used to pass unchecked', () => {
+  it('MDR_EH_POOL_REGIONS: names are normalized; unknown or repeated ones stop the app naming the setting', () => {
+    expect(parseSettings({ ...base, MDR_EH_POOL_REGIONS: 'West Europe, northeurope' }).pool.regions).toEqual(['westeurope', 'northeurope']);
+    expect(errorOf({ ...base, MDR_EH_POOL_REGIONS: 'westeurop' }).message).toMatch(/MDR_EH_POOL_REGIONS.*unknown Azure region\(s\) westeurop/);
+    expect(errorOf({ ...base, MDR_EH_POOL_REGIONS: 'westeurope,West Europe' }).message).toMatch(/MDR_EH_POOL_REGIONS.*must not repeat/);
+  });
+
+  it('MDR_RECONCILE_SCHEDULE / MDR_HEALTH_SCHEDULE: six NCRONTAB fields, each in its range', () => {
+    for (const ok of ['0 */15 * * * *', '0 0 9-17 * * MON-FRI', '30 5 0 1,15 JAN-MAR,DEC 0-6', '0 0 */2 * * *']) expect(parseSettings({ ...base, MDR_RECONCILE_SCHEDULE: ok }).reconcile.schedule).toBe(ok);
+    for (const [bad, why] of [
+      ['every five minutes past the hour', /second field 'every'/],
+      ['0 */15 * * * MON-FRY', /day-of-week field/],
+      ['99 99 99 99 99 99', /second field '99' is outside 0-59/],
+      ['0 */15 * * *', /has 5 fields/],
+      ['0 */0 * * * *', /steps by 0/],
+    ] as const) expect(errorOf({ ...base, MDR_HEALTH_SCHEDULE: bad }).message, bad).toMatch(new RegExp(`MDR_HEALTH_SCHEDULE.*${why.source}`));
+  });
+
+  it('MDR_EH_POOL_CAPACITY on Premium: 1, 2, 4, 8 or 16 processing units', () => {
+    expect(parseSettings({ ...base, MDR_EH_POOL_TIER: 'Premium', MDR_EH_POOL_CAPACITY: '16' }).pool.capacity).toBe(16);
+    expect(errorOf({ ...base, MDR_EH_POOL_TIER: 'Premium', MDR_EH_POOL_CAPACITY: '40' }).message).toMatch(/MDR_EH_POOL_CAPACITY is invalid: 40 processing units/);
+    expect(parseSettings({ ...base, MDR_EH_POOL_CAPACITY: '40' }).pool.capacity).toBe(40);
+  });
+});
+

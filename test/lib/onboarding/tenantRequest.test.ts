@@ -49,4 +49,10 @@ describe('parseTenantRequest', () => {
     const fields = problemsOf(T, { displayName: 'x'.repeat(129), regions: ['westeurope', 'westeurope'] }).map((p) => p.field);
     expect(fields.sort()).toEqual(['displayName', 'regions']);
   });
+
+  it('rejects one Entra workspace listed twice, however its id is cased (found in review: it broke every reconcile of the tenant)', () => {
+    const ws = '/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/sec/providers/Microsoft.OperationalInsights/workspaces/ws-core';
+    expect(problemsOf(T, { displayName: 'x', entraWorkspaceIds: [ws, ws.toLowerCase()] })).toEqual([{ field: 'entraWorkspaceIds', message: expect.stringContaining('must not repeat') }]);
+  });
 });
+

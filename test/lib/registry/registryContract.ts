@@ -70,6 +70,42 @@ export function registryContract(name: string, make: () => Promise<{ registry: T
       }
     });
 
+    it('refuses a replace by etag of a row that does not exist as not-found, in memory as on Table storage', async () => {
+      const { registry, done } = await make();
+      try {
+        await expect(registry.putTenant({ ...tenantRecord(tid(9)), etag: 'W/"datetime\'2026-01-01T00%3A00%3A00Z\'"' })).rejects.toMatchObject({ kind: 'not-found' });
+      } finally {
+        await done?.();
+      }
+    });
+
+    it('round-trips a record longer than one Table string property (a Premium namespace of 1,600 tenants), and shrinks it again', async () => {
+      const { registry, done } = await make();
+      try {
+        const tenants = Array.from({ length: 1600 }, (_, i) => tid(i));
+        const ns = { region: 'westeurope', namespace: 'mdr-ingest-westeurope-01', namespaceId: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.EventHub/namespaces/mdr-ingest-westeurope-01', tier: 'Premium' as const, maxHubs: 1600, hubCount: 1600, tenants, state: 'ready' as const };
+        expect(JSON.stringify(ns).length).toBeGreaterThan(32 * 1024); // over one Table string property (64 KiB of UTF-16)
+        const stored = await registry.putNamespace(ns);
+        expect((await registry.listNamespaces('westeurope'))[0]?.tenants).toEqual(tenants);
+        await registry.putNamespace({ ...stored, tenants: [tid(1)], hubCount: 1 });
+        expect((await registry.listNamespaces('westeurope'))[0]?.tenants).toEqual([tid(1)]);
+      } finally {
+        await done?.();
+      }
+    });
+
+    it('keeps the last of two coverage entries with one key (ids differing in case) instead of refusing the write', async () => {
+      const { registry, done } = await make();
+      try {
+        const ws = '/subscriptions/s1/resourceGroups/sec/providers/Microsoft.OperationalInsights/workspaces/ws';
+        const entry = (resourceId: string, state: 'created' | 'streaming') => ({ tenantId: tid(1), resourceId, target: 'entra-data-export' as const, subscriptionId: 's1', region: 'westeurope', state, updatedAt: '2026-01-01T00:00:00Z' });
+        await registry.putCoverage(tid(1), [entry(ws, 'created'), entry(ws.toLowerCase(), 'streaming')], { replaceAll: true });
+        expect((await registry.listCoverage(tid(1))).map((e) => e.state)).toEqual(['streaming']);
+      } finally {
+        await done?.();
+      }
+    });
+
     it('stores hubs per tenant and region, and deletes them idempotently', async () => {
       const { registry, done } = await make();
       try {
