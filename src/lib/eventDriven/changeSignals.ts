@@ -115,6 +115,11 @@ export function mayBeChangeSignal(ev: OcsfEvent): boolean {
 }
 
 /** The signal of one event, or undefined when it is none of the changes above (or fails a boundary check). */
+/** How long before its arrival a change may have happened and still count as evidence (delivery delays, host retries). */
+export const EVIDENCE_MAX_AGE_MS = 6 * 3_600_000;
+/** Clock skew allowed between the sender and us. */
+export const EVIDENCE_MAX_AHEAD_MS = 5 * 60_000;
+
 export function changeSignalOf(ev: OcsfEvent, ctx: SignalContext): ChangeSignal | undefined {
   if (!mayBeChangeSignal(ev)) return undefined;
   if (typeof ev.metadata.tenant_uid !== 'string' || ev.metadata.tenant_uid.toLowerCase() !== ctx.tenantId.toLowerCase()) return undefined;
@@ -159,7 +164,12 @@ export function changeSignalOf(ev: OcsfEvent, ctx: SignalContext): ChangeSignal 
     correlationId: isObj(api?.request) ? text(api.request.uid, 128) : undefined,
     originalUid: text(ev.metadata.original_event_uid, 128),
   };
-  // Evidence that does not fit its schema (an absurdly long name) is dropped; the target is still reconciled.
+  // Evidence that does not fit its schema (an absurdly long name) is dropped; the target is still reconciled. So is
+  // evidence dated far from when it arrived: the record's time is the sender's word, the ingest time is ours, and an
+  // activity-log record reaches the hub minutes after the change (Azure Monitor: typically 3-20 minutes). A back- or
+  // future-dated record must not match a repair it has nothing to do with, nor outrank real evidence.
+  const processed = typeof ev.metadata.processed_time === 'number' ? ev.metadata.processed_time : undefined;
+  if (processed !== undefined && (ev.time < processed - EVIDENCE_MAX_AGE_MS || ev.time > processed + EVIDENCE_MAX_AHEAD_MS)) return { uid, subscriptionId: sub, resourceId: object.on };
   const checked = tamperEvidenceSchema.safeParse(dropUndefined(evidence));
   return { uid, subscriptionId: sub, resourceId: object.on, ...(checked.success ? { evidence: checked.data } : {}) };
 }

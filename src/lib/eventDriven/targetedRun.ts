@@ -38,7 +38,6 @@ export interface TargetedRunResult {
 export const UNSEEN_RETRY_SECONDS = 60;
 
 const REPAIRS = new Set<PlannedAction['kind']>(['create', 'update']);
-const REPAIRED_STATES = new Set<CoverageEntry['state']>(['repaired', 'created']);
 
 /**
  * Was this change undone by us? Yes when this run re-created or updated an object of that name on that target
@@ -50,10 +49,14 @@ const REPAIRED_STATES = new Set<CoverageEntry['state']>(['repaired', 'created'])
 export function repairOf(e: TamperEvidence, plan: readonly PlannedAction[], before: readonly CoverageEntry[], self: ReadonlySet<string>, now: number): TamperRepair | undefined {
   if ((e.caller?.uid && self.has(e.caller.uid)) || (e.caller?.appId && self.has(e.caller.appId))) return undefined;
   const name = e.objectName.toLowerCase();
-  const a = plan.find((x) => REPAIRS.has(x.kind) && sameId(x.resourceId, e.on) && x.name.toLowerCase() === name);
+  // Only what undid a change to an object of ours: an update, or a re-creation (the plan says `repaired`, or the ledger
+  // held that name). A first creation, however a record names it, undoes nothing.
+  const ownedBefore = (resourceId: string) => before.some((x) => sameId(x.resourceId, resourceId) && (x.ownedNames ?? []).some((n) => n.toLowerCase().split('/').pop() === name));
+  const a = plan.find((x) => REPAIRS.has(x.kind) && sameId(x.resourceId, e.on) && x.name.toLowerCase() === name && (x.kind === 'update' || x.coverage === 'repaired' || ownedBefore(x.resourceId)));
   if (a) return { target: a.target, resourceId: a.resourceId, subscriptionId: a.subscriptionId, name: a.name, reason: a.reason, at: now, now: true };
   if (self.size === 0) return undefined;
-  const prev = before.find((x) => sameId(x.resourceId, e.on) && REPAIRED_STATES.has(x.state) && x.settingName?.toLowerCase() === name && x.wroteAt !== undefined && Date.parse(x.wroteAt) >= e.at);
+  // `repaired` only: a `created` entry is a first creation, which no earlier change can have needed.
+  const prev = before.find((x) => sameId(x.resourceId, e.on) && x.state === 'repaired' && x.settingName?.toLowerCase() === name && x.wroteAt !== undefined && Date.parse(x.wroteAt) >= e.at);
   if (prev) return { target: prev.target, resourceId: prev.resourceId, subscriptionId: prev.subscriptionId, name: prev.settingName!, reason: prev.detail ?? prev.state, at: Date.parse(prev.wroteAt!), now: false };
   return undefined;
 }
