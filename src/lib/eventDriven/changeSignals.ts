@@ -39,6 +39,8 @@ export const tamperEvidenceSchema = z
       .optional(),
     callerIp: z.string().max(64).optional(),
     correlationId: z.string().max(128).optional(),
+    /** The object's name carries our resource prefix: kept first when evidence must be trimmed. */
+    ours: z.boolean().optional(),
     /** The record's own id (eventDataId). */
     originalUid: z.string().max(128).optional(),
   })
@@ -65,6 +67,8 @@ export interface SignalContext {
   self: ReadonlySet<string>;
   /** settings.provider.automationResourceGroup: the resource group holding the Defender export. */
   automationResourceGroup: string;
+  /** settings.prefix (MDR_RESOURCE_PREFIX): evidence about objects so named is kept before any other. */
+  prefix?: string | undefined;
 }
 
 const WATCHED_WRITES = new Map<string, RegExp>([
@@ -163,6 +167,7 @@ export function changeSignalOf(ev: OcsfEvent, ctx: SignalContext): ChangeSignal 
     callerIp: isObj(ev.src_endpoint) ? text(ev.src_endpoint.ip, 64) : undefined,
     correlationId: isObj(api?.request) ? text(api.request.uid, 128) : undefined,
     originalUid: text(ev.metadata.original_event_uid, 128),
+    ...(ctx.prefix && object.name.toLowerCase().startsWith(`${ctx.prefix.toLowerCase()}-`) ? { ours: true } : {}),
   };
   // Evidence that does not fit its schema (an absurdly long name) is dropped; the target is still reconciled. So is
   // evidence dated far from when it arrived: the record's time is the sender's word, the ingest time is ours, and an

@@ -37,7 +37,7 @@ export function eventDrivenStores(services: Pick<AppServices, 'settings' | 'stor
 /** The ingest handler's `onEvents` for one hub binding, or undefined when event-driven coverage is off. */
 export function ingestChangeHook(services: Pick<AppServices, 'settings' | 'storage'>, stores: EventDrivenStores | undefined, tenantId: string) {
   if (!services.settings.eventDriven.enabled || !stores) return undefined;
-  return createIngestChangeHook({ tenantId, sink: stores.sink, self: stores.self, automationResourceGroup: services.settings.provider.automationResourceGroup });
+  return createIngestChangeHook({ tenantId, sink: stores.sink, self: stores.self, automationResourceGroup: services.settings.provider.automationResourceGroup, prefix: services.settings.prefix });
 }
 
 /**

@@ -8,10 +8,10 @@ import type { SignalSink } from './signalSink.js';
  * telemetry is the primary job and is already written, and the reconcile timer stays the backstop, so a Table or
  * Queue outage costs event-driven latency, not data (logged as `eventDriven.signalsFailed`).
  */
-export function createIngestChangeHook(deps: { tenantId: string; sink: SignalSink; self: ReadonlySet<string>; automationResourceGroup: string }) {
+export function createIngestChangeHook(deps: { tenantId: string; sink: SignalSink; self: ReadonlySet<string>; automationResourceGroup: string; prefix?: string }) {
   return async (events: readonly OcsfEvent[], subscriptionIds: readonly string[], context: InvocationContext): Promise<void> => {
     try {
-      const r = await deps.sink(deps.tenantId, events, { knownSubscriptions: new Set(subscriptionIds.map((s) => s.toLowerCase())), self: deps.self, automationResourceGroup: deps.automationResourceGroup });
+      const r = await deps.sink(deps.tenantId, events, { knownSubscriptions: new Set(subscriptionIds.map((s) => s.toLowerCase())), self: deps.self, automationResourceGroup: deps.automationResourceGroup, prefix: deps.prefix });
       if (r.signals > 0) contextLogger(context, { tenantId: deps.tenantId }).info('eventDriven.signals', { signals: r.signals, taken: r.taken, duplicates: r.duplicates, newItem: r.send?.itemId });
     } catch (e) {
       contextLogger(context, { tenantId: deps.tenantId }).error('eventDriven.signalsFailed', { error: e instanceof Error ? e.message : String(e) });

@@ -88,11 +88,15 @@ export function mergeWork(a: Work, b: Work): Work {
   return { scope: mergeScopes(a.scope, b.scope), evidence: pickEvidence(a.evidence, b.evidence) };
 }
 
-/** Evidence kept when there is more than MAX_EVIDENCE: deletes first (the blinding move), then the latest. */
+/**
+ * Evidence kept when there is more than MAX_EVIDENCE: about objects named as ours first (a flood of records about
+ * anything else cannot push out the one that matters), then deletes (the blinding move), then the latest.
+ */
 function pickEvidence(a: readonly TamperEvidence[], b: readonly TamperEvidence[]): TamperEvidence[] {
   const byUid = new Map<string, TamperEvidence>();
   for (const e of [...a, ...b]) byUid.set(e.uid, e);
-  return [...byUid.values()].sort((x, y) => (x.kind === y.kind ? y.at - x.at : x.kind === 'delete' ? -1 : 1)).slice(0, MAX_EVIDENCE);
+  const rank = (e: TamperEvidence) => (e.ours ? 0 : 2) + (e.kind === 'delete' ? 0 : 1);
+  return [...byUid.values()].sort((x, y) => rank(x) - rank(y) || y.at - x.at).slice(0, MAX_EVIDENCE);
 }
 
 function pruneSeen(seen: Readonly<Record<string, number>>, now: number): Record<string, number> {
