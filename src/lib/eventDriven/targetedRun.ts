@@ -36,6 +36,8 @@ export interface TargetedRunResult {
 
 /** Resource Graph shows 95% of changes within 30 s (Azure/azure-dev#540, quoting the service's target): retry after a minute. */
 export const UNSEEN_RETRY_SECONDS = 60;
+/** A repair that failed is tried again after the SDK's own retries gave up: give the service five minutes. */
+export const REPAIR_RETRY_SECONDS = 300;
 
 const REPAIRS = new Set<PlannedAction['kind']>(['create', 'update']);
 
@@ -85,6 +87,20 @@ export async function runTargetedWorkItem(tenant: TenantRecord, item: TargetedWo
     if (deps.writeFindings) await deps.writeFindings(tenant.tenantId, findings.map((f) => f.event));
     await recordTamper(tenant.tenantId, findings, deps);
     for (const f of findings) log.warn('eventDriven.tamper', { findingUid: f.event.metadata.uid, operation: f.evidence.operation, object: f.evidence.objectId, caller: f.evidence.caller?.name ?? f.evidence.caller?.uid, callerIp: f.evidence.callerIp, repairedNow: f.repair.now });
+  }
+
+  // Evidence on a target this run could not repair (a 5xx after the SDK's retries, a refusal): the finding waits for the
+  // repair, so the evidence goes back on the queue once, with its target; a second failure is logged as an error, as
+  // is nothing to requeue with. Otherwise the timer's later repair would raise no finding and the evidence would be lost.
+  const failedOn = report.plan.filter((a) => a.coverage === 'failed' || a.coverage === 'forbidden');
+  const stuck = work.evidence.filter((e) => failedOn.some((a) => sameId(a.resourceId, e.on)) && !findings.some((f) => f.evidence.uid === e.uid));
+  if (stuck.length > 0) {
+    if (item.attempt !== 2 && deps.requeue) {
+      const retry = { scope: { ...emptyScope(), resourceIds: [...new Set(stuck.map((e) => e.on))] }, evidence: stuck };
+      await deps.requeue.send(targetedMessage(tenant.tenantId, { itemId: `${item.itemId.slice(0, 62)}f2`, work: retry }, 2), REPAIR_RETRY_SECONDS);
+      log.warn('eventDriven.repairRetryQueued', { evidence: stuck.length, targets: retry.scope.resourceIds.length });
+    } else
+      log.error('eventDriven.tamperUnrepaired', { evidence: stuck.map((e) => ({ operation: e.operation, object: e.objectId, caller: e.caller?.name ?? e.caller?.uid, at: new Date(e.at).toISOString() })), reasons: failedOn.map((a) => a.detail ?? a.reason) });
   }
 
   // Named resources without a target in the plan: not (yet) in Resource Graph, or deleted since. One retry.

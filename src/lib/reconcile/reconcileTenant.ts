@@ -214,7 +214,8 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
   // The previous ledger tells a first creation from a re-creation after someone deleted ours (drift → repaired).
   const [ledger, storedHubs] = await stored;
   previous = new Map(ledger.map((e) => [coverageKey(e), e]));
-  const wasStreaming = new Set([...previous].filter(([, e]) => STREAMING.has(e.state)).map(([k]) => k));
+  // Also an entry whose last run failed while objects of ours were there (its provenance): re-creating ours is a repair.
+  const wasStreaming = new Set([...previous].filter(([, e]) => STREAMING.has(e.state) || (e.state === 'failed' && (e.ownedNames?.length ?? 0) > 0)).map(([k]) => k));
   const { items, blocked } = scopeTargets(targetItemsFor(tenant, discovery, settings.provider.automationResourceGroup), opts.targeted, ledger);
   const hubs = new Map<string, HubAssignment>();
   for (const h of storedHubs) if (h.state === 'ready') hubs.set(normalizeRegion(h.region), h);
