@@ -38,7 +38,6 @@ export interface RebalancePlan {
 export function planRebalance(apps: readonly IngestAppRecord[], maxHubs: number, req: RebalanceRequest): RebalancePlan {
   const load = new Map(apps.map((a) => [a.name, [...a.hubs]]));
   const active = apps.filter((a) => a.state === 'active').map((a) => a.name).sort();
-  const holderOf = (key: string) => apps.find((a) => a.hubs.includes(key))?.name;
   const moves: HubMove[] = [];
   const unplaced: string[] = [];
   const place = (key: string, from: string, exclude: string): string | undefined => {
@@ -53,14 +52,19 @@ export function planRebalance(apps: readonly IngestAppRecord[], maxHubs: number,
 
   if (req.kind === 'move') {
     const key = hubKey(req.tenantId, req.region);
-    const from = holderOf(key);
-    if (!from) throw new ConnectorError('not-found', `no ingest app holds ${key}`);
+    // Every holder: a move that stopped after its make step leaves the hub in two apps, and running it again (what
+    // health advises) must finish it, releasing the hub from every app but the target.
+    const holders = apps.filter((a) => a.hubs.includes(key)).map((a) => a.name);
+    if (holders.length === 0) throw new ConnectorError('not-found', `no ingest app holds ${key}`);
     const target = apps.find((a) => a.name === req.to);
     if (!target) throw new ConnectorError('not-found', `ingest app ${req.to} is not in the registry (is it in MDR_INGEST_APPS?)`);
-    if (from === req.to) return { moves: [], unplaced: [] };
-    if (target.state !== 'active') throw new ConnectorError('validation', `ingest app ${req.to} is draining: it takes no new hubs`);
-    if (target.hubs.length >= maxHubs) throw new ConnectorError('capacity', `ingest app ${req.to} is full (${target.hubs.length} of ${maxHubs} hubs)`);
-    return { moves: [{ ...parseHubKey(key), from, to: req.to }], unplaced: [] };
+    const others = holders.filter((n) => n !== req.to);
+    if (others.length === 0) return { moves: [], unplaced: [] };
+    if (!target.hubs.includes(key)) {
+      if (target.state !== 'active') throw new ConnectorError('validation', `ingest app ${req.to} is draining: it takes no new hubs`);
+      if (target.hubs.length >= maxHubs) throw new ConnectorError('capacity', `ingest app ${req.to} is full (${target.hubs.length} of ${maxHubs} hubs)`);
+    }
+    return { moves: others.map((from) => ({ ...parseHubKey(key), from, to: req.to })), unplaced: [] };
   }
 
   if (req.kind === 'drain') {
@@ -110,7 +114,7 @@ export interface RebalanceResult extends RebalancePlan {
   /** Settings writes, in order: the new owners first, then the old ones. */
   synced: AppSyncResult[];
   /** Per moved hub, its checkpoints before and after the move (when a checkpoint container was given). */
-  checkpoints: { hub: string; before: PartitionCheckpoint[]; after: PartitionCheckpoint[] }[];
+  checkpoints: { hub: string; before: PartitionCheckpoint[]; after: PartitionCheckpoint[]; unreadable?: string }[];
 }
 
 export interface RebalanceDeps extends SyncDeps {
@@ -129,9 +133,19 @@ export async function rebalanceIngest(deps: RebalanceDeps, req: RebalanceRequest
   const hubs = await deps.registry.listHubs();
   const hubOf = (m: HubMove) => hubs.find((h) => h.tenantId === m.tenantId && h.region === m.region);
   const before = new Map<string, PartitionCheckpoint[]>();
-  const readFor = async (m: HubMove) => {
+  const unreadable = new Map<string, string>();
+  // Checkpoints are reported, never required: without read access to their container the move still goes ahead.
+  const readFor = async (m: HubMove): Promise<PartitionCheckpoint[]> => {
     const h = hubOf(m);
-    return deps.checkpoints && h ? readCheckpoints(deps.checkpoints, `${h.namespace}.${deps.settings.cloud.eventHubsSuffix}`, h.hub, h.consumerGroup) : [];
+    if (!deps.checkpoints || !h) return [];
+    try {
+      return await readCheckpoints(deps.checkpoints, `${h.namespace}.${deps.settings.cloud.eventHubsSuffix}`, h.hub, h.consumerGroup);
+    } catch (e) {
+      const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]!; // the service appends request ids on more lines
+      unreadable.set(hubKey(m.tenantId, m.region), why);
+      log.warn('fleet.checkpoints_unreadable', { hub: hubKey(m.tenantId, m.region), error: why });
+      return [];
+    }
   };
   for (const m of plan.moves) before.set(hubKey(m.tenantId, m.region), await readFor(m));
 
@@ -150,7 +164,9 @@ export async function rebalanceIngest(deps: RebalanceDeps, req: RebalanceRequest
 
   for (const m of plan.moves) {
     const key = hubKey(m.tenantId, m.region);
-    result.checkpoints.push({ hub: key, before: before.get(key) ?? [], after: await readFor(m) });
+    const after = await readFor(m);
+    const why = unreadable.get(key);
+    result.checkpoints.push({ hub: key, before: before.get(key) ?? [], after, ...(why ? { unreadable: why } : {}) });
   }
   return result;
 }

@@ -54,6 +54,15 @@ describe('planRebalance', () => {
 });
 
 describe('fleetCapacity', () => {
+  it('finishes a move cut short after its make step: run again, it releases the hub from every app but the target (found in review, 2026-12-03)', () => {
+    const k = hubKey(tid(1), 'westeurope');
+    // The target sorts first: before, the holder found was the target itself, and the move was "nothing to do".
+    expect(planRebalance([app('a', [k]), app('b', [k, ...keys(2, 1)])], 10, { kind: 'move', tenantId: tid(1), region: 'westeurope', to: 'a' }).moves).toEqual([{ tenantId: tid(1), region: 'westeurope', from: 'b', to: 'a' }]);
+    // The target sorts last and is at its limit counting the hub it already holds: before, refused as full.
+    expect(planRebalance([app('a', [k]), app('b', [k])], 1, { kind: 'move', tenantId: tid(1), region: 'westeurope', to: 'b' }).moves).toEqual([{ tenantId: tid(1), region: 'westeurope', from: 'a', to: 'b' }]);
+    expect(planRebalance([app('a', [k]), app('b')], 10, { kind: 'move', tenantId: tid(1), region: 'westeurope', to: 'a' }).moves).toEqual([]);
+  });
+
   it('counts slots of active apps, says FULL with the way out, and lists hubs no app reads', () => {
     const f = fleetCapacity([app('a', keys(1, 2)), app('b', keys(3, 2)), app('old', keys(9, 1), 'draining')], [hub(1), hub(2), hub(3), hub(4), hub(9), hub(5), hub(6, 'westeurope', 'provisioning')], 2);
     expect(f).toMatchObject({ capacity: 4, used: 4, free: 0, full: true, unassigned: [hubKey(tid(5), 'westeurope')] });
