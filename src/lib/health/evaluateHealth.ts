@@ -111,6 +111,8 @@ export const STALL_MINUTES = 30;
  * written at most every PROGRESS_INTERVAL_MS, plus time to process a batch.
  */
 const STALL_PENDING_MS = PROGRESS_INTERVAL_MS + 5 * MINUTE;
+/** More events than one batch of the trigger (maxEventBatchSize, 100 by default) waiting is a backlog, however new. */
+const STALL_BACKLOG_EVENTS = 100;
 const SILENT_HUB: ReadonlySet<HubVerdict> = new Set<HubVerdict>(['silent', 'never-seen']);
 const isNotOk = (v: SourceVerdict): boolean => v !== 'ok';
 
@@ -135,7 +137,11 @@ export function stalledPartitionsOf(o: HubObservation, progress: readonly Partit
     const pr = progress.find((x) => x.partitionId === p.partitionId && x.hub === o.hub.hub && x.namespace.toLowerCase() === o.hub.namespace.toLowerCase());
     const at = parseTime(pr?.at);
     if (!pr || at === undefined) continue;
-    if (now - at > STALL_MINUTES * MINUTE && p.lastEnqueuedOnUtc.getTime() - at > STALL_PENDING_MS)
+    // And the waiting events have waited: the newest for STALL_PENDING_MS, or more than a batch of them queued up. A
+    // partition idle for hours whose first new event arrived seconds ago is not stalled (found in review).
+    const backlog = pr.sequenceNumber === undefined ? undefined : p.lastEnqueuedSequenceNumber - pr.sequenceNumber;
+    const waited = now - p.lastEnqueuedOnUtc.getTime() > STALL_PENDING_MS || backlog === undefined || backlog > STALL_BACKLOG_EVENTS;
+    if (now - at > STALL_MINUTES * MINUTE && p.lastEnqueuedOnUtc.getTime() - at > STALL_PENDING_MS && waited)
       out.push({ partitionId: p.partitionId, progressAt: iso(at), progressSequenceNumber: pr.sequenceNumber, lastEnqueuedOnUtc: iso(p.lastEnqueuedOnUtc.getTime()), lastEnqueuedSequenceNumber: p.lastEnqueuedSequenceNumber });
   }
   return out;
@@ -265,6 +271,10 @@ export function evaluateHealth(input: EvaluateHealthInput): TenantHealth {
   const verdictOf = new Map(sources.map((s) => [s.source, s]));
   const entryHealth: EntryHealth[] = expecting.map((e) => {
     const own = TARGET_SOURCES[e.target].sources.map((s) => verdictOf.get(s)!);
+    // A setting within its own grace is not due yet, whatever the other entries of its source say.
+    const start = NEW_SETTING_STATES.has(e.state) ? parseTime(e.updatedAt) : undefined;
+    if (start !== undefined && now <= start + graceMs)
+      return { target: e.target, resourceId: e.resourceId, subscriptionId: e.subscriptionId, region: e.region, from: e.state, to: e.state, reason: `new setting: data due by ${iso(start + graceMs)}` };
     // Data waiting in a stalled hub is ours to get through, not the customer's silence: the ledger keeps its state.
     if (hubOf(e)?.health.verdict === 'stalled') return { target: e.target, resourceId: e.resourceId, subscriptionId: e.subscriptionId, region: e.region, from: e.state, to: e.state, reason: 'ingest stalled on its hub' };
     // Any one source of an export arriving proves the export works (Entra export carries sign-in and audit tables).

@@ -19,7 +19,7 @@ import { ownsTenantLevelEntries, targetItemsFor, wantedByConfig } from './target
 export type EnsureHub = (tenant: TenantRecord, region: string) => Promise<HubAssignment | undefined>;
 
 export interface ReconcileDeps {
-  settings: Pick<Settings, 'prefix' | 'reconcile' | 'provider' | 'pool'>;
+  settings: Pick<Settings, 'prefix' | 'reconcile' | 'provider' | 'pool'> & Partial<Pick<Settings, 'health'>>;
   registry: TenantRegistry;
   clients: AzureClients;
   logger?: Logger;
@@ -466,12 +466,15 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
 
   async function record(r: ReconcileReport): Promise<void> {
     const at = now().toISOString();
+    // The grace health gives a new setting (evaluateHealth: the silence threshold, at least 90 minutes): the ledger
+    // keeps `created` / `repaired` as long, or health would measure a new setting from its hub's age instead.
+    const graceMs = Math.max(NEW_SETTING_GRACE_MS, (settings.health?.silenceThresholdMinutes ?? 0) * 60_000);
     if (r.plan.length > 0 || (!opts.subscriptionIds && !opts.targeted)) {
       const entries: CoverageEntry[] = r.plan.map((a) => {
         const key = coverageKey(a);
         const prev = previous?.get(key);
         // A vouched target keeps its entry; only the ledger's own clock moves it on (a `created` past its grace).
-        if (trusted.has(key) && prev) return carryOver(prev, a.coverage === 'streaming' ? { ...prev, state: 'streaming', detail: undefined, updatedAt: at } : prev, now());
+        if (trusted.has(key) && prev) return carryOver(prev, a.coverage === 'streaming' ? { ...prev, state: 'streaming', detail: undefined, updatedAt: at } : prev, now(), graceMs);
         const owned = provenance.get(key) ?? prev?.ownedNames;
         const next: CoverageEntry = {
           ...pickObservation(prev, observations.get(key)),
@@ -489,7 +492,7 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
           updatedAt: at,
           ...(prev?.tamper ? { tamper: prev.tamper } : {}),
         };
-        return carryOver(prev, next, now());
+        return carryOver(prev, next, now(), graceMs);
       });
       // A discovery failure leaves the previous ledger in place rather than erasing it.
       if (r.result !== 'failed' || entries.length > 0)
@@ -522,13 +525,13 @@ const NEW_SETTING_GRACE_MS = 90 * 60_000;
  * `silent` (set and cleared by stream health, which sees the data) and a fresh `created`/`repaired`, which keeps
  * its time so health can grant the grace period for a new setting.
  */
-export function carryOver(prev: CoverageEntry | undefined, next: CoverageEntry, now: Date): CoverageEntry {
+export function carryOver(prev: CoverageEntry | undefined, next: CoverageEntry, now: Date, graceMs = NEW_SETTING_GRACE_MS): CoverageEntry {
   if (!prev) return next;
   // Unchanged: keep the stored entry (its updatedAt is when the state last changed), so the ledger write is skipped.
   if (sameCoverage(prev, next)) return prev;
   if (next.state !== 'streaming') return next;
   if (prev.state === 'silent') return { ...next, state: 'silent', detail: prev.detail, updatedAt: prev.updatedAt };
-  if ((prev.state === 'created' || prev.state === 'repaired') && now.getTime() - Date.parse(prev.updatedAt) < NEW_SETTING_GRACE_MS)
+  if ((prev.state === 'created' || prev.state === 'repaired') && now.getTime() - Date.parse(prev.updatedAt) < graceMs)
     return { ...next, state: prev.state, detail: prev.detail, updatedAt: prev.updatedAt };
   return next;
 }

@@ -214,3 +214,28 @@ describe('evaluateHealth: a stalled ingest partition', () => {
     expect(r.entries[0]!.to).toBe('silent');
   });
 });
+
+/** Found in review (2026-12-03): false alarms right after a quiet spell, and a grace shorter than health's own. */
+describe('evaluateHealth: what is not yet due', () => {
+  const T2 = T;
+  const hub: HubAssignment = { tenantId: T2, region: 'eastus', namespace: 'mdr-ingest-eastus-1', namespaceId: '/ns', hub: `t-${T2}`, consumerGroup: 'mdr-ingest', namespaceRuleId: 'r', sendRuleId: 's', state: 'ready', createdAt: minsAgo(100_000) };
+  const at = (lastEnqMinsAgo: number, seq = 900): HubObservation => ({ hub, runtime: { partitions: [{ partitionId: '0', lastEnqueuedSequenceNumber: seq, lastEnqueuedOnUtc: new Date(Date.parse(minsAgo(lastEnqMinsAgo))), isEmpty: false }] } });
+  const entry = (resourceId: string, state: CoverageEntry['state'], updatedMinsAgo: number): CoverageEntry => ({ tenantId: T2, resourceId, target: 'storage-diagnostics', subscriptionId: SUB, region: 'eastus', state, updatedAt: minsAgo(updatedMinsAgo) });
+  const storageSeen = (m: number): LastSeen => ({ tenantId: T2, source: 'storage', category: 'c', lastEventTime: minsAgo(m), lastIngestTime: minsAgo(m), count: 1 });
+
+  it('keeps a setting created 10 minutes ago in its grace although an older entry of the same source is overdue', () => {
+    const r = evaluateHealth({ ...base, hubs: [at(1)], coverage: [entry('/sa-old', 'streaming', 10_000), entry('/sa-new', 'created', 10)], lastSeen: [storageSeen(300)] });
+    expect(r.entries.find((x) => x.resourceId === '/sa-old')?.to).toBe('silent');
+    expect(r.entries.find((x) => x.resourceId === '/sa-new')).toMatchObject({ to: 'created', reason: expect.stringContaining('new setting') });
+  });
+
+  it('a partition idle for hours whose first new event arrived seconds ago is not stalled; a backlog or an old waiting event is', () => {
+    const progress: PartitionProgress[] = [{ tenantId: T2, namespace: hub.namespace, hub: hub.hub, partitionId: '0', sequenceNumber: 899, at: minsAgo(180) }];
+    const input = { ...base, coverage: [entry('/sa', 'streaming', 10_000)], lastSeen: [storageSeen(180)], progress };
+    const fresh: HubObservation = { hub, runtime: { partitions: [{ partitionId: '0', lastEnqueuedSequenceNumber: 900, lastEnqueuedOnUtc: new Date(NOW.getTime() - 5_000), isEmpty: false }] } };
+    expect(evaluateHealth({ ...input, hubs: [fresh] }).hubs[0]?.verdict).not.toBe('stalled');
+    expect(evaluateHealth({ ...input, hubs: [at(20)] }).hubs[0]?.verdict).toBe('stalled');
+    const backlog: HubObservation = { hub, runtime: { partitions: [{ partitionId: '0', lastEnqueuedSequenceNumber: 1500, lastEnqueuedOnUtc: new Date(NOW.getTime() - 5_000), isEmpty: false }] } };
+    expect(evaluateHealth({ ...input, hubs: [backlog] }).hubs[0]?.verdict).toBe('stalled');
+  });
+});

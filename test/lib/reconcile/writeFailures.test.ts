@@ -174,3 +174,22 @@ describe('a target the tenant no longer asks for', () => {
     expect(onVault(arm)).toEqual([]);
   });
 });
+
+describe('the grace of a new setting', () => {
+  it('with MDR_SILENCE_THRESHOLD_MINUTES above 90, the ledger keeps created as long as health waits for it', async () => {
+    const { carryOver } = await import('../../../src/lib/reconcile/reconcileTenant.js');
+    const now = new Date('2026-11-26T12:00:00Z');
+    const created = { tenantId: TENANT, resourceId: KV, target: 'keyvault-diagnostics' as const, subscriptionId: SUB, region: 'westeurope', state: 'created' as const, updatedAt: new Date(now.getTime() - 100 * 60_000).toISOString() };
+    const next = { ...created, state: 'streaming' as const, updatedAt: now.toISOString() };
+    expect(carryOver(created, next, now).state).toBe('streaming'); // default 90 min
+    expect(carryOver(created, next, now, 240 * 60_000).state).toBe('created');
+    const arm = fakeArm(state());
+    const registry = await seededRegistry([only({ keyVault: true })], [hub]);
+    const slow = { ...settings, health: { ...settings.health, silenceThresholdMinutes: 240 } };
+    let clock = Date.now();
+    await reconcileTenant(TENANT, { settings: slow, registry, clients: arm.clients, now: () => new Date(clock) });
+    clock += 100 * 60_000;
+    await reconcileTenant(TENANT, { settings: slow, registry, clients: arm.clients, now: () => new Date(clock) });
+    expect((await registry.listCoverage(TENANT))[0]?.state).toBe('created');
+  });
+});
