@@ -134,13 +134,17 @@ async function checkTenant(deps: HealthDeps, t: TenantRecord, now: Date, thresho
   }
 
   const at = now.toISOString();
-  const byKey = new Map(coverage.map((e) => [coverageKey(e), e]));
+  // The ledger as it is now, not as read before the hub round trips: a tamper record (event-driven) or a reconcile
+  // write in between must survive; health changes only state and detail, on the entry as it stands.
+  const changing = health.entries.some((eh) => eh.to !== eh.from);
+  const byKey = new Map((changing && !dryRun ? await deps.registry.listCoverage(t.tenantId) : coverage).map((e) => [coverageKey(e), e]));
   const updated: CoverageEntry[] = [];
   const changes: LedgerChange[] = [];
   for (const eh of health.entries) {
     if (eh.to === eh.from) continue;
     const current = byKey.get(coverageKey(eh));
-    if (!current) continue;
+    // Gone, or changed meanwhile by a run that saw more (reconcile): that state stands until the next check.
+    if (!current || current.state !== eh.from) continue;
     updated.push({ ...current, state: eh.to, detail: eh.to === 'silent' ? `silent: ${eh.reason}` : undefined, updatedAt: at });
     changes.push({ tenantId: t.tenantId, target: eh.target, resourceId: eh.resourceId, from: eh.from, to: eh.to });
     if (eh.to === 'streaming') log.info('health.recovered', { target: eh.target, resourceId: eh.resourceId, reason: eh.reason });

@@ -207,3 +207,29 @@ describe('coverage.snapshot', () => {
     expect(snap[T2]).toMatchObject({ targets: 2, covered: 2, counts: [{ target: 'activity-log', state: 'streaming', count: 1 }, { target: 'storage-diagnostics', state: 'streaming', count: 1 }] });
   });
 });
+
+describe('runHealthCheck and concurrent ledger writers', () => {
+  const T = T1;
+  const NOW = START;
+  const ago = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();
+  it('keeps a tamper record written while it read the hubs: its ledger write changes only state and detail (found in review, 2026-12-03)', async () => {
+    const registry = createMemoryRegistry();
+    await registry.putTenant({ tenantId: T, displayName: 'c', regions: ['eastus'], entraWorkspaceIds: [], options: { activityLog: true, storage: true, keyVault: true, entraDataExport: true, defenderAlerts: true, storageServices: ['blob'] }, status: 'active', createdAt: ago(99_999), updatedAt: ago(99_999) });
+    await registry.putHub({ tenantId: T, region: 'eastus', namespace: 'ns1', namespaceId: '/ns1', hub: `t-${T}`, consumerGroup: 'cg', namespaceRuleId: 'r', sendRuleId: 's', state: 'ready', createdAt: ago(99_999) });
+    const e: CoverageEntry = { tenantId: T, resourceId: '/sa', target: 'storage-diagnostics', subscriptionId: SUB, region: 'eastus', state: 'streaming', updatedAt: ago(500) };
+    await registry.putCoverage(T, [e]);
+    await registry.recordLastSeen([{ tenantId: T, source: 'storage', category: 'c', lastEventTime: ago(400), lastIngestTime: ago(400), count: 1 }]);
+    const partitionInfo = createMemoryPartitionInfo();
+    partitionInfo.set('ns1.servicebus.windows.net', `t-${T}`, { partitions: [{ partitionId: '0', lastEnqueuedSequenceNumber: 5, lastEnqueuedOnUtc: new Date(ago(1)), isEmpty: false }] });
+    // While health reads the hub runtime, the event-driven run (recordTamper) writes the tamper finding into the entry.
+    const slow = { ...partitionInfo, getHubRuntime: async (ns: string, h: string) => {
+      const [cur] = await registry.listCoverage(T1);
+      await registry.putCoverage(T1, [{ ...cur!, tamper: { at: ago(2), operation: 'MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE', object: '/sa/ds', findingUid: 'f-1', repairedAt: ago(1) } }]);
+      return partitionInfo.getHubRuntime(ns, h);
+    } };
+    await runHealthCheck({ registry, partitionInfo: slow, settings: { health: { silenceThresholdMinutes: 120 }, cloud: { eventHubsSuffix: 'servicebus.windows.net' } }, now: () => NOW });
+    const [final] = await registry.listCoverage(T);
+    expect(final!.state).toBe('silent');
+    expect(final!.tamper?.findingUid).toBe('f-1');
+  });
+});
