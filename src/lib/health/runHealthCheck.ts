@@ -6,12 +6,13 @@ import { coverageKey, type CoverageEntry, type TenantRecord } from '../registry/
 import { evaluateHealth, type HubObservation, type TenantHealth } from './evaluateHealth.js';
 import type { PartitionInfoSource } from './partitionInfo.js';
 import { fleetCapacity, type FleetCapacity } from '../fleet/fleetCapacity.js';
+import { poolRecordChanges } from '../fleet/ingestPool.js';
 import { coverageReport } from '../reconcile/coverageReport.js';
 
 export interface HealthDeps {
   registry: TenantRegistry;
   partitionInfo: PartitionInfoSource;
-  settings: { health: Pick<Settings['health'], 'silenceThresholdMinutes'>; cloud: Pick<Settings['cloud'], 'eventHubsSuffix'>; fleet?: Pick<Settings['fleet'], 'maxHubsPerApp'> };
+  settings: { health: Pick<Settings['health'], 'silenceThresholdMinutes'>; cloud: Pick<Settings['cloud'], 'eventHubsSuffix'>; fleet?: Pick<Settings['fleet'], 'maxHubsPerApp'> & Partial<Pick<Settings['fleet'], 'ingestApps'>> };
   logger?: Logger;
   now?: () => Date;
 }
@@ -85,7 +86,12 @@ export async function runHealthCheck(deps: HealthDeps, opts: HealthRunOptions = 
   await Promise.all(Array.from({ length: Math.min(TENANT_CONCURRENCY, tenants.length) }, worker));
   report.tenants.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
   if (!opts.tenantId && deps.settings.fleet) {
-    const [apps, hubs] = await Promise.all([deps.registry.listIngestApps(), deps.registry.listHubs()]);
+    const [records, hubs] = await Promise.all([deps.registry.listIngestApps(), deps.registry.listHubs()]);
+    // The fleet as MDR_INGEST_APPS says it is now (an app just added counts, one removed is draining), without writing
+    // the records: the next onboarding or reconcile brings them in line (syncPoolRecords).
+    const configured = deps.settings.fleet.ingestApps;
+    const changes = configured && configured.length > 0 ? poolRecordChanges(records, configured) : [];
+    const apps = [...new Map([...records, ...changes].map((a) => [a.name, a])).values()];
     report.fleet = fleetCapacity(apps, hubs, deps.settings.fleet.maxHubsPerApp);
     const f = report.fleet;
     log.info('fleet.capacity', { apps: f.apps.length, capacity: f.capacity, used: f.used, free: f.free, unassigned: f.unassigned.length });

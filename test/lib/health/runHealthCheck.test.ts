@@ -233,3 +233,19 @@ describe('runHealthCheck and concurrent ledger writers', () => {
     expect(final!.tamper?.findingUid).toBe('f-1');
   });
 });
+
+describe('runHealthCheck: the fleet as configured', () => {
+  it('counts an app just added to MDR_INGEST_APPS, and an app removed from it as draining (found in review, 2026-12-03)', async () => {
+    const id = (n: string) => `/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/${n}`;
+    const registry = createMemoryRegistry();
+    await registry.putIngestApp({ name: 'ingest-01', resourceId: id('ingest-01'), hubs: ['a/westeurope'], state: 'active' });
+    await registry.putIngestApp({ name: 'ingest-02', resourceId: id('ingest-02'), hubs: ['b/westeurope'], state: 'active' });
+    const settings = { health: { silenceThresholdMinutes: 120 }, cloud: { eventHubsSuffix: SUFFIX }, fleet: { maxHubsPerApp: 1, ingestApps: [id('ingest-01'), id('ingest-03')] } };
+    const r = await runHealthCheck({ registry, partitionInfo: createMemoryPartitionInfo(), settings, now: () => START });
+    expect(r.fleet?.full).toBe(false);
+    expect(r.fleet?.apps.map((a) => [a.name, a.state])).toEqual([['ingest-01', 'active'], ['ingest-02', 'draining'], ['ingest-03', 'active']]);
+    // Read-only: the records are brought in line by the writers (onboarding, reconcile), not by health.
+    expect((await registry.listIngestApps()).map((a) => a.name).sort()).toEqual(['ingest-01', 'ingest-02']);
+  });
+});
+
