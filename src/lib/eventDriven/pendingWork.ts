@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { conflictBackoff, ConnectorError, isConflict } from '../errors.js';
 import { tamperEvidenceSchema, type ChangeSignal, type TamperEvidence } from './changeSignals.js';
-import { emptyScope, mergeScopes, targetScopeSchema, type TargetScope } from './targetScope.js';
+import { emptyScope, mergeScopes, subscriptionOf, targetScopeSchema, type TargetScope } from './targetScope.js';
 
 /**
  * Coalescing of change signals into targeted work items, across ingest batches and instances: one pending
@@ -99,6 +99,44 @@ function pickEvidence(a: readonly TamperEvidence[], b: readonly TamperEvidence[]
   return [...byUid.values()].sort((x, y) => rank(x) - rank(y) || y.at - x.at).slice(0, MAX_EVIDENCE);
 }
 
+/**
+ * What one marker may hold, in JSON characters: a Table storage entity takes 450,000 in its string properties
+ * (pendingWorkTable.ts), less room for the row's own columns. SCOPE_LIMITS count resource ids, but an id may be 1,024
+ * characters long: 500 of them, the previous item's work and 2,000 seen uids did not fit, and every later signal of
+ * the tenant failed for an hour (found in review, 2026-12-03). So a marker over the budget is made coarser, in this
+ * order, until it fits: the previous item's work (already sent) reduced to whole subscriptions; seen uids cut to the
+ * newest 200; this item's resources reduced to their whole subscriptions (evidence kept); its evidence dropped; the
+ * whole tenant. Coarser means more is read, never that a change is missed.
+ */
+export const MARKER_MAX_CHARS = 420_000;
+
+const wholeSubscriptions = (w: Work, keepEvidence: boolean): Work => ({
+  evidence: keepEvidence ? w.evidence : [],
+  scope: mergeScopes({ ...emptyScope(), subscriptionIds: [...new Set(w.scope.resourceIds.map(subscriptionOf))], newSubscriptions: w.scope.newSubscriptions, all: w.scope.all }, { ...w.scope, resourceIds: [] }),
+});
+
+export function fitMarker(marker: Marker): Marker {
+  const size = (m: Marker) => JSON.stringify(m).length;
+  if (size(marker) <= MARKER_MAX_CHARS) return marker;
+  const steps: ((m: Marker) => Marker)[] = [
+    (m) => (m.previous ? { ...m, previous: { itemId: m.previous.itemId, work: wholeSubscriptions(m.previous.work, false) } } : m),
+    (m) => ({ ...m, seen: Object.fromEntries(Object.entries(m.seen).sort((x, y) => y[1] - x[1]).slice(0, 200)) }),
+    (m) => ({ ...m, work: wholeSubscriptions(m.work, true) }),
+    (m) => ({ ...m, work: { ...m.work, evidence: [] } }),
+    (m) => ({ ...m, work: { evidence: [], scope: { ...emptyScope(), all: true } } }),
+    (m) => {
+      const { previous: _p, ...rest } = m;
+      return rest;
+    },
+  ];
+  let m = marker;
+  for (const step of steps) {
+    m = step(m);
+    if (size(m) <= MARKER_MAX_CHARS) return m;
+  }
+  return m;
+}
+
 function pruneSeen(seen: Readonly<Record<string, number>>, now: number): Record<string, number> {
   const kept = Object.entries(seen).filter(([, at]) => now - at < SEEN_TTL_MS);
   kept.sort((x, y) => y[1] - x[1]);
@@ -127,19 +165,19 @@ export function createPendingWork(table: MarkerTable, opts: { delayMs: number; n
         try {
           const m = cur?.marker;
           if (cur && m && m.state === 'pending' && t <= m.dueAt + ORPHAN_MS) {
-            await table.replace(tenantId, { ...m, work: mergeWork(m.work, work), seen: mark }, cur.etag);
+            await table.replace(tenantId, fitMarker({ ...m, work: mergeWork(m.work, work), seen: mark }), cur.etag);
             return { taken: fresh.length, duplicates: signals.length - fresh.length };
           }
           // No item waiting: start one. An orphaned pending item's work comes along; a claimed one stays as `previous`.
           const itemId = newItemId();
-          const next: Marker = {
+          const next: Marker = fitMarker({
             itemId,
             state: 'pending',
             dueAt: t + opts.delayMs,
             work: m?.state === 'pending' ? mergeWork(m.work, work) : work,
             seen: mark,
             ...(m?.state === 'claimed' ? { previous: { itemId: m.itemId, work: m.work } } : m?.previous ? { previous: m.previous } : {}),
-          };
+          });
           if (cur) await table.replace(tenantId, next, cur.etag);
           else await table.create(tenantId, next);
           return { send: { itemId, work: next.work }, taken: fresh.length, duplicates: signals.length - fresh.length };
