@@ -149,14 +149,18 @@ export async function rebalanceIngest(deps: RebalanceDeps, req: RebalanceRequest
   };
   for (const m of plan.moves) before.set(hubKey(m.tenantId, m.region), await readFor(m));
 
+  // A hub whose row is gone (its tenant offboarded since the plan was read) is not moved: a slot taken for it would
+  // never be released.
+  const exists = async (m: HubMove) => (await deps.registry.listHubs(m.tenantId)).some((h) => h.region === m.region);
   // 1. make: the new owners take the hubs and restart with them.
-  for (const m of plan.moves) await addToIngestApp(deps, m.tenantId, m.region, m.to);
+  for (const m of plan.moves) if (await exists(m)) await addToIngestApp(deps, m.tenantId, m.region, m.to);
   const targets = [...new Set(plan.moves.map((m) => m.to))];
   const made = await syncIngestAppSettings(deps, { apps: targets, operator: true });
   result.synced.push(...made.apps);
   log.info('fleet.rebalance_made', { moves: plan.moves.length, apps: targets });
-  // 2. break: the old owners let go.
+  // 2. break: the old owners let go; and a hub offboarded while it moved lets go of its new owner too.
   for (const m of plan.moves) await releaseIngestSlot(deps, m.tenantId, m.region, m.from);
+  for (const m of plan.moves) if (!(await exists(m))) await releaseIngestSlot(deps, m.tenantId, m.region);
   const sources = [...new Set(plan.moves.map((m) => m.from))];
   const broke = await syncIngestAppSettings(deps, { apps: sources, operator: true });
   result.synced.push(...broke.apps);
