@@ -111,8 +111,11 @@ export const STALL_MINUTES = 30;
  * written at most every PROGRESS_INTERVAL_MS, plus time to process a batch.
  */
 const STALL_PENDING_MS = PROGRESS_INTERVAL_MS + 5 * MINUTE;
-/** More events than one batch of the trigger (maxEventBatchSize, 100 by default) waiting is a backlog, however new. */
-const STALL_BACKLOG_EVENTS = 100;
+/**
+ * More events than this waiting is a backlog, however new the newest: a stall under steady traffic keeps its newest
+ * event recent, while the first events after a quiet spell are few (one, in the false alarm review found).
+ */
+const STALL_BACKLOG_EVENTS = 10;
 const SILENT_HUB: ReadonlySet<HubVerdict> = new Set<HubVerdict>(['silent', 'never-seen']);
 const isNotOk = (v: SourceVerdict): boolean => v !== 'ok';
 
@@ -137,7 +140,7 @@ export function stalledPartitionsOf(o: HubObservation, progress: readonly Partit
     const pr = progress.find((x) => x.partitionId === p.partitionId && x.hub === o.hub.hub && x.namespace.toLowerCase() === o.hub.namespace.toLowerCase());
     const at = parseTime(pr?.at);
     if (!pr || at === undefined) continue;
-    // And the waiting events have waited: the newest for STALL_PENDING_MS, or more than a batch of them queued up. A
+    // And the waiting events have waited: the newest for STALL_PENDING_MS, or more than a few of them queued up. A
     // partition idle for hours whose first new event arrived seconds ago is not stalled (found in review).
     const backlog = pr.sequenceNumber === undefined ? undefined : p.lastEnqueuedSequenceNumber - pr.sequenceNumber;
     const waited = now - p.lastEnqueuedOnUtc.getTime() > STALL_PENDING_MS || backlog === undefined || backlog > STALL_BACKLOG_EVENTS;
