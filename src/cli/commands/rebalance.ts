@@ -50,7 +50,7 @@ export function formatRebalance(r: RebalanceResult): string {
   for (const s of r.synced) out.push(`  settings ${s.app}: ${s.status}, ${s.bindings} binding(s), ${s.bytes} bytes`);
   for (const c of r.checkpoints) {
     const fmt = (cs: typeof c.before) => (cs.length === 0 ? 'none yet' : cs.map((p) => `${p.partitionId}@${p.sequenceNumber ?? '?'}`).join(' '));
-    out.push(c.unreadable ? `  checkpoints ${c.hub}: not readable (${c.unreadable}); the move does not depend on them` : `  checkpoints ${c.hub}: before ${fmt(c.before)}; after ${fmt(c.after)}`);
+    out.push(c.unreadable ? `  checkpoints ${c.hub}: not all readable (${c.unreadable}); the move does not depend on them${c.after.length > 0 ? `; after ${fmt(c.after)}` : ''}` : `  checkpoints ${c.hub}: before ${fmt(c.before)}; after ${fmt(c.after)}`);
   }
   return `${out.join('\n')}\n`;
 }

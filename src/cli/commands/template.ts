@@ -99,10 +99,12 @@ export const templateCommand: CliCommand = {
       ...m.removal,
       '',
     ].join('\n');
-    if (values.out) {
-      await writeFile(values.out, json);
-      io.stderr.write(`wrote ${values.out}\n`);
-      io.stdout.write(commandText.replaceAll(`${e.MDR_RESOURCE_PREFIX}-onboarding.json`, shellWord(values.out)));
+    const outFile = values.out;
+    if (outFile) {
+      await writeFile(outFile, json);
+      io.stderr.write(`wrote ${outFile}\n`);
+      // A replacer function: `$&` or `$$` in a file name is text, not a replacement pattern.
+      io.stdout.write(commandText.replaceAll(`${e.MDR_RESOURCE_PREFIX}-onboarding.json`, () => shellWord(outFile)));
     } else if (values.commands) {
       io.stdout.write(commandText);
     } else {

@@ -69,6 +69,11 @@ export interface SignalContext {
   automationResourceGroup: string;
   /** settings.prefix (MDR_RESOURCE_PREFIX): evidence about objects so named is kept before any other. */
   prefix?: string | undefined;
+  /**
+   * When the batch's messages reached the hub (Event Hubs' enqueued time, set by the service, never by the sender):
+   * evidence is dated against it, so a backlog ingest works through late is still evidence. Absent: the ingest time.
+   */
+  arrival?: { from: number; to: number } | undefined;
 }
 
 const WATCHED_WRITES = new Map<string, RegExp>([
@@ -118,12 +123,12 @@ export function mayBeChangeSignal(ev: OcsfEvent): boolean {
   return ev.class_uid === 6003 && ev.status_id === 1;
 }
 
-/** The signal of one event, or undefined when it is none of the changes above (or fails a boundary check). */
 /** How long before its arrival a change may have happened and still count as evidence (delivery delays, host retries). */
 export const EVIDENCE_MAX_AGE_MS = 6 * 3_600_000;
 /** Clock skew allowed between the sender and us. */
 export const EVIDENCE_MAX_AHEAD_MS = 5 * 60_000;
 
+/** The signal of one event, or undefined when it is none of the changes above (or fails a boundary check). */
 export function changeSignalOf(ev: OcsfEvent, ctx: SignalContext): ChangeSignal | undefined {
   if (!mayBeChangeSignal(ev)) return undefined;
   if (typeof ev.metadata.tenant_uid !== 'string' || ev.metadata.tenant_uid.toLowerCase() !== ctx.tenantId.toLowerCase()) return undefined;
@@ -174,7 +179,9 @@ export function changeSignalOf(ev: OcsfEvent, ctx: SignalContext): ChangeSignal 
   // activity-log record reaches the hub minutes after the change (Azure Monitor: typically 3-20 minutes). A back- or
   // future-dated record must not match a repair it has nothing to do with, nor outrank real evidence.
   const processed = typeof ev.metadata.processed_time === 'number' ? ev.metadata.processed_time : undefined;
-  if (processed !== undefined && (ev.time < processed - EVIDENCE_MAX_AGE_MS || ev.time > processed + EVIDENCE_MAX_AHEAD_MS)) return { uid, subscriptionId: sub, resourceId: object.on };
+  const from = ctx.arrival?.from ?? processed;
+  const to = ctx.arrival?.to ?? processed;
+  if (from !== undefined && to !== undefined && (ev.time < from - EVIDENCE_MAX_AGE_MS || ev.time > to + EVIDENCE_MAX_AHEAD_MS)) return { uid, subscriptionId: sub, resourceId: object.on };
   const checked = tamperEvidenceSchema.safeParse(dropUndefined(evidence));
   return { uid, subscriptionId: sub, resourceId: object.on, ...(checked.success ? { evidence: checked.data } : {}) };
 }

@@ -62,7 +62,7 @@ function named(r: NormalizedRecord): Named {
     const v = r.rec[k];
     if (v === undefined || v === null || v === '') continue;
     const t = str(v);
-    if (t === undefined) out.problem ??= `field ${k} holds ${Array.isArray(v) ? 'an array' : typeof v}, not a tenant id`;
+    if (t === undefined) out.problem ??= `field ${k} holds ${Array.isArray(v) ? 'an array' : 'an object'}, not a tenant id`;
     else addOnce(out.tenants, t.trim().toLowerCase());
   }
   for (const k of TOP_RESOURCE_KEYS) resource(out, r.rec[k]);
@@ -73,9 +73,9 @@ function named(r: NormalizedRecord): Named {
   resource(out, r.rec.id);
   for (const k of ['SubscriptionId', 'subscriptionId'] as const) {
     const v = r.rec[k];
-    if (v === undefined || v === null) continue;
+    if (v === undefined || v === null || v === '') continue;
     const s = str(v);
-    if (s === undefined) out.problem ??= `field ${k} holds ${Array.isArray(v) ? 'an array' : typeof v}, not a subscription id`;
+    if (s === undefined) out.problem ??= `field ${k} holds ${Array.isArray(v) ? 'an array' : 'an object'}, not a subscription id`;
     else if (s.trim() !== '') addOnce(out.subscriptions, s.trim().toLowerCase());
   }
   entities(out, r.props);

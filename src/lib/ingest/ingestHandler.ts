@@ -44,7 +44,7 @@ export interface IngestHandlerDeps {
    * may be change signals (mayBeChangeSignal: the others are not kept), with the tenant's known subscriptions.
    * Called after onBatch.
    */
-  onEvents?: (events: readonly OcsfEvent[], subscriptionIds: readonly string[], context: InvocationContext) => Promise<void>;
+  onEvents?: (events: readonly OcsfEvent[], subscriptionIds: readonly string[], context: InvocationContext, arrival?: { from: number; to: number }) => Promise<void>;
 }
 
 function asArray(v: unknown): unknown[] {
@@ -93,6 +93,16 @@ export function messagesFromTriggerMetadata(meta: Record<string, unknown> | unde
     });
   }
   return out;
+}
+
+/** The earliest and latest time the batch's messages reached the hub (host times may lack a zone: they are UTC). */
+function arrivalOf(metas: readonly IngestMessageMeta[]): { from: number; to: number } | undefined {
+  const times = metas
+    .map((m) => m.enqueuedTime)
+    .filter((t): t is string => typeof t === 'string' && t !== '')
+    .map((t) => Date.parse(t.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(t) ? t : `${t}Z`))
+    .filter((t) => Number.isFinite(t));
+  return times.length > 0 ? { from: Math.min(...times), to: Math.max(...times) } : undefined;
 }
 
 export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown[], context: InvocationContext) => Promise<void> {
@@ -149,7 +159,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): (messages: unknown
       unmapped: deps.unmapped,
     });
     if (deps.onBatch) await deps.onBatch(result, context);
-    if (deps.onEvents && written.length > 0) await deps.onEvents(written, subscriptionIds ?? [], context);
+    if (deps.onEvents && written.length > 0) await deps.onEvents(written, subscriptionIds ?? [], context, arrivalOf(metas));
   }
 }
 

@@ -179,11 +179,12 @@ export async function runOnboardingOperation(deps: OnboardingDeps, message: unkn
   const op = (await deps.registry.listOperations(item.tenantId)).find((o) => o.operationId === item.operationId);
   if (!op) throw new ConnectorError('permanent', `onboarding operation ${item.operationId} of tenant ${item.tenantId} does not exist`);
   if (!isActive(op)) return op;
-  // Accepted before an offboarding that began (or ended) later: the DELETE is the newer intent. The offboarding cancels
-  // such operations itself; this covers one recorded while it was listing them. (A PUT during an offboarding is newer
-  // than its start and re-onboards, as a PUT within the request does.)
+  // Accepted before an offboarding began: the DELETE is the newer intent. The offboarding cancels such operations
+  // itself; this covers one recorded while it was listing them. A PUT accepted after the DELETE began is the newer
+  // intent and re-onboards, whether the offboarding has finished by now or not.
   const tenant = await deps.registry.getTenant(op.tenantId);
-  if (tenant && offboardingBegan(tenant.status) && op.createdAt <= tenant.updatedAt) {
+  const offboardingFrom = tenant?.offboardingStartedAt ?? tenant?.updatedAt;
+  if (tenant && offboardingBegan(tenant.status) && offboardingFrom !== undefined && op.createdAt <= offboardingFrom) {
     log.warn('onboarding.operation_canceled', { tenantId: op.tenantId, operationId: op.operationId, tenantStatus: tenant.status });
     return update(deps.registry, op, () => ({ status: 'Failed', progress: 'canceled', error: { kind: 'conflict', message: OFFBOARDED_MEANWHILE } }));
   }

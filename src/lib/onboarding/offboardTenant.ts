@@ -72,7 +72,8 @@ export async function offboardTenant(deps: OffboardDeps, tenantId: string, opts:
   if (!tenant) throw new ConnectorError('not-found', `Tenant ${tenantId} is not registered`);
 
   if (!dryRun && !offboardingBegan(tenant.status)) {
-    tenant = await deps.registry.putTenant({ ...tenant, status: 'offboarding', updatedAt: now().toISOString() });
+    const at = now().toISOString();
+    tenant = await deps.registry.putTenant({ ...tenant, status: 'offboarding', offboardingStartedAt: at, updatedAt: at });
   }
   // A queued onboarding accepted before this DELETE must not bring the tenant back afterwards.
   if (!dryRun) {

@@ -304,7 +304,9 @@ export async function reconcileTenant(tenantOrId: TenantRecord | string, deps: R
     } catch (e) {
       // Names we meant to write count as ours only when the write may have landed (a timeout, a 5xx): after a definite
       // refusal a same-named object that appears later is the customer's (docs/reconcile.md "Ownership rules").
-      const mayHaveLanded = classifyArmError(e, 'write').kind === 'transient';
+      // A provider-side failure (the Send rule's keys) comes before any write in the customer's subscription.
+      const err = classifyArmError(e, 'write');
+      const mayHaveLanded = err.kind === 'transient' && err.code !== PROVIDER_SIDE;
       provenance.set(coverageKey(item), [...new Set([...written, ...planned.ours.found, ...(mayHaveLanded ? planned.ours.applied : [])])]);
       // The resource went away mid-run (a provider-side 404 carries no status: it is a failure, not this).
       if (isNotFound(e)) return undefined;

@@ -260,8 +260,9 @@ export function createTableRegistry(opts: {
       const stored = new Map<string, string>();
       const client = await table(names.coverage);
       try {
-        for await (const e of client.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}`, select: ['PartitionKey', 'RowKey', 'data'] } })) {
-          stored.set(e.rowKey, typeof e.data === 'string' ? e.data : '');
+        // Whole rows: a record stored in parts (data, data1, …) compares and parses only joined.
+        for await (const e of client.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}` } })) {
+          stored.set(e.rowKey, joinedData(e));
         }
       } catch (e) {
         throw storageError(e, `list ${names.coverage} ${tenantId}`);

@@ -37,6 +37,8 @@ export const tenantRecordSchema = z.object({
   status: tenantStatusSchema,
   createdAt: z.string(),
   updatedAt: z.string(),
+  /** When the latest offboarding began (DELETE): what a queued onboarding is compared with (longOnboarding.ts). */
+  offboardingStartedAt: z.string().optional(),
   lastReconcile: z
     .object({ at: z.string(), result: z.enum(['succeeded', 'partial', 'failed']), durationMs: z.number(), summary: z.record(z.string(), z.number()) })
     .optional(),

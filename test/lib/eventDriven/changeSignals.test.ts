@@ -110,6 +110,22 @@ describe('change signals from activity-log records', () => {
     });
   });
 
+  it('dates evidence against when its message reached the hub, not against the record\'s own claim or our late processing', async () => {
+    const blob = `${RG}/Microsoft.Storage/storageAccounts/acmegpv2/blobServices/default`;
+    const del = (time: string) => ({ op: 'Microsoft.Insights/diagnosticSettings/delete', id: `${blob}/providers/Microsoft.Insights/diagnosticSettings/mdr-export`, time });
+    // Ingested at 10:05 (eventsOf): a record claiming 2020, or an hour ahead, is no evidence; its target is still reconciled.
+    for (const t of ['2020-01-01T00:00:00Z', '2026-12-01T11:05:00Z']) {
+      const [s] = await signalsOf([del(t)]);
+      expect(s?.resourceId).toBe(blob.toLowerCase());
+      expect(s?.evidence).toBeUndefined();
+    }
+    // A backlog ingest gets through 9 hours late: measured from the hub's enqueued time, the record is evidence.
+    const late = del('2026-12-01T01:00:00Z');
+    expect((await signalsOf([late]))[0]?.evidence).toBeUndefined();
+    const arrival = { from: Date.parse('2026-12-01T01:02:00Z'), to: Date.parse('2026-12-01T01:04:00Z') };
+    expect((await signalsOf([late], { arrival }))[0]?.evidence).toMatchObject({ objectName: 'mdr-export' });
+  });
+
   it('names the subscription for its activity-log setting, the workspace for a data-export rule and the automation group for a Defender automation', async () => {
     const ws = `${RG}/Microsoft.OperationalInsights/workspaces/acme-entra`;
     const s = await signalsOf([

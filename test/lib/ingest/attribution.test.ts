@@ -81,7 +81,14 @@ describe('attribution checks every place a record names a tenant or subscription
   it('a tenant or subscription field holding an array or object', async () => {
     const kv = { time: '2026-11-26T10:00:00Z', category: 'AuditEvent', operationName: 'SecretGet', resourceId: vm(A_SUB) };
     await refused({ ...kv, tenantId: [B] }, 'tenantId holds an array');
-    await refused({ ...kv, subscriptionId: { id: B_SUB } }, 'subscriptionId holds object');
+    await refused({ ...kv, subscriptionId: { id: B_SUB } }, 'subscriptionId holds an object');
+  });
+
+  it('an empty subscription column names no subscription (Log Analytics rows of tenant-level events carry one)', async () => {
+    const kv = { time: '2026-11-26T10:00:00Z', category: 'AuditEvent', operationName: 'SecretGet', resourceId: vm(A_SUB), SubscriptionId: '' };
+    const { events, res } = await ingest([kv], [A_SUB]);
+    expect(res.deadLetters).toBe(0);
+    expect(events).toHaveLength(1);
   });
 
   it('both spellings of the subscription column are checked', async () => {

@@ -72,6 +72,24 @@ describe('offboarding and what races it', () => {
     expect((await h.registry.listHubs(T1)).map((x) => x.region).sort()).toEqual(['northeurope', 'westeurope']);
   });
 
+  it('a queued PUT accepted while the DELETE runs is the newer intent: it re-onboards even when the DELETE finished first', async () => {
+    const h = harness({ queue: true });
+    await h.call(h.plain, 'put', { displayName: 'Contoso' });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let during: Res | undefined;
+    const teardown: TeardownFn = async (a) => {
+      await sleep(5); // distinct timestamps: the operation is created after the offboarding began
+      during = await h.call(h.deps, 'put', { displayName: 'Contoso', regions: ['westeurope', 'northeurope'] });
+      return clean(a);
+    };
+    const del = await h.call({ ...h.deps, teardown }, 'del');
+    expect(during?.status).toBe(202);
+    expect(del.jsonBody).toMatchObject({ status: 'offboarded' });
+    const op = await runOnboardingOperation(h.deps, h.sent.at(-1), { dequeueCount: 1, maxDequeueCount: 5 });
+    expect(op?.status).toBe('Succeeded');
+    expect((await h.registry.getTenant(T1))?.status).toBe('active');
+  });
+
   it('the worker also refuses an operation recorded before an offboarding that did not see it', async () => {
     const h = harness({ queue: true });
     await h.call(h.plain, 'put', { displayName: 'Contoso' });

@@ -73,6 +73,16 @@ describe('a failed write', () => {
     expect(a.detail).toContain('HTTP 403');
   });
 
+  it('a provider-side transient failure (the Send rule keys, before any customer-side write) claims no name either', async () => {
+    const arm = fakeArm(state());
+    const registry = await seededRegistry([only({ defenderAlerts: true })], [hub]);
+    await reconcileTenant(TENANT, { settings, registry, clients: failingListKeys(arm.clients, 503) });
+    expect(arm.writes()).toEqual([]);
+    expect((await registry.listCoverage(TENANT))[0]?.ownedNames ?? []).toEqual([]);
+    // So the first creation afterwards is a creation, not a "repair" a forged record could be pinned on.
+    expect((await reconcileTenant(TENANT, { settings, registry, clients: arm.clients })).plan[0]).toMatchObject({ kind: 'create', coverage: 'created' });
+  });
+
   it('a refused create claims no name: a same-named setting the customer makes later stays theirs', async () => {
     const arm = fakeArm(state());
     const registry = await seededRegistry([only({ keyVault: true })], [hub]);
