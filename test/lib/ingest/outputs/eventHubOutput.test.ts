@@ -30,3 +30,36 @@ describe('Event Hub output adapter', () => {
     expect(big.raw_data).toHaveLength(50_008);
   });
 });
+
+/** Found in review (2026-12-03): events over the limit were sent (1.2 MB), which Event Hubs refuses on every retry. */
+describe('fitEventForEventHub measures the whole event in UTF-8 bytes', () => {
+  const LIMIT = 10_000;
+  const bytes = (e: OcsfEvent) => Buffer.byteLength(JSON.stringify(e), 'utf8');
+
+  it('an event whose raw_data is small but whose other attributes are large (unmapped, non-ASCII)', () => {
+    const big: OcsfEvent = { ...ev('{"x":1}'), unmapped: { note: 'é'.repeat(4_000) }, message: '雪'.repeat(2_000) };
+    expect(bytes(big)).toBeGreaterThan(LIMIT);
+    const fitted = fitEventForEventHub(big, LIMIT);
+    expect(bytes(fitted)).toBeLessThanOrEqual(LIMIT);
+    expect(fitted.unmapped).toBeUndefined();
+    expect(fitted.metadata).toMatchObject({ is_truncated: true, untruncated_size: bytes(big) });
+    expect(validateOcsfEvent(fitted).errors).toEqual([]);
+  });
+
+  it('a raw record of CJK text: cut in bytes, on a character boundary', () => {
+    const big = ev(`{"x":"${'雪'.repeat(20_000)}"}`);
+    const fitted = fitEventForEventHub(big, LIMIT);
+    expect(bytes(fitted)).toBeLessThanOrEqual(LIMIT);
+    expect(big.raw_data as string).toContain(fitted.raw_data as string);
+    expect((fitted.raw_data as string).length).toBeGreaterThan(1_000);
+  });
+
+  it('mapped attributes alone over the limit: the largest go, the class, time and metadata stay', () => {
+    const big: OcsfEvent = { ...ev('{"x":1}'), message: 'm'.repeat(20_000), resources: [{ uid: 'r'.repeat(20_000) }], status: 'Success' };
+    const fitted = fitEventForEventHub(big, LIMIT);
+    expect(bytes(fitted)).toBeLessThanOrEqual(LIMIT);
+    expect(fitted).toMatchObject({ class_uid: 0, time: 1, status: 'Success', metadata: { is_truncated: true } });
+    expect(fitted.message).toBeUndefined();
+  });
+});
+
