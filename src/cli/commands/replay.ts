@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { failedCount, parseDeadLetter, type StoredDeadLetter } from '../../lib/ingest/deadLetter.js';
+import { failedCount, OUTCOME, parseDeadLetter, type StoredDeadLetter } from '../../lib/ingest/deadLetter.js';
 import { handleIngestBatch } from '../../lib/ingest/handleIngestBatch.js';
 import { createMemoryOutputs } from '../../lib/ingest/outputs/memoryOutputs.js';
 import { writeDeadLetterFile } from '../deadLetterFile.js';
@@ -17,9 +17,10 @@ Each dead letter holds one message's original bytes and which of its records fai
 one-document-per-record format are read too. A summary "R dead-lettered records in N dead letters: K events,
 D still dead-lettered" goes to stderr.
 
-  --tenant <id>        attribute to this tenant (default: the tenant recorded in each dead letter, i.e. the hub
-                       binding's; dead letters without one are replayed in offline mode)
-  --subscriptions a,b  the tenant's known subscription ids (only with --tenant)
+  --tenant <id>        the tenant, for dead letters that record none (offline mode otherwise); a dead letter
+                       recording another tenant (its hub binding's) is refused, never re-attributed
+  --subscriptions a,b  the tenant's known subscription ids (only with --tenant). Without them, records refused for
+                       naming a foreign subscription are not replayed, and events are labelled attribution:unverified
   --dead-letter FILE   where to write records that still fail
   --ingest-time ISO    ingest time to stamp (default: now)
 `;
@@ -39,6 +40,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   let replayedRecords = 0;
   let events = 0;
   let still = 0;
+  let heldBack = 0;
   for (const input of inputs) {
     for (const [i, line] of splitLines(input.bytes).entries()) {
       let dl: StoredDeadLetter;
@@ -48,23 +50,41 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError(`${input.name}:${i + 1}: not a dead letter (${e instanceof z.ZodError ? e.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ') : (e as Error).message})`);
       }
       count++;
-      replayedRecords += dl.version === 2 ? failedCount(dl.outcomes) : 1;
+      // The tenant is the hub binding's, recorded in the dead letter: --tenant may confirm it, never change it.
+      if (tenantId !== undefined && dl.tenantId !== undefined && dl.tenantId.toLowerCase() !== tenantId)
+        throw new UsageError(`${input.name}:${i + 1}: this dead letter is of tenant ${dl.tenantId} (its hub's binding), not ${tenantId}: a record is never replayed as another tenant's`);
+      // Without the tenant's known subscriptions nothing can re-check a record refused for naming a foreign one
+      // (outcome T): those are not replayed, and every event of such a replay says its attribution is unverified.
+      let outcomes = dl.version === 2 ? dl.outcomes : undefined;
+      if (outcomes !== undefined && subscriptionIds === undefined && outcomes.includes(OUTCOME['tenant-mismatch'])) {
+        heldBack += [...outcomes].filter((c) => c === OUTCOME['tenant-mismatch']).length;
+        outcomes = outcomes.replaceAll(OUTCOME['tenant-mismatch'], OUTCOME.ok);
+      }
+      replayedRecords += outcomes !== undefined ? failedCount(outcomes) : 1;
       const res = await handleIngestBatch({
         bodies: [dl.body],
-        messages: [{ partitionId: dl.partitionId, sequenceNumber: dl.sequenceNumber, offset: dl.offset, enqueuedTime: dl.enqueuedTime, replay: dl.version === 2 ? { records: dl.records, outcomes: dl.outcomes } : undefined }],
+        messages: [{ partitionId: dl.partitionId, sequenceNumber: dl.sequenceNumber, offset: dl.offset, enqueuedTime: dl.enqueuedTime, replay: outcomes !== undefined && dl.version === 2 ? { records: dl.records, outcomes } : undefined }],
         binding: { tenantId: tenantId ?? dl.tenantId, hub: dl.hub, namespace: dl.namespace },
-        subscriptionIds: tenantId ? subscriptionIds : undefined,
+        subscriptionIds,
         ingestTime,
         outputs,
       });
       events += res.events;
       still += res.deadLetters;
-      for (const b of outputs.batches) for (const ev of b.events) io.stdout.write(`${JSON.stringify(ev)}\n`);
+      for (const b of outputs.batches)
+        for (const ev of b.events) {
+          if (subscriptionIds === undefined) {
+            const labels = (ev.metadata.labels as string[] | undefined) ?? (ev.metadata.labels = []);
+            if (!labels.includes('attribution:unverified')) labels.push('attribution:unverified');
+          }
+          io.stdout.write(`${JSON.stringify(ev)}\n`);
+        }
       outputs.batches.length = 0;
     }
   }
   if (values['dead-letter'] !== undefined) await writeDeadLetterFile(values['dead-letter'], outputs.deadLetters);
   io.stderr.write(`${replayedRecords} dead-lettered records in ${count} dead letters: ${events} events, ${still} still dead-lettered\n`);
+  if (heldBack > 0) io.stderr.write(`${heldBack} record(s) refused for naming a subscription not the tenant's were not replayed: give --tenant and --subscriptions (the tenant's known subscriptions) to check them again\n`);
   return 0;
 }
 

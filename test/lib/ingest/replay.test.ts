@@ -18,31 +18,35 @@ const TENANT = '4bbb79f7-5724-4c9e-95f3-de075f6ec090';
 const record = { time: '2022-01-24T05:10:08Z', category: 'SignInLogs', tenantId: TENANT, resultType: '0', properties: { id: 'r1', userId: 'u' } };
 
 describe('replay', () => {
-  it('re-feeds dead letters written by the handler and recovers records the current mappers accept', async () => {
+  const SUB = 'c088dc46-d692-42ad-a4b6-9a542d28ad2a';
+  const OTHER = '99999999-9999-9999-9999-999999999999';
+  const vault = { time: '2026-01-01T00:00:00Z', category: 'AuditEvent', operationName: 'SecretGet', tenantId: TENANT, correlationId: 'kv-1', resourceId: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv` };
+
+  it('recovers a record refused while its subscription was not yet known, once replayed with the tenant\'s subscriptions', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-'));
     const outputs = createMemoryOutputs();
-    // 1) a record for the wrong tenant and 2) one garbage line: both dead-lettered by the hub handler.
+    // Discovery had not recorded the subscription yet (none known): the record is a tenant mismatch; the garbage line unparseable.
     await handleIngestBatch({
-      bodies: [Buffer.from(`${JSON.stringify(record)}\nnot json at all\n`)],
+      bodies: [Buffer.from(`${JSON.stringify(vault)}\nnot json at all\n`)],
       messages: [{ partitionId: '2', sequenceNumber: 9, enqueuedTime: '2026-01-01T00:00:00' }],
-      binding: { tenantId: '99999999-9999-9999-9999-999999999999', hub: 'h' },
+      binding: { tenantId: TENANT, hub: 'h' },
+      subscriptionIds: [],
       ingestTime: 0,
       outputs,
     });
-    // One dead letter for the message: its bytes once, both records marked failed.
     expect(outputs.deadLetters).toHaveLength(1);
     expect(outputs.deadLetters[0]!.outcomes).toBe('TU');
     const dlFile = join(dir, 'dl.ndjson');
     writeFileSync(dlFile, Buffer.concat(outputs.deadLetters.map(serializeDeadLetter)));
 
-    // Replayed for the right tenant: the sign-in is recovered, the garbage stays dead.
     const still = join(dir, 'still.ndjson');
     const cap = io();
-    const code = await main(['replay', '--tenant', TENANT, '--dead-letter', still, '--ingest-time', '2026-01-02T00:00:00Z', dlFile], cap);
+    const code = await main(['replay', '--tenant', TENANT, '--subscriptions', SUB, '--dead-letter', still, '--ingest-time', '2026-01-02T00:00:00Z', dlFile], cap);
     expect(code).toBe(0);
-    const events = cap.out.join('').trim().split('\n').map((l) => JSON.parse(l) as { metadata: { tenant_uid: string; processed_time: number } });
+    const events = cap.out.join('').trim().split('\n').map((l) => JSON.parse(l) as { metadata: { tenant_uid: string; processed_time: number; labels?: string[] } });
     expect(events).toHaveLength(1);
     expect(events[0]!.metadata.tenant_uid).toBe(TENANT);
+    expect(events[0]!.metadata.labels ?? []).not.toContain('attribution:unverified');
     expect(events[0]!.metadata.processed_time).toBe(Date.UTC(2026, 0, 2));
     expect(cap.err.join('')).toBe('2 dead-lettered records in 1 dead letters: 1 events, 1 still dead-lettered\n');
     const remaining = readFileSync(still, 'utf8').trim().split('\n').map((l) => parseDeadLetter(l));
@@ -50,33 +54,48 @@ describe('replay', () => {
     expect(remaining[0]).toMatchObject({ version: 2, outcomes: '.U', partitionId: '2', sequenceNumber: 9 });
   });
 
-  it('without --tenant keeps the tenant recorded in the dead letter (the binding tenant), so a mismatch stays a mismatch', async () => {
+  it("refuses to replay a dead letter as another tenant's than its hub binding's (found in review, 2026-12-03)", async () => {
     const outputs = createMemoryOutputs();
-    await handleIngestBatch({ bodies: [JSON.stringify(record)], binding: { tenantId: '99999999-9999-9999-9999-999999999999' }, ingestTime: 0, outputs });
+    await handleIngestBatch({ bodies: [JSON.stringify(record)], binding: { tenantId: OTHER }, ingestTime: 0, outputs });
     const cap = io(Buffer.concat(outputs.deadLetters.map(serializeDeadLetter)).toString('utf8'));
-    expect(await main(['replay'], cap)).toBe(0);
+    expect(await main(['replay', '--tenant', TENANT], cap)).toBe(2);
+    expect(cap.err.join('')).toMatch(/<stdin>:1: this dead letter is of tenant 99999999-9999-9999-9999-999999999999 .*not 4bbb79f7/);
     expect(cap.out).toEqual([]);
-    expect(cap.err.join('')).toContain('1 dead-lettered records in 1 dead letters: 0 events, 1 still dead-lettered');
+  });
+
+  it('without the tenant\'s subscriptions, holds back records refused for a foreign subscription, and labels what it emits unverified', async () => {
+    const outputs = createMemoryOutputs();
+    const foreign = { ...vault, resourceId: '/subscriptions/deadbeef-0000-4000-8000-000000000001/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv' };
+    await handleIngestBatch({ bodies: [Buffer.from(`${JSON.stringify(foreign)}\n{"foo":1}\n`)], binding: { tenantId: TENANT }, subscriptionIds: [SUB], ingestTime: 0, outputs });
+    expect(outputs.deadLetters[0]!.outcomes).toBe('TS');
+    for (const args of [['replay'], ['replay', '--tenant', TENANT]]) {
+      const cap = io(Buffer.concat(outputs.deadLetters.map(serializeDeadLetter)).toString('utf8'));
+      expect(await main(args, cap)).toBe(0);
+      expect(cap.out).toEqual([]); // the foreign record never becomes an event of this tenant
+      expect(cap.err.join('')).toContain('1 dead-lettered records in 1 dead letters: 0 events, 1 still dead-lettered');
+      expect(cap.err.join('')).toContain("1 record(s) refused for naming a subscription not the tenant's were not replayed");
+    }
   });
 
   it('replays only the failed records of a message, not the ones that already became events', async () => {
     const good = { ...record, properties: { id: 'ok-1', userId: 'u' } };
-    const foreign = { ...record, tenantId: '99999999-9999-9999-9999-999999999999', properties: { id: 'x', userId: 'u' } };
     const outputs = createMemoryOutputs();
-    await handleIngestBatch({ bodies: [Buffer.from(JSON.stringify({ records: [good, foreign, good] }))], binding: { tenantId: TENANT }, ingestTime: 0, outputs });
-    expect(outputs.deadLetters[0]!.outcomes).toBe('.T.');
+    await handleIngestBatch({ bodies: [Buffer.from(JSON.stringify({ records: [good, { foo: 1 }, good] }))], binding: { tenantId: TENANT }, ingestTime: 0, outputs });
+    expect(outputs.deadLetters[0]!.outcomes).toBe('.S.');
     const cap = io(Buffer.concat(outputs.deadLetters.map(serializeDeadLetter)).toString('utf8'));
-    // Offline replay: the foreign record maps now (attributed to its own tenant); the good ones are not emitted again.
     expect(await main(['replay', '--ingest-time', '2026-01-02T00:00:00Z'], cap)).toBe(0);
+    expect(cap.out).toEqual([]);
     expect(cap.err.join('')).toBe('1 dead-lettered records in 1 dead letters: 0 events, 1 still dead-lettered\n');
   });
 
-  it('still reads the older one-document-per-record dead letters', async () => {
-    const v1 = { reason: 'tenant-mismatch', detail: 'x', tenantId: '99999999-9999-9999-9999-999999999999', hub: 'h', partitionId: '1', sequenceNumber: 3, recordIndex: 0, bodyBase64: Buffer.from(JSON.stringify(record)).toString('base64'), preview: '', deadLetteredAt: 0 };
+  it('still reads the older one-document-per-record dead letters, and keeps their tenant', async () => {
+    const v1 = { reason: 'tenant-mismatch', detail: 'x', tenantId: OTHER, hub: 'h', partitionId: '1', sequenceNumber: 3, recordIndex: 0, bodyBase64: Buffer.from(JSON.stringify(record)).toString('base64'), preview: '', deadLetteredAt: 0 };
     const cap = io(`${JSON.stringify(v1)}\n`);
-    expect(await main(['replay', '--tenant', TENANT, '--ingest-time', '2026-01-02T00:00:00Z'], cap)).toBe(0);
-    expect(cap.out).toHaveLength(1);
-    expect(cap.err.join('')).toBe('1 dead-lettered records in 1 dead letters: 1 events, 0 still dead-lettered\n');
+    expect(await main(['replay', '--tenant', OTHER, '--ingest-time', '2026-01-02T00:00:00Z'], cap)).toBe(0);
+    expect(cap.out).toEqual([]); // the record names TENANT: on OTHER's hub it stays a mismatch
+    expect(cap.err.join('')).toBe('1 dead-lettered records in 1 dead letters: 0 events, 1 still dead-lettered\n');
+    const refused = io(`${JSON.stringify(v1)}\n`);
+    expect(await main(['replay', '--tenant', TENANT], refused)).toBe(2);
   });
 
   it('rejects a file that is not dead-letter NDJSON with a usage error naming the line', async () => {
