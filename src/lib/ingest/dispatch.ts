@@ -50,6 +50,7 @@ export type RecordOutcome =
 
 export interface MapContext extends AttributionInput {
   ingestTime: number;
+  timeFallback?: number | undefined;
   region?: string | undefined;
   omitUnmapped?: boolean | undefined;
 }
@@ -81,7 +82,7 @@ function mapRecordOnce(value: unknown, raw: string, ctx: MapContext, repaired: s
   if (!a.ok) return { ok: false, reason: 'tenant-mismatch', detail: a.detail, source: mapper.source };
   let res: MapResult;
   try {
-    res = mapper.map(r, { tenantId: a.tenantId, verified: a.verified, subscriptionId: a.subscriptionId, ingestTime: ctx.ingestTime, region: ctx.region, omitUnmapped: ctx.omitUnmapped });
+    res = mapper.map(r, { tenantId: a.tenantId, verified: a.verified, subscriptionId: a.subscriptionId, ingestTime: ctx.ingestTime, timeFallback: ctx.timeFallback, region: ctx.region, omitUnmapped: ctx.omitUnmapped });
   } catch (e) {
     return { ok: false, reason: 'mapping-error', detail: `${mapper.source} mapper failed: ${(e as Error).message?.slice(0, 300) ?? String(e)}`, source: mapper.source };
   }

@@ -190,6 +190,9 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
       return;
     }
     const replay = m?.replay && m.replay.records === recs.length ? m.replay.outcomes : undefined;
+    // A record without a time takes its message's enqueued time (fixed across redeliveries), not this run's clock.
+    const enqueued = enqueuedMs(m?.enqueuedTime);
+    const mctx = enqueued === undefined ? ctx : { ...ctx, timeFallback: enqueued };
     const o = new MessageOutcomes(recs.length);
     // A record's own text when it was cut out exactly, else the start of the message: what a human sees first.
     const preview = (rec: DecodedRecord) => (): string => (rec.isolated && !decoded.lossy ? rec.raw : utf8Preview(decoded.bodyBytes()));
@@ -201,7 +204,7 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
         o.fail(idx, 'unparseable', rec.detail, preview(rec), rec);
         continue;
       }
-      const out = mapRecord(rec.value, rec.raw, ctx, rec.repaired);
+      const out = mapRecord(rec.value, rec.raw, mctx, rec.repaired);
       if (!out.ok) {
         o.fail(idx, out.reason, out.detail, preview(rec), rec);
         continue;
@@ -268,6 +271,13 @@ export async function handleIngestBatch(input: HandleIngestBatchInput): Promise<
 function batchHash(h: Hash, deadLetters: readonly DeadLetter[]): string {
   for (const d of deadLetters) h.update(d.body).update(d.outcomes).update(',');
   return h.digest('hex').slice(0, 24);
+}
+
+/** An enqueued time as the host gives it (ISO, sometimes without a zone: UTC), in ms; undefined when absent or bad. */
+export function enqueuedMs(t: string | undefined): number | undefined {
+  if (!t) return undefined;
+  const ms = Date.parse(t.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(t) ? t : `${t}Z`);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 const PREVIEW_BYTES = 2048;

@@ -3,7 +3,7 @@ import type { BlobServiceClient } from '@azure/storage-blob';
 import type { IngestBinding } from '../config/ingestBindings.js';
 import type { Logger } from '../log.js';
 import { contextLogger } from '../observability/contextLogger.js';
-import { handleIngestBatch, type IngestBatchResult, type IngestMessageMeta, type IngestOutputs, type UnmappedPolicy } from './handleIngestBatch.js';
+import { enqueuedMs, handleIngestBatch, type IngestBatchResult, type IngestMessageMeta, type IngestOutputs, type UnmappedPolicy } from './handleIngestBatch.js';
 import { createBlobOutputs, type EventCompression } from './outputs/blobOutputs.js';
 import { createEventHubOutput } from './outputs/eventHubOutput.js';
 import { combineOutputs } from './outputs/memoryOutputs.js';
@@ -97,11 +97,7 @@ export function messagesFromTriggerMetadata(meta: Record<string, unknown> | unde
 
 /** The earliest and latest time the batch's messages reached the hub (host times may lack a zone: they are UTC). */
 function arrivalOf(metas: readonly IngestMessageMeta[]): { from: number; to: number } | undefined {
-  const times = metas
-    .map((m) => m.enqueuedTime)
-    .filter((t): t is string => typeof t === 'string' && t !== '')
-    .map((t) => Date.parse(t.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(t) ? t : `${t}Z`))
-    .filter((t) => Number.isFinite(t));
+  const times = metas.map((m) => enqueuedMs(m.enqueuedTime)).filter((t): t is number => t !== undefined);
   return times.length > 0 ? { from: Math.min(...times), to: Math.max(...times) } : undefined;
 }
 

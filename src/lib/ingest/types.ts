@@ -28,6 +28,11 @@ export interface MapMeta {
   subscriptionId: string | undefined;
   /** ms epoch of ingest; used as `metadata.processed_time` and as the event time of last resort. */
   ingestTime: number;
+  /**
+   * Event time for a record that carries none: when its message reached the hub (the same on every redelivery, so
+   * the event lands in the same hourly blob), else the ingest time.
+   */
+  timeFallback?: number | undefined;
   /** Region of the hub binding, used when the record carries no location. */
   region?: string | undefined;
   /** MDR_INGEST_UNMAPPED=omit: leave `unmapped` out (`raw_data` always carries the whole record, so nothing is lost). */

@@ -136,3 +136,19 @@ describe('hostile values still make valid OCSF', () => {
   });
 });
 
+
+describe('a record without a time', () => {
+  it('takes its message enqueued time, the same on every redelivery, so it lands in the same hourly blob (found in review, 2026-12-03)', async () => {
+    const rec = { category: 'AppServiceHTTPLogs', resourceId: '/SUBSCRIPTIONS/C088DC46-D692-42AD-A4B6-9A542D28AD2A/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.WEB/SITES/APP', operationName: 'Microsoft.Web/sites/log', properties: { CsMethod: 'GET' } };
+    const deliver = async (ingestTime: number) => {
+      const outputs = createMemoryOutputs();
+      await handleIngestBatch({ bodies: [Buffer.from(JSON.stringify({ records: [rec] }))], messages: [{ partitionId: '0', sequenceNumber: 7, enqueuedTime: '2026-01-01T10:59:58.123' }], binding: { tenantId: TENANT, hub: 'h' }, ingestTime, outputs });
+      return outputs.batches.flatMap((b) => b.events);
+    };
+    const [first] = await deliver(Date.UTC(2026, 0, 1, 11, 0, 1));
+    const [retry] = await deliver(Date.UTC(2026, 0, 1, 12, 30, 0)); // the host's retry, an hour and a half later
+    expect(first?.time).toBe(Date.UTC(2026, 0, 1, 10, 59, 58, 123));
+    expect(retry?.time).toBe(first?.time);
+    expect(retry?.metadata.processed_time).not.toBe(first?.metadata.processed_time);
+  });
+});

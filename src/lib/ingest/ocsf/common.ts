@@ -466,7 +466,7 @@ export function buildEvent(core: EventCore, meta: MapMeta, raw: string, body: Ev
     type_name: typeName(core.classUid, core.className, core.activityName),
     severity_id: core.severityId,
     severity: SEVERITY_CAPTION[core.severityId] ?? 'Unknown',
-    time: core.time ?? meta.ingestTime,
+    time: core.time ?? meta.timeFallback ?? meta.ingestTime,
     metadata: {
       uid: core.uid,
       original_event_uid: core.originalUid || undefined,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { DeadLetter, OcsfEvent } from '../types.js';
-import { writeEventBatch, type EventBatch, type EventStreamInfo, type EventWriter, type IngestOutputs } from '../handleIngestBatch.js';
+import { enqueuedMs, writeEventBatch, type EventBatch, type EventStreamInfo, type EventWriter, type IngestOutputs } from '../handleIngestBatch.js';
 import { serializeDeadLetter } from '../deadLetter.js';
 import { ocsfClassName } from '../ocsf/validate.js';
 import { NdjsonBlob, type EventCompression } from './ndjsonBlob.js';
@@ -54,7 +54,7 @@ export function eventBlobName(tenantId: string | undefined, ev: Pick<OcsfEvent, 
 }
 
 export function deadLetterBlobName(dl: DeadLetter): string {
-  const when = dl.enqueuedTime ? Date.parse(dl.enqueuedTime.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(dl.enqueuedTime) ? dl.enqueuedTime : `${dl.enqueuedTime}Z`) : NaN;
+  const when = enqueuedMs(dl.enqueuedTime) ?? NaN;
   const seq = dl.sequenceNumber !== undefined ? String(dl.sequenceNumber) : `h${createHash('sha256').update(dl.body).digest('hex').slice(0, 16)}`;
   const ns = dl.namespace ? `${segment(dl.namespace, 'ns')}-` : '';
   return `${segment(dl.tenantId, 'unattributed')}/${dayPath(Number.isNaN(when) ? dl.deadLetteredAt : when)}/${ns}${segment(dl.partitionId, 'p')}-${seq}.json`;
