@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { failedCount, OUTCOME, parseDeadLetter, type StoredDeadLetter } from '../../lib/ingest/deadLetter.js';
+import { decodeBody } from '../../lib/ingest/decode/decodeBody.js';
 import { handleIngestBatch } from '../../lib/ingest/handleIngestBatch.js';
 import { createMemoryOutputs } from '../../lib/ingest/outputs/memoryOutputs.js';
 import { writeDeadLetterFile } from '../deadLetterFile.js';
@@ -24,6 +25,18 @@ D still dead-lettered" goes to stderr.
   --dead-letter FILE   where to write records that still fail
   --ingest-time ISO    ingest time to stamp (default: now)
 `;
+
+/**
+ * The older one-document-per-record format: a document whose body is the whole message (its record could not be cut
+ * out) names the record by `recordIndex`; only that one is replayed, not every record of the message once per document.
+ */
+function legacyOutcomes(dl: Extract<StoredDeadLetter, { version: 1 }>): string | undefined {
+  if (dl.recordIndex === undefined) return undefined;
+  const n = decodeBody(dl.body).records.length;
+  if (n <= 1 || dl.recordIndex >= n) return undefined;
+  const code = OUTCOME[dl.reason as keyof typeof OUTCOME] ?? OUTCOME.unparseable;
+  return Array.from({ length: n }, (_, i) => (i === dl.recordIndex ? code : OUTCOME.ok)).join('');
+}
 
 async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -55,7 +68,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError(`${input.name}:${i + 1}: this dead letter is of tenant ${dl.tenantId} (its hub's binding), not ${tenantId}: a record is never replayed as another tenant's`);
       // Without the tenant's known subscriptions nothing can re-check a record refused for naming a foreign one
       // (outcome T): those are not replayed, and every event of such a replay says its attribution is unverified.
-      let outcomes = dl.version === 2 ? dl.outcomes : undefined;
+      let outcomes = dl.version === 2 ? dl.outcomes : legacyOutcomes(dl);
       if (outcomes !== undefined && subscriptionIds === undefined && outcomes.includes(OUTCOME['tenant-mismatch'])) {
         heldBack += [...outcomes].filter((c) => c === OUTCOME['tenant-mismatch']).length;
         outcomes = outcomes.replaceAll(OUTCOME['tenant-mismatch'], OUTCOME.ok);
@@ -63,7 +76,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       replayedRecords += outcomes !== undefined ? failedCount(outcomes) : 1;
       const res = await handleIngestBatch({
         bodies: [dl.body],
-        messages: [{ partitionId: dl.partitionId, sequenceNumber: dl.sequenceNumber, offset: dl.offset, enqueuedTime: dl.enqueuedTime, replay: outcomes !== undefined && dl.version === 2 ? { records: dl.records, outcomes } : undefined }],
+        messages: [{ partitionId: dl.partitionId, sequenceNumber: dl.sequenceNumber, offset: dl.offset, enqueuedTime: dl.enqueuedTime, replay: outcomes !== undefined ? { records: outcomes.length, outcomes } : undefined }],
         binding: { tenantId: tenantId ?? dl.tenantId, hub: dl.hub, namespace: dl.namespace },
         subscriptionIds,
         ingestTime,

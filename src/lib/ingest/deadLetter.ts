@@ -109,6 +109,8 @@ const common = {
   sequenceNumber: z.number().optional(),
   offset: z.string().optional(),
   enqueuedTime: z.string().optional(),
+  /** Length of the body as written: a file cut or edited since no longer matches it. */
+  bodyBytes: z.number().int().nonnegative().optional(),
   bodyBase64: base64,
 };
 
@@ -132,9 +134,15 @@ export function parseDeadLetter(line: string): StoredDeadLetter {
   const raw = JSON.parse(line) as unknown;
   if (typeof raw === 'object' && raw !== null && (raw as { version?: unknown }).version === 2) {
     const v = v2Schema.parse(raw);
-    return { ...v, body: Buffer.from(v.bodyBase64, 'base64') };
+    return { ...v, body: checkedBody(v.bodyBase64, v.bodyBytes) };
   }
   const v = v1Schema.parse(raw);
-  return { ...v, version: 1, body: Buffer.from(v.bodyBase64, 'base64') };
+  return { ...v, version: 1, body: checkedBody(v.bodyBase64, v.bodyBytes) };
+}
+
+function checkedBody(b64: string, bytes: number | undefined): Buffer {
+  const body = Buffer.from(b64, 'base64');
+  if (bytes !== undefined && body.byteLength !== bytes) throw new Error(`its body is ${body.byteLength} bytes, but it was written with ${bytes}: the file was cut or edited`);
+  return body;
 }
 

@@ -98,6 +98,25 @@ describe('replay', () => {
     expect(await main(['replay', '--tenant', TENANT], refused)).toBe(2);
   });
 
+  it('refuses a dead letter whose body was cut or edited since it was written (its recorded length differs)', async () => {
+    const outputs = createMemoryOutputs();
+    await handleIngestBatch({ bodies: [Buffer.from(`${JSON.stringify(record)}\nnot json\n`)], binding: { tenantId: TENANT }, ingestTime: 0, outputs });
+    const line = JSON.parse(serializeDeadLetter(outputs.deadLetters[0]!).toString('utf8')) as { bodyBase64: string };
+    const cut = { ...line, bodyBase64: Buffer.from(Buffer.from(line.bodyBase64, 'base64').subarray(0, 20)).toString('base64') };
+    const cap = io(`${JSON.stringify(cut)}\n`);
+    expect(await main(['replay'], cap)).toBe(2);
+    expect(cap.err.join('')).toMatch(/<stdin>:1: not a dead letter \(its body is 20 bytes, but it was written with \d+: the file was cut or edited\)/);
+  });
+
+  it('replays each older-format document of a whole message only for its own record, not the whole message once per document', async () => {
+    const body = Buffer.from(`${JSON.stringify({ ...record, properties: { id: 'a', userId: 'u' } })}\n{"foo":1}\n{"bar":2}\n`).toString('base64');
+    const v1 = (recordIndex: number) => ({ reason: 'unknown-shape', detail: 'x', tenantId: TENANT, hub: 'h', partitionId: '1', sequenceNumber: 3, recordIndex, bodyBase64: body, preview: '', deadLetteredAt: 0 });
+    const cap = io(`${JSON.stringify(v1(1))}\n${JSON.stringify(v1(2))}\n`);
+    expect(await main(['replay', '--ingest-time', '2026-01-02T00:00:00Z'], cap)).toBe(0);
+    expect(cap.out).toEqual([]); // record 0 became an event at ingest: not emitted again
+    expect(cap.err.join('')).toBe('2 dead-lettered records in 2 dead letters: 0 events, 2 still dead-lettered\n');
+  });
+
   it('rejects a file that is not dead-letter NDJSON with a usage error naming the line', async () => {
     const cap = io('{"foo":1}\n');
     expect(await main(['replay'], cap)).toBe(2);
