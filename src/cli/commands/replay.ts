@@ -69,6 +69,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       // Without the tenant's known subscriptions nothing can re-check a record refused for naming a foreign one
       // (outcome T): those are not replayed, and every event of such a replay says its attribution is unverified.
       let outcomes = dl.version === 2 ? dl.outcomes : legacyOutcomes(dl);
+      // An older-format document refused as a tenant mismatch, without its record index: held back the same way.
+      if (dl.version === 1 && outcomes === undefined && dl.reason === 'tenant-mismatch' && subscriptionIds === undefined) {
+        heldBack++;
+        continue;
+      }
       if (outcomes !== undefined && subscriptionIds === undefined && outcomes.includes(OUTCOME['tenant-mismatch'])) {
         heldBack += [...outcomes].filter((c) => c === OUTCOME['tenant-mismatch']).length;
         outcomes = outcomes.replaceAll(OUTCOME['tenant-mismatch'], OUTCOME.ok);
@@ -97,7 +102,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
   if (values['dead-letter'] !== undefined) await writeDeadLetterFile(values['dead-letter'], outputs.deadLetters);
   io.stderr.write(`${replayedRecords} dead-lettered records in ${count} dead letters: ${events} events, ${still} still dead-lettered\n`);
-  if (heldBack > 0) io.stderr.write(`${heldBack} record(s) refused for naming a subscription not the tenant's were not replayed: give --tenant and --subscriptions (the tenant's known subscriptions) to check them again\n`);
+  if (heldBack > 0) io.stderr.write(`${heldBack} record(s) refused as a tenant mismatch (a foreign tenant or subscription) were not replayed: give --tenant and --subscriptions (the tenant's known subscriptions) to check them again\n`);
   return 0;
 }
 

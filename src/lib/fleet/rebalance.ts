@@ -4,7 +4,7 @@ import { silentLogger } from '../log.js';
 import { syncIngestAppSettings, type AppSyncResult, type SyncDeps } from '../onboarding/appSettingsSync.js';
 import type { IngestAppRecord } from '../registry/types.js';
 import { readCheckpoints, type PartitionCheckpoint } from './checkpoints.js';
-import { addToIngestApp, hubKey, parseHubKey, releaseIngestSlot, syncPoolRecords } from './ingestPool.js';
+import { addToIngestApp, hubKey, parseHubKey, poolRecordChanges, releaseIngestSlot, syncPoolRecords } from './ingestPool.js';
 
 /**
  * Moving tenant hubs between ingest apps (docs/fleet.md "Moving a hub"). Planning is pure; applying is
@@ -125,7 +125,10 @@ export interface RebalanceDeps extends SyncDeps {
 /** Plans and (unless dryRun) applies a rebalance, make-before-break, with the caller's identity (an operator). */
 export async function rebalanceIngest(deps: RebalanceDeps, req: RebalanceRequest, opts: { dryRun?: boolean } = {}): Promise<RebalanceResult> {
   const log = deps.logger ?? silentLogger;
-  const apps = await syncPoolRecords(deps);
+  // A dry run plans from the records as MDR_INGEST_APPS would make them, without writing them.
+  const apps = opts.dryRun
+    ? (await deps.registry.listIngestApps().then((records) => [...new Map([...records, ...poolRecordChanges(records, deps.settings.fleet.ingestApps)].map((a) => [a.name, a])).values()].sort((a, b) => a.name.localeCompare(b.name))))
+    : await syncPoolRecords(deps);
   const plan = planRebalance(apps, deps.settings.fleet.maxHubsPerApp, req);
   const result: RebalanceResult = { ...plan, dryRun: opts.dryRun ?? false, synced: [], checkpoints: [] };
   if (result.dryRun || plan.moves.length === 0) return result;

@@ -246,7 +246,7 @@ export function onboardingTemplate(settings: TemplateSettings, managementGroupId
     variables: {
       managedByTenantId: p.tenantId,
       managedByName: p.offerName,
-      managedByDescription: `${p.offerName}: read-only discovery and telemetry export for managed detection and response`,
+      managedByDescription: `${p.offerName}: discovery, telemetry export and Defender alert triage for managed detection and response`,
       managedByAuthorizations: authorizations,
     },
     resources: [

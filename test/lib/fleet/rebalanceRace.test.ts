@@ -36,3 +36,15 @@ it('a tenant offboarded while a rebalance moves its hub leaves no slot taken (fo
   expect(apps.flatMap((a) => a.hubs)).toEqual([]);
   expect(f.used).toBe(0);
 });
+
+it('a dry run writes no ingest-app record, even with a fleet list that differs from the registry (found in review, 2026-12-03)', async () => {
+  const registry = createMemoryRegistry();
+  await registry.putIngestApp({ name: 'ingest-01', resourceId: id('ingest-01'), hubs: [], state: 'active' });
+  await registry.putIngestApp({ name: 'ingest-02', resourceId: id('ingest-02'), hubs: [hubKey(T, 'westeurope')], state: 'active' });
+  const before = JSON.stringify(await registry.listIngestApps());
+  const settings = { fleet: { ingestApps: [id('ingest-01')], maxHubsPerApp: 10, settingsSync: 'auto' }, cloud: { eventHubsSuffix: 'servicebus.windows.net' } } as never;
+  const r = await rebalanceIngest({ settings, registry, clients: {} as never }, { kind: 'drain', app: 'ingest-02' }, { dryRun: true });
+  expect(r.moves).toEqual([{ tenantId: T, region: 'westeurope', from: 'ingest-02', to: 'ingest-01' }]);
+  expect(JSON.stringify(await registry.listIngestApps())).toBe(before);
+});
+

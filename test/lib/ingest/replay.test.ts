@@ -73,7 +73,7 @@ describe('replay', () => {
       expect(await main(args, cap)).toBe(0);
       expect(cap.out).toEqual([]); // the foreign record never becomes an event of this tenant
       expect(cap.err.join('')).toContain('1 dead-lettered records in 1 dead letters: 0 events, 1 still dead-lettered');
-      expect(cap.err.join('')).toContain("1 record(s) refused for naming a subscription not the tenant's were not replayed");
+      expect(cap.err.join('')).toContain("1 record(s) refused as a tenant mismatch (a foreign tenant or subscription) were not replayed");
     }
   });
 
@@ -92,8 +92,8 @@ describe('replay', () => {
     const v1 = { reason: 'tenant-mismatch', detail: 'x', tenantId: OTHER, hub: 'h', partitionId: '1', sequenceNumber: 3, recordIndex: 0, bodyBase64: Buffer.from(JSON.stringify(record)).toString('base64'), preview: '', deadLetteredAt: 0 };
     const cap = io(`${JSON.stringify(v1)}\n`);
     expect(await main(['replay', '--tenant', OTHER, '--ingest-time', '2026-01-02T00:00:00Z'], cap)).toBe(0);
-    expect(cap.out).toEqual([]); // the record names TENANT: on OTHER's hub it stays a mismatch
-    expect(cap.err.join('')).toBe('1 dead-lettered records in 1 dead letters: 0 events, 1 still dead-lettered\n');
+    expect(cap.out).toEqual([]); // a tenant mismatch, held back without --subscriptions
+    expect(cap.err.join('')).toContain('1 record(s) refused as a tenant mismatch');
     const refused = io(`${JSON.stringify(v1)}\n`);
     expect(await main(['replay', '--tenant', TENANT], refused)).toBe(2);
   });
@@ -115,6 +115,14 @@ describe('replay', () => {
     expect(await main(['replay', '--ingest-time', '2026-01-02T00:00:00Z'], cap)).toBe(0);
     expect(cap.out).toEqual([]); // record 0 became an event at ingest: not emitted again
     expect(cap.err.join('')).toBe('2 dead-lettered records in 2 dead letters: 0 events, 2 still dead-lettered\n');
+  });
+
+  it('holds back an older-format tenant-mismatch document without --subscriptions, as the current format is', async () => {
+    const v1 = { reason: 'tenant-mismatch', tenantId: TENANT, bodyBase64: Buffer.from(JSON.stringify(vault)).toString('base64') };
+    const cap = io(`${JSON.stringify(v1)}\n`);
+    expect(await main(['replay'], cap)).toBe(0);
+    expect(cap.out).toEqual([]);
+    expect(cap.err.join('')).toContain('1 record(s) refused as a tenant mismatch');
   });
 
   it('rejects a file that is not dead-letter NDJSON with a usage error naming the line', async () => {
