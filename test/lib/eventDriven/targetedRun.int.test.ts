@@ -1,19 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { activityLogMessages, simIdentity } from '../../../sim/activityLogRecords.js';
+import { convergedWorld, type EventDrivenWorld } from './eventDrivenWorld.js';
+import { simIdentity } from '../../../sim/activityLogRecords.js';
 import { newActivityEvent } from '../../../sim/routes/activityLog.js';
 import { createStorageAccountAs } from '../../../sim/customerActions.js';
-import { createAzureClients, staticTokenCredential, type AzureClients } from '../../../src/lib/azure/clientFactory.js';
-import { createMemoryMarkerTable, createPendingWork } from '../../../src/lib/eventDriven/pendingWork.js';
-import { createSignalSink } from '../../../src/lib/eventDriven/signalSink.js';
-import type { TargetedRunExtras } from '../../../src/lib/eventDriven/targetedRun.js';
-import { handleIngestBatch } from '../../../src/lib/ingest/handleIngestBatch.js';
 import { validateOcsfEvent } from '../../../src/lib/ingest/ocsf/validate.js';
-import { createMemoryOutputs } from '../../../src/lib/ingest/outputs/memoryOutputs.js';
-import type { OcsfEvent } from '../../../src/lib/ingest/types.js';
-import { handleReconcileWorkItem } from '../../../src/lib/reconcile/fanOut.js';
-import { reconcileTenant } from '../../../src/lib/reconcile/reconcileTenant.js';
 import type { CoverageEntry } from '../../../src/lib/registry/types.js';
-import { ACME, S1, S2, loadFixtureScenario, startHarness, type SimHarness } from '../reconcile/simHarness.js';
+import { ACME, S1, S2 } from '../reconcile/simHarness.js';
 
 /**
  * Event-driven coverage end to end against the ARM simulator (scenario acme): the simulator's activity log as the
@@ -25,61 +17,12 @@ const RG = `/subscriptions/${S1}/resourceGroups/app/providers`;
 const KV = `${RG}/Microsoft.KeyVault/vaults/acme-kv`;
 const CROWDED_BLOB = `${RG}/Microsoft.Storage/storageAccounts/acmecrowded/blobServices/default`;
 
-let h: SimHarness | undefined;
+let w0: EventDrivenWorld | undefined;
 afterEach(async () => {
-  await h?.stop();
-  h = undefined;
+  await w0?.h.stop();
+  w0 = undefined;
 });
-
-interface World {
-  h: SimHarness;
-  customer: AzureClients;
-  /** Feeds the activity-log events not fed yet through ingest; returns the work items it queued. */
-  feed(): Promise<object[]>;
-  /** Runs work items through the queue handler; returns the findings written. */
-  run(items: object[]): Promise<OcsfEvent[]>;
-  /** Writes the app made (principal simulator-token) since the last clearRequests. */
-  ourWrites(): string[];
-  ledger(): Promise<CoverageEntry[]>;
-}
-
-async function converged(opts: { self?: boolean } = {}): Promise<World> {
-  h = await startHarness({ scenario: loadFixtureScenario('acme.scenario.json') });
-  const x = h;
-  await reconcileTenant(ACME, x.deps);
-  await reconcileTenant(ACME, x.deps);
-  const appOid = simIdentity(x.sim.state, 'simulator-token', S1).objectId;
-  const self = new Set(opts.self === false ? [] : [appOid]);
-  const queued: object[] = [];
-  const pending = createPendingWork(createMemoryMarkerTable(), { delayMs: 0 });
-  const sink = createSignalSink({ pending, queue: { send: async (m) => void queued.push(m) }, delaySeconds: 0 });
-  const known = [...new Set((await x.registry.listCoverage(ACME)).map((e) => e.subscriptionId))];
-  // Events up to now were streamed already; a feed sends each later event once.
-  const fed = new Set(x.sim.state.activityOfSubscription(S1).map((e) => e.eventDataId));
-  let seq = 0;
-  x.sim.clearRequests();
-  const extras: TargetedRunExtras = { pending, self, requeue: { send: async (m) => void queued.push(m) } };
-  return {
-    h: x,
-    customer: createAzureClients({ armEndpoint: x.sim.url, credential: staticTokenCredential('customer-admin'), tlsCa: x.sim.ca, retry: { retryDelayInMs: 5, maxRetryDelayInMs: 20 } }),
-    async feed() {
-      const bodies = activityLogMessages(x.sim.state, [S1], 0, (e) => !fed.has(e.eventDataId));
-      for (const b of bodies) for (const e of b.events) fed.add(e.eventDataId);
-      const outputs = createMemoryOutputs();
-      await handleIngestBatch({ bodies: bodies.map((b) => b.body), messages: bodies.map(() => ({ partitionId: '0', sequenceNumber: seq++ })), binding: { tenantId: ACME, hub: 'h' }, subscriptionIds: known, ingestTime: Date.now(), outputs });
-      const before = queued.length;
-      await sink(ACME, outputs.batches.flatMap((b) => b.events), { knownSubscriptions: new Set(known), self, automationResourceGroup: x.settings.provider.automationResourceGroup });
-      return queued.slice(before);
-    },
-    async run(items) {
-      const findings: OcsfEvent[] = [];
-      for (const item of items) await handleReconcileWorkItem(item, { ...x.deps, ...extras, writeFindings: async (_t, f) => void findings.push(...f) });
-      return findings;
-    },
-    ourWrites: () => x.sim.requests.filter((r) => r.kind !== 'read' && r.principal === 'simulator-token').map((r) => `${r.method} ${r.path}`),
-    ledger: () => x.registry.listCoverage(ACME),
-  };
-}
+const converged = async (opts: { self?: boolean } = {}) => (w0 = await convergedWorld(opts));
 
 const settingPath = (on: string, name = 'mdr-export') => `${on}/providers/Microsoft.Insights/diagnosticSettings/${name}`;
 const without = (entries: CoverageEntry[], ids: string[]) => entries.filter((e) => !ids.some((id) => e.resourceId.toLowerCase().startsWith(id.toLowerCase()))).sort((a, b) => `${a.target}${a.resourceId}`.localeCompare(`${b.target}${b.resourceId}`));
@@ -148,8 +91,8 @@ describe('event-driven coverage against the simulator (scenario acme)', () => {
       expect(w.ourWrites()).toEqual([]);
       expect(findings).toEqual([]);
       expect(await w.feed()).toEqual([]); // nothing new in the activity log: the loop ends here
-      await h?.stop();
-      h = undefined;
+      await w0?.h.stop();
+      w0 = undefined;
     }
   });
 
